@@ -1,0 +1,53 @@
+// Every guest physical address, port and IRQ number of the x86_64 machine, in one place.
+// Devices and loaders take these as parameters; none carries a magic number of its own.
+#pragma once
+
+#include <cstdint>
+
+namespace vmm::arch::x86_64::layout {
+
+inline constexpr uint64_t KiB = 1024;
+inline constexpr uint64_t MiB = 1024 * KiB;
+inline constexpr uint64_t GiB = 1024 * MiB;
+
+// Low memory used while booting (all below the EBDA, inside the first RAM region).
+inline constexpr uint64_t GDT_ADDR = 0x500;
+inline constexpr uint64_t IDT_ADDR = 0x520;
+inline constexpr uint64_t PVH_INFO_ADDR = 0x6000;    // hvm_start_info, modlist, memmap
+inline constexpr uint64_t ZERO_PAGE_ADDR = 0x7000;   // Linux boot_params
+inline constexpr uint64_t BOOT_STACK_TOP = 0x8ff0;
+inline constexpr uint64_t PML4_ADDR = 0x9000;
+inline constexpr uint64_t PDPT_ADDR = 0xa000;
+inline constexpr uint64_t PD_ADDR = 0xb000;          // one page: 512 x 2 MiB = 1 GiB mapped
+inline constexpr uint64_t CMDLINE_ADDR = 0x20000;
+inline constexpr uint64_t CMDLINE_MAX = 0x10000;     // bytes reserved, NUL included
+inline constexpr uint64_t EBDA_START = 0x9fc00;      // MP table lives here
+inline constexpr uint64_t MPTABLE_ADDR = EBDA_START;
+inline constexpr uint64_t BIOS_END = 0x100000;
+inline constexpr uint64_t KERNEL_LOAD_ADDR = 0x100000;  // bzImage protected-mode part
+
+// 32-bit MMIO hole: no RAM in [MMIO_GAP_START, 4 GiB); RAM beyond it continues at 4 GiB.
+inline constexpr uint64_t MMIO_GAP_START = 3 * GiB;
+inline constexpr uint64_t MMIO_GAP_END = 4 * GiB;
+inline constexpr uint64_t IOAPIC_ADDR = 0xfec00000;
+inline constexpr uint64_t LAPIC_ADDR = 0xfee00000;
+inline constexpr uint64_t IDENTITY_MAP_ADDR = 0xfffbc000;  // KVM's EPT identity map (1 page)
+inline constexpr uint64_t TSS_ADDR = 0xfffbd000;           // KVM's real-mode TSS (3 pages)
+
+inline constexpr uint64_t MIN_MEMORY = 8 * MiB;
+
+// Legacy I/O ports and the ISA IRQs they raise.
+inline constexpr uint16_t COM1_PORT = 0x3f8;
+inline constexpr uint16_t COM_PORT_COUNT = 8;
+inline constexpr uint32_t COM1_IRQ = 4;
+inline constexpr uint16_t I8042_DATA_PORT = 0x60;
+inline constexpr uint16_t I8042_COMMAND_PORT = 0x64;
+inline constexpr uint16_t CMOS_PORT = 0x70;
+inline constexpr uint16_t CMOS_PORT_COUNT = 2;
+inline constexpr uint16_t DEBUG_EXIT_PORT = 0xf4;  // QEMU isa-debug-exit, iosize=4
+inline constexpr uint16_t DEBUG_EXIT_PORT_COUNT = 4;
+
+inline constexpr uint32_t IOAPIC_PINS = 24;
+inline constexpr uint32_t MAX_VCPUS = 254;  // xAPIC IDs 0..253; 254 is the IOAPIC, 255 broadcast
+
+}  // namespace vmm::arch::x86_64::layout

@@ -1,0 +1,34 @@
+// MC146818 CMOS RTC at ports 0x70 (index) / 0x71 (data): wall-clock time from the host in
+// BCD or binary per status register B, and 128 bytes of battery-backed RAM.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+
+namespace vmm {
+
+class Cmos {
+public:
+    static constexpr uint8_t INDEX = 0;
+    static constexpr uint8_t DATA = 1;
+
+    using Clock = std::function<std::time_t()>;
+
+    // mem_below_4g / mem_above_4g: RAM sizes reported in the BIOS memory registers.
+    Cmos(Clock clock, uint64_t mem_below_4g, uint64_t mem_above_4g);
+
+    uint8_t read(uint8_t reg);
+    void write(uint8_t reg, uint8_t value);
+
+private:
+    uint8_t read_register(uint8_t index) const;
+    uint8_t encode(unsigned value) const;
+
+    Clock m_clock;
+    uint8_t m_index = 0;
+    std::array<uint8_t, 128> m_ram{};
+};
+
+}  // namespace vmm

@@ -1,0 +1,56 @@
+/* The shared runtime of the freestanding test guests: port I/O, a polled 16550 console,
+ * number printing, boot information (PVH or Linux zero page) and ways to end the VM.
+ * Guests poll; they never enable interrupts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_MEMMAP 32
+
+struct memmap_entry {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t type;
+};
+
+struct boot_info {
+    const char *protocol; /* "pvh" or "linux" */
+    const char *cmdline;  /* "" when none */
+    uint32_t memmap_count;
+    struct memmap_entry memmap[MAX_MEMMAP];
+};
+
+/* Each guest defines this; its return value is written to the debug-exit port. */
+int guest_main(const struct boot_info *boot);
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) {
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline uint64_t rdtsc(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+void print(const char *s);
+void print_char(char c);
+void print_dec(uint64_t v);
+void print_hex(uint64_t v);
+
+/* QEMU isa-debug-exit: the VMM exits with (code << 1) | 1. */
+__attribute__((noreturn)) void debug_exit(uint32_t code);
+/* Pulse the reset line through the i8042 (what Linux does with reboot=k). */
+void i8042_reset(void);
+
+/* "key=value" lookup in the command line; returns false when absent or not a number. */
+bool cmdline_number(const char *cmdline, const char *key, uint64_t *value);
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);

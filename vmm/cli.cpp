@@ -1,0 +1,81 @@
+#include "vmm/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "vmm/lifecycle.h"
+
+namespace vmm {
+
+namespace {
+
+constexpr const char* EXAMPLES = R"(Examples:
+  ember --kernel bzImage --initramfs initrd.cpio --cmdline "console=ttyS0 reboot=k" --cpus 2 --memory 256M
+  ember --kernel vmlinux.pvh --serial file=/tmp/console.log --memory 1G
+  ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
+
+Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
+debug-exit port 0xf4; 2 bad input; 4 triple fault; 6 KVM error; 8 VMM error;
+128 + N when stopped by signal N.)";
+
+int usage_error(const std::string& message) {
+    fmt::print(stderr, "ember: error: {}\n", message);
+    return exit_status::USAGE;
+}
+
+}  // namespace
+
+std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
+    CliOptions options;
+    VmConfig& config = options.config;
+    std::string cmdline, memory = "256M", serial = "tty", cpu_template = "host";
+    bool cmdline_given = false;
+
+    CLI::App app{"Ember: a lightweight KVM virtual machine monitor", "ember"};
+    app.footer(EXAMPLES);
+    app.set_version_flag("--version", "ember 0.1.0");
+    app.add_option("--kernel", config.kernel, "Kernel image: bzImage, vmlinux ELF or PVH ELF")
+        ->required();
+    app.add_option("--initramfs", config.initramfs, "Initramfs (initrd) image");
+    app.add_option_function<std::string>(
+           "--cmdline", [&](const std::string& v) { cmdline = v; cmdline_given = true; },
+           "Kernel command line (default: \"console=ttyS0 reboot=k panic=1\")");
+    app.add_option("--cpus", config.cpus, "Number of vCPUs (1..254)")->capture_default_str();
+    app.add_option("--memory", memory, "Guest RAM: 256M, 1G, ... (bare number: MiB)")
+        ->capture_default_str();
+    app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
+        ->capture_default_str();
+    app.add_option("--cpu-template", cpu_template, "CPUID template: host | baseline (x86-64-v2)")
+        ->capture_default_str();
+    app.add_option("--log-level", options.log_level,
+                   "trace | debug | info | warn | error | off")->capture_default_str();
+    app.add_option("--kvm-device", config.kvm_device, "KVM device node")->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        return usage_error(e.what());
+    }
+
+    if (cmdline_given)
+        config.cmdline = cmdline;
+    auto size = parse_memory_size(memory);
+    if (!size.ok())
+        return usage_error(size.error().message());
+    config.memory = *size;
+    auto serial_config = parse_serial(serial);
+    if (!serial_config.ok())
+        return usage_error(serial_config.error().message());
+    config.serial = *serial_config;
+    auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
+    if (!tmpl)
+        return usage_error(fmt::format("--cpu-template '{}' is not one of host, baseline", cpu_template));
+    config.cpu_template = *tmpl;
+    return options;
+}
+
+}  // namespace vmm

@@ -1,0 +1,21 @@
+// Command-line parsing (CLI11) into a VmConfig. The only place parse exceptions are caught.
+#pragma once
+
+#include <optional>
+#include <variant>
+#include <string>
+
+#include "vmm/vm_config.h"
+
+namespace vmm {
+
+struct CliOptions {
+    VmConfig config;
+    std::string log_level = "warn";
+};
+
+// Returns the options, or the process exit status when parsing ends the program
+// (0 after --help/--version, exit_status::USAGE after a message on stderr).
+std::variant<CliOptions, int> parse_cli(int argc, char** argv);
+
+}  // namespace vmm

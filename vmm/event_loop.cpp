@@ -1,0 +1,62 @@
+#include "vmm/event_loop.h"
+
+#include <array>
+
+#include <fmt/format.h>
+
+namespace vmm {
+
+Result<std::unique_ptr<EventLoop>> EventLoop::create() {
+    int fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0)
+        return Error::from_errno("epoll_create1");
+    return std::unique_ptr<EventLoop>(new EventLoop(UniqueFd(fd)));
+}
+
+Status EventLoop::add(int fd, uint32_t events, Callback callback) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, fd, &ev) < 0)
+        return Error::from_errno(fmt::format("epoll_ctl(ADD, fd {})", fd));
+    m_callbacks[fd] = std::move(callback);
+    return {};
+}
+
+Status EventLoop::modify(int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, fd, &ev) < 0)
+        return Error::from_errno(fmt::format("epoll_ctl(MOD, fd {})", fd));
+    return {};
+}
+
+Status EventLoop::remove(int fd) {
+    if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr) < 0)
+        return Error::from_errno(fmt::format("epoll_ctl(DEL, fd {})", fd));
+    m_callbacks.erase(fd);
+    return {};
+}
+
+Status EventLoop::run() {
+    m_running = true;
+    std::array<epoll_event, 16> events;
+    while (m_running) {
+        int n = ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()), -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno("epoll_wait");
+        for (int i = 0; i < n && m_running; ++i) {
+            auto it = m_callbacks.find(events[i].data.fd);
+            if (it != m_callbacks.end()) {
+                Callback callback = it->second;  // the callback may remove itself
+                callback(events[i].events);
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace vmm

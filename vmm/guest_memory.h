@@ -1,0 +1,64 @@
+// GuestMemory: the only holder of host pointers into guest RAM. Every access is bounds- and
+// overflow-checked and returns a Result; nothing outside this class does pointer arithmetic
+// on guest addresses.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "vmm/result.h"
+#include "vmm/unique_fd.h"
+
+namespace vmm {
+
+struct MemoryRegionSpec {
+    uint64_t gpa;
+    uint64_t size;
+};
+
+struct MemoryRegion {
+    uint64_t gpa;
+    uint64_t size;
+    uint8_t* host;
+};
+
+class GuestMemory {
+public:
+    // Anonymous, lazily populated (MAP_NORESERVE) mappings, one per region. Regions must be
+    // non-empty, page aligned, sorted and disjoint.
+    static Result<GuestMemory> create(std::span<const MemoryRegionSpec> specs);
+
+    Status read(uint64_t gpa, std::span<uint8_t> out) const;
+    Status write(uint64_t gpa, std::span<const uint8_t> in);
+    Status fill(uint64_t gpa, uint8_t value, uint64_t len);
+
+    // A host view of [gpa, gpa+len) when it lies inside one region.
+    Result<std::span<uint8_t>> slice(uint64_t gpa, uint64_t len) const;
+
+    template <typename T>
+    Result<T> load(uint64_t gpa) const {
+        static_assert(std::is_trivially_copyable_v<T>);
+        T value;
+        TRY(read(gpa, std::span(reinterpret_cast<uint8_t*>(&value), sizeof(T))));
+        return value;
+    }
+
+    template <typename T>
+    Status store(uint64_t gpa, const T& value) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        // SAFETY: T is trivially copyable, so its object representation is its value.
+        return write(gpa, std::span(reinterpret_cast<const uint8_t*>(&value), sizeof(T)));
+    }
+
+    const std::vector<MemoryRegion>& regions() const { return m_regions; }
+    uint64_t total_size() const;
+
+private:
+    std::vector<Mapping> m_mappings;
+    std::vector<MemoryRegion> m_regions;
+};
+
+}  // namespace vmm

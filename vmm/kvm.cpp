@@ -1,0 +1,226 @@
+#include "vmm/kvm.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace vmm {
+
+namespace {
+
+// ioctl that retries nothing and names itself on failure.
+template <typename Arg>
+Result<int> checked_ioctl(int fd, unsigned long request, const char* name, Arg arg) {
+    int ret = ::ioctl(fd, request, arg);
+    if (ret < 0)
+        return Error::from_errno(name);
+    return ret;
+}
+
+#define KVM_IOCTL(fd, req, arg) checked_ioctl((fd), (req), #req, (arg))
+
+// kvm_cpuid2, kvm_msrs and kvm_msr_list (asm/kvm.h) end in a flexible array declared with
+// __DECLARE_FLEX_ARRAY, which in C++ adds a one-byte member: sizeof and the array offset then
+// differ from the kernel's, and so would the ioctl numbers. These are the C layouts.
+struct CpuidHeader { uint32_t nent; uint32_t padding; };
+struct MsrsHeader { uint32_t nmsrs; uint32_t pad; };
+struct MsrListHeader { uint32_t nmsrs; };
+static_assert(sizeof(CpuidHeader) == 8 && sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4);
+
+constexpr unsigned long IOCTL_GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, CpuidHeader);
+constexpr unsigned long IOCTL_SET_CPUID2 = _IOW(KVMIO, 0x90, CpuidHeader);
+constexpr unsigned long IOCTL_GET_MSR_INDEX_LIST = _IOWR(KVMIO, 0x02, MsrListHeader);
+constexpr unsigned long IOCTL_SET_MSRS = _IOW(KVMIO, 0x89, MsrsHeader);
+static_assert(IOCTL_GET_SUPPORTED_CPUID == 0xc008ae05ul);
+
+// A header followed by `count` entries, as the kernel lays them out.
+template <typename Header, typename Entry>
+struct FlexBuffer {
+    explicit FlexBuffer(size_t count) : bytes(sizeof(Header) + count * sizeof(Entry)) {}
+    // SAFETY: the buffer holds a Header then `count` Entries, aligned by new[] for any
+    // fundamental type; both are C structs with no invariants.
+    Header* header() { return reinterpret_cast<Header*>(bytes.data()); }
+    Entry* entries() { return reinterpret_cast<Entry*>(bytes.data() + sizeof(Header)); }
+    std::vector<uint8_t> bytes;
+};
+
+}  // namespace
+
+Result<Kvm> Kvm::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return Error::from_errno("cannot open KVM device " + path);
+    Kvm kvm{UniqueFd(fd)};
+    int version = ::ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (version < 0)
+        return Error::from_errno(path + " is not a KVM device (KVM_GET_API_VERSION)");
+    if (version != KVM_API_VERSION)
+        return Error(fmt::format("{}: KVM API version {} (need {})", path, version, KVM_API_VERSION));
+    return kvm;
+}
+
+Result<int> Kvm::check_extension(long cap) const {
+    return KVM_IOCTL(m_fd.get(), KVM_CHECK_EXTENSION, cap);
+}
+
+Status Kvm::require_extension(long cap, const char* name) const {
+    if (TRY(check_extension(cap)) <= 0)
+        return Error(fmt::format("KVM lacks the required capability {}", name));
+    return {};
+}
+
+Result<CpuidEntries> Kvm::supported_cpuid() const {
+    for (size_t count = 128; count <= 4096; count *= 2) {
+        FlexBuffer<CpuidHeader, kvm_cpuid_entry2> buf(count);
+        buf.header()->nent = static_cast<uint32_t>(count);
+        if (::ioctl(m_fd.get(), IOCTL_GET_SUPPORTED_CPUID, buf.header()) < 0) {
+            if (errno == E2BIG)
+                continue;
+            return Error::from_errno("KVM_GET_SUPPORTED_CPUID");
+        }
+        CpuidEntries result;
+        result.entries.assign(buf.entries(), buf.entries() + buf.header()->nent);
+        return result;
+    }
+    return Error("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
+}
+
+Result<std::vector<uint32_t>> Kvm::msr_index_list() const {
+    MsrListHeader probe{};
+    if (::ioctl(m_fd.get(), IOCTL_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+        return Error::from_errno("KVM_GET_MSR_INDEX_LIST");
+    FlexBuffer<MsrListHeader, uint32_t> buf(probe.nmsrs);
+    buf.header()->nmsrs = probe.nmsrs;
+    TRY(checked_ioctl(m_fd.get(), IOCTL_GET_MSR_INDEX_LIST, "KVM_GET_MSR_INDEX_LIST", buf.header()));
+    return std::vector<uint32_t>(buf.entries(), buf.entries() + buf.header()->nmsrs);
+}
+
+Result<Vm> Kvm::create_vm() const {
+    int run_size = TRY(KVM_IOCTL(m_fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0));
+    int fd = TRY(KVM_IOCTL(m_fd.get(), KVM_CREATE_VM, 0));
+    return Vm(UniqueFd(fd), static_cast<size_t>(run_size));
+}
+
+Status Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, void* host) {
+    kvm_userspace_memory_region region{};
+    region.slot = slot;
+    region.guest_phys_addr = gpa;
+    region.memory_size = size;
+    region.userspace_addr = reinterpret_cast<uint64_t>(host);
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &region));
+    return {};
+}
+
+Status Vm::set_tss_addr(uint64_t addr) {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(addr)));
+    return {};
+}
+
+Status Vm::set_identity_map_addr(uint64_t addr) {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_IDENTITY_MAP_ADDR, &addr));
+    return {};
+}
+
+Status Vm::create_irqchip() {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_CREATE_IRQCHIP, 0));
+    return {};
+}
+
+Status Vm::create_pit2() {
+    kvm_pit_config config{};
+    config.flags = KVM_PIT_SPEAKER_DUMMY;
+    TRY(KVM_IOCTL(m_fd.get(), KVM_CREATE_PIT2, &config));
+    return {};
+}
+
+Status Vm::set_irq_line(uint32_t irq, bool level) {
+    kvm_irq_level line{};
+    line.irq = irq;
+    line.level = level ? 1 : 0;
+    TRY(KVM_IOCTL(m_fd.get(), KVM_IRQ_LINE, &line));
+    return {};
+}
+
+Result<Vcpu> Vm::create_vcpu(uint32_t id) {
+    int fd = TRY(KVM_IOCTL(m_fd.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id)));
+    UniqueFd owned(fd);
+    void* run = ::mmap(nullptr, m_run_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (run == MAP_FAILED)
+        return Error::from_errno("mmap of kvm_run");
+    return Vcpu(id, std::move(owned), Mapping(run, m_run_mmap_size));
+}
+
+Status Vcpu::run() {
+    if (::ioctl(m_fd.get(), KVM_RUN, 0) < 0)
+        return Error::from_errno("KVM_RUN");
+    return {};
+}
+
+Result<kvm_regs> Vcpu::get_regs() const {
+    kvm_regs regs{};
+    TRY(KVM_IOCTL(m_fd.get(), KVM_GET_REGS, &regs));
+    return regs;
+}
+
+Status Vcpu::set_regs(const kvm_regs& regs) {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_REGS, &regs));
+    return {};
+}
+
+Result<kvm_sregs> Vcpu::get_sregs() const {
+    kvm_sregs sregs{};
+    TRY(KVM_IOCTL(m_fd.get(), KVM_GET_SREGS, &sregs));
+    return sregs;
+}
+
+Status Vcpu::set_sregs(const kvm_sregs& sregs) {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_SREGS, &sregs));
+    return {};
+}
+
+Status Vcpu::set_fpu(const kvm_fpu& fpu) {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_FPU, &fpu));
+    return {};
+}
+
+Status Vcpu::set_cpuid(const CpuidEntries& cpuid) {
+    FlexBuffer<CpuidHeader, kvm_cpuid_entry2> buf(cpuid.entries.size());
+    buf.header()->nent = static_cast<uint32_t>(cpuid.entries.size());
+    std::memcpy(buf.entries(), cpuid.entries.data(), cpuid.entries.size() * sizeof(kvm_cpuid_entry2));
+    TRY(checked_ioctl(m_fd.get(), IOCTL_SET_CPUID2, "KVM_SET_CPUID2", buf.header()));
+    return {};
+}
+
+Status Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
+    FlexBuffer<MsrsHeader, kvm_msr_entry> buf(msrs.size());
+    buf.header()->nmsrs = static_cast<uint32_t>(msrs.size());
+    std::memcpy(buf.entries(), msrs.data(), msrs.size() * sizeof(kvm_msr_entry));
+    int written = TRY(checked_ioctl(m_fd.get(), IOCTL_SET_MSRS, "KVM_SET_MSRS", buf.header()));
+    if (static_cast<size_t>(written) != msrs.size())
+        return Error(fmt::format("KVM_SET_MSRS: MSR {:#x} rejected", msrs[written].index));
+    return {};
+}
+
+Result<kvm_lapic_state> Vcpu::get_lapic() const {
+    kvm_lapic_state lapic{};
+    TRY(KVM_IOCTL(m_fd.get(), KVM_GET_LAPIC, &lapic));
+    return lapic;
+}
+
+Status Vcpu::set_lapic(const kvm_lapic_state& lapic) {
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_LAPIC, &lapic));
+    return {};
+}
+
+Result<kvm_translation> Vcpu::translate(uint64_t linear) const {
+    kvm_translation tr{};
+    tr.linear_address = linear;
+    TRY(KVM_IOCTL(m_fd.get(), KVM_TRANSLATE, &tr));
+    return tr;
+}
+
+}  // namespace vmm

@@ -1,0 +1,114 @@
+#include "vmm/serial_console.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+
+#include <spdlog/spdlog.h>
+
+namespace vmm {
+
+namespace {
+
+constexpr size_t STDIN_CHUNK = 256;
+
+void write_all(int fd, const uint8_t* data, size_t len) {
+    while (len) {
+        ssize_t n = ::write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;  // a closed or full output must not stop the guest
+        data += n;
+        len -= static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+SerialConsole::~SerialConsole() = default;
+
+Serial::OutputSink SerialConsole::output_sink() {
+    return [this](uint8_t byte) {
+        if (m_output_fd >= 0)
+            write_all(m_output_fd, &byte, 1);
+    };
+}
+
+Status SerialConsole::open_output() {
+    switch (m_config.mode) {
+    case SerialConfig::Mode::Off:
+        return {};
+    case SerialConfig::Mode::Tty:
+        m_output_fd = STDOUT_FILENO;
+        return {};
+    case SerialConfig::Mode::File: {
+        int fd = ::open(m_config.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return Error::from_errno("serial output file '" + m_config.path + "'");
+        m_output_file.reset(fd);
+        m_output_fd = fd;
+        return {};
+    }
+    }
+    return {};
+}
+
+Status SerialConsole::attach_input(EventLoop& loop, std::shared_ptr<SerialDevice> device) {
+    if (m_config.mode != SerialConfig::Mode::Tty)
+        return {};
+    m_device = std::move(device);
+    int event = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (event < 0)
+        return Error::from_errno("eventfd");
+    m_drained_event.reset(event);
+    m_device->with_model([this](Serial& serial) {
+        serial.set_rx_drained_listener([fd = m_drained_event.get()] {
+            const uint64_t one = 1;
+            [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+        });
+    });
+    TRY(loop.add(m_drained_event.get(), EPOLLIN, [this, &loop](uint32_t) { on_drained(loop); }));
+    // A stdin that epoll cannot watch (a regular file) or that is closed gives no input.
+    if (!loop.add(STDIN_FILENO, EPOLLIN, [this, &loop](uint32_t) { on_stdin(loop); }).ok())
+        return {};
+    m_raw_terminal = RawTerminal::enter(STDIN_FILENO);
+    return {};
+}
+
+void SerialConsole::on_stdin(EventLoop& loop) {
+    std::array<uint8_t, STDIN_CHUNK> buf;
+    ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {  // EOF or error: no more input
+        (void)loop.remove(STDIN_FILENO);
+        return;
+    }
+    m_pending.insert(m_pending.end(), buf.begin(), buf.begin() + n);
+    push_pending();
+    if (!m_pending.empty() && !m_stdin_paused) {
+        m_stdin_paused = true;
+        (void)loop.modify(STDIN_FILENO, 0);
+    }
+}
+
+void SerialConsole::on_drained(EventLoop& loop) {
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = ::read(m_drained_event.get(), &count, sizeof count);
+    push_pending();
+    if (m_pending.empty() && m_stdin_paused) {
+        m_stdin_paused = false;
+        (void)loop.modify(STDIN_FILENO, EPOLLIN);
+    }
+}
+
+void SerialConsole::push_pending() {
+    const size_t accepted =
+        m_device->with_model([this](Serial& serial) { return serial.enqueue_input(m_pending); });
+    m_pending.erase(m_pending.begin(), m_pending.begin() + static_cast<std::ptrdiff_t>(accepted));
+}
+
+}  // namespace vmm

@@ -1,0 +1,163 @@
+#include "vmm/vcpu_runner.h"
+
+#include <signal.h>
+
+#include <array>
+#include <string>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace vmm {
+
+namespace {
+
+int kick_signal() { return SIGRTMIN; }
+
+void on_kick(int) {}
+
+std::string hex_bytes(std::span<const uint8_t> bytes) {
+    std::string out;
+    for (uint8_t b : bytes)
+        out += fmt::format("{}{:02x}", out.empty() ? "" : " ", b);
+    return out;
+}
+
+}  // namespace
+
+Status VcpuRunner::install_kick_handler() {
+    struct sigaction action {};
+    action.sa_handler = on_kick;  // no SA_RESTART: KVM_RUN must return EINTR
+    sigemptyset(&action.sa_mask);
+    if (::sigaction(kick_signal(), &action, nullptr) < 0)
+        return Error::from_errno("sigaction for the vCPU kick signal");
+    return {};
+}
+
+void VcpuRunner::start() {
+    m_thread = std::thread([this] {
+        sigset_t kick;
+        sigemptyset(&kick);
+        sigaddset(&kick, kick_signal());
+        pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+        run_loop();
+    });
+}
+
+void VcpuRunner::stop_and_join() {
+    if (!m_thread.joinable())
+        return;
+    // SAFETY of the concurrent store: immediate_exit is a byte KVM reads on entry to KVM_RUN;
+    // atomic_ref makes this thread's store well-defined against the vCPU thread's.
+    std::atomic_ref<uint8_t>(m_vcpu.run_state()->immediate_exit).store(1, std::memory_order_release);
+    pthread_kill(m_thread.native_handle(), kick_signal());
+    m_thread.join();
+}
+
+void VcpuRunner::run_loop() {
+    kvm_run& run = *m_vcpu.run_state();
+    while (!m_lifecycle.stop_requested()) {
+        auto status = m_vcpu.run();
+        if (!status.ok()) {
+            if (status.error().sys_errno() == EINTR || status.error().sys_errno() == EAGAIN)
+                continue;
+            m_lifecycle.request_stop(exit_status::KVM_ERROR,
+                                     fmt::format("vCPU {}: {}", m_vcpu.id(), status.error().message()));
+            return;
+        }
+        if (!handle_exit(run))
+            return;
+    }
+}
+
+bool VcpuRunner::handle_exit(kvm_run& run) {
+    switch (run.exit_reason) {
+    case KVM_EXIT_IO:
+        handle_io(run);
+        return true;
+    case KVM_EXIT_MMIO:
+        handle_mmio(run);
+        return true;
+    case KVM_EXIT_HLT:
+        m_lifecycle.request_stop(exit_status::GUEST_ENDED, fmt::format("vCPU {} halted", m_vcpu.id()));
+        return false;
+    case KVM_EXIT_SHUTDOWN:
+        m_lifecycle.request_stop(exit_status::TRIPLE_FAULT,
+                                 fmt::format("vCPU {}: guest triple fault (KVM_EXIT_SHUTDOWN)", m_vcpu.id()));
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        if (run.system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ||
+            run.system_event.type == KVM_SYSTEM_EVENT_RESET) {
+            m_lifecycle.request_stop(exit_status::GUEST_ENDED, "guest requested reset or power-off");
+        } else {
+            m_lifecycle.request_stop(exit_status::KVM_ERROR,
+                                     fmt::format("guest system event {}", run.system_event.type));
+        }
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+        stop_on_internal_error(run);
+        return false;
+    case KVM_EXIT_FAIL_ENTRY:
+        m_lifecycle.request_stop(
+            exit_status::KVM_ERROR,
+            fmt::format("vCPU {}: VM entry failed, hardware reason {:#x}", m_vcpu.id(),
+                        static_cast<uint64_t>(run.fail_entry.hardware_entry_failure_reason)));
+        return false;
+    case KVM_EXIT_INTR:
+        return true;
+    default:
+        m_lifecycle.request_stop(exit_status::KVM_ERROR,
+                                 fmt::format("vCPU {}: unhandled KVM exit {}", m_vcpu.id(), run.exit_reason));
+        return false;
+    }
+}
+
+void VcpuRunner::handle_io(kvm_run& run) {
+    // SAFETY: KVM places the data of a PIO exit inside the kvm_run mapping at data_offset,
+    // count accesses of `size` bytes each.
+    uint8_t* data = reinterpret_cast<uint8_t*>(&run) + run.io.data_offset;
+    const uint16_t port = run.io.port;
+    for (uint32_t i = 0; i < run.io.count; ++i) {
+        std::span<uint8_t> access(data + size_t(i) * run.io.size, run.io.size);
+        const bool handled = run.io.direction == KVM_EXIT_IO_OUT ? m_pio.write(port, access)
+                                                                 : m_pio.read(port, access);
+        if (!handled && m_unknown_access_log.allow())
+            spdlog::debug("vCPU {}: {} of {} bytes at unknown port {:#x}", m_vcpu.id(),
+                          run.io.direction == KVM_EXIT_IO_OUT ? "write" : "read", run.io.size, port);
+    }
+}
+
+void VcpuRunner::handle_mmio(kvm_run& run) {
+    const uint32_t len = std::min<uint32_t>(run.mmio.len, sizeof run.mmio.data);
+    std::span<uint8_t> access(run.mmio.data, len);
+    const bool handled = run.mmio.is_write ? m_mmio.write(run.mmio.phys_addr, access)
+                                           : m_mmio.read(run.mmio.phys_addr, access);
+    if (!handled && m_unknown_access_log.allow())
+        spdlog::warn("vCPU {}: {} of {} bytes at unknown MMIO address {:#x}", m_vcpu.id(),
+                     run.mmio.is_write ? "write" : "read", len,
+                     static_cast<uint64_t>(run.mmio.phys_addr));
+}
+
+void VcpuRunner::stop_on_internal_error(const kvm_run& run) {
+    std::string detail = fmt::format("vCPU {}: KVM internal error, suberror {}", m_vcpu.id(),
+                                     run.internal.suberror);
+    if (auto regs = m_vcpu.get_regs(); regs.ok())
+        detail += fmt::format(" at RIP {:#x}", regs->rip);
+    std::array<uint8_t, 15> insn{};
+    size_t insn_len = 0;
+    if (run.internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+        (run.emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+        insn_len = std::min<size_t>(run.emulation_failure.insn_size, insn.size());
+        std::copy_n(run.emulation_failure.insn_bytes, insn_len, insn.begin());
+    } else if (auto regs = m_vcpu.get_regs(); regs.ok()) {
+        // No bytes from KVM: translate RIP through the guest's page tables and read them.
+        if (auto tr = m_vcpu.translate(regs->rip); tr.ok() && tr->valid &&
+                                                   m_memory.read(tr->physical_address, insn).ok())
+            insn_len = insn.size();
+    }
+    if (insn_len)
+        detail += ", instruction bytes: " + hex_bytes(std::span(insn.data(), insn_len));
+    m_lifecycle.request_stop(exit_status::KVM_ERROR, detail);
+}
+
+}  // namespace vmm

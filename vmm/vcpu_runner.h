@@ -1,0 +1,49 @@
+// The loop one vCPU thread runs: KVM_RUN, then dispatch the exit (PIO/MMIO to the buses) or
+// end the VM with a reason. Nothing here allocates or logs at info level per exit.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <thread>
+
+#include "vmm/bus.h"
+#include "vmm/guest_memory.h"
+#include "vmm/kvm.h"
+#include "vmm/lifecycle.h"
+#include "vmm/rate_limiter.h"
+
+namespace vmm {
+
+class VcpuRunner {
+public:
+    VcpuRunner(Vcpu& vcpu, const Bus& pio, const Bus& mmio, const GuestMemory& memory,
+               Lifecycle& lifecycle)
+        : m_vcpu(vcpu), m_pio(pio), m_mmio(mmio), m_memory(memory), m_lifecycle(lifecycle) {}
+
+    // Installs the (empty) handler of the signal used to kick vCPUs out of KVM_RUN. Once per
+    // process, before any vCPU thread starts.
+    static Status install_kick_handler();
+
+    void start();
+    // Makes KVM_RUN return (immediate_exit + signal) and joins the thread.
+    void stop_and_join();
+
+private:
+    void run_loop();
+    // Returns false when the vCPU must stop.
+    bool handle_exit(kvm_run& run);
+    void handle_io(kvm_run& run);
+    void handle_mmio(kvm_run& run);
+    void stop_on_internal_error(const kvm_run& run);
+
+    Vcpu& m_vcpu;
+    const Bus& m_pio;
+    const Bus& m_mmio;
+    const GuestMemory& m_memory;
+    Lifecycle& m_lifecycle;
+    std::thread m_thread;
+    RateLimiter m_unknown_access_log{10};
+};
+
+}  // namespace vmm

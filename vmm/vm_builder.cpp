@@ -1,0 +1,168 @@
+#include "vmm/vm_builder.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "arch/x86_64/cpuid.h"
+#include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/memory_map.h"
+#include "arch/x86_64/mptable.h"
+#include "arch/x86_64/msrs.h"
+#include "arch/x86_64/regs.h"
+#include "boot/image_file.h"
+#include "boot/kernel_loader.h"
+#include "devices/legacy/cmos.h"
+#include "devices/legacy/debug_exit.h"
+#include "devices/legacy/i8042.h"
+
+namespace vmm {
+
+namespace x86 = arch::x86_64;
+namespace layout = arch::x86_64::layout;
+
+namespace {
+
+struct BootFiles {
+    std::vector<uint8_t> kernel;
+    std::vector<uint8_t> initrd;
+};
+
+Result<BootFiles> read_boot_files(const VmConfig& config) {
+    BootFiles files;
+    const uint64_t limit = x86::low_ram_end(config.memory);
+    files.kernel = TRY(boot::read_image_file(config.kernel, "kernel", limit));
+    if (!config.initramfs.empty())
+        files.initrd = TRY(boot::read_image_file(config.initramfs, "initramfs", limit));
+    return files;
+}
+
+Status open_kvm(Vmm& vmm, const VmConfig& config) {
+    vmm.kvm = TRY(Kvm::open(config.kvm_device));
+    const std::pair<long, const char*> required[] = {
+        {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+        {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+        {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+        {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+        {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+        {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+        {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR"},
+    };
+    for (const auto& [cap, name] : required)
+        TRY(vmm.kvm->require_extension(cap, name));
+    const int max_vcpus = TRY(vmm.kvm->check_extension(KVM_CAP_MAX_VCPUS));
+    if (max_vcpus > 0 && config.cpus > static_cast<uint32_t>(max_vcpus))
+        return Error(fmt::format("--cpus {}: this KVM allows at most {} vCPUs", config.cpus, max_vcpus));
+    return {};
+}
+
+Status create_vm(Vmm& vmm) {
+    vmm.vm = TRY(vmm.kvm->create_vm());
+    vmm.lifecycle = TRY(Lifecycle::create());
+    vmm.loop = TRY(EventLoop::create());
+    return {};
+}
+
+Status create_guest_memory(Vmm& vmm, uint64_t size) {
+    const auto specs = x86::ram_regions(size);
+    vmm.memory = TRY(GuestMemory::create(specs));
+    uint32_t slot = 0;
+    for (const auto& region : vmm.memory->regions())
+        TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host));
+    return {};
+}
+
+Status create_interrupt_controller(Vmm& vmm) {
+    TRY(vmm.vm->set_tss_addr(layout::TSS_ADDR));
+    TRY(vmm.vm->set_identity_map_addr(layout::IDENTITY_MAP_ADDR));
+    TRY(vmm.vm->create_irqchip());
+    TRY(vmm.vm->create_pit2());
+    return {};
+}
+
+Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files) {
+    auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
+        std::string(boot::KernelCmdline::DEFAULT))));
+    const boot::BootSpec spec{files.kernel, files.initrd, cmdline, x86::e820_map(config.memory),
+                              x86::low_ram_end(config.memory)};
+    auto loaded = TRY(boot::load_kernel(*vmm.memory, spec));
+    TRY(x86::write_boot_tables(*vmm.memory, loaded.entry.mode));
+    TRY(x86::write_mptable(*vmm.memory, config.cpus));
+    spdlog::info("loaded {} kernel, entry {:#x}, {} vCPUs, {} MiB", boot::format_name(loaded.format),
+                 loaded.entry.entry, config.cpus, config.memory >> 20);
+    return loaded;
+}
+
+Status attach_legacy_devices(Vmm& vmm, const VmConfig& config) {
+    Lifecycle& lifecycle = *vmm.lifecycle;
+    vmm.console = std::make_unique<SerialConsole>(config.serial);
+    vmm.irq_lines.push_back(std::make_unique<KvmIrqLine>(*vmm.vm, layout::COM1_IRQ));
+    vmm.serial = std::make_shared<SerialDevice>("serial", *vmm.irq_lines.back(),
+                                                vmm.console->output_sink());
+    TRY(vmm.pio_bus.insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
+
+    auto i8042 = std::make_shared<ByteRegisterDevice<I8042>>("i8042", [&lifecycle] {
+        lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the i8042");
+    });
+    TRY(vmm.pio_bus.insert(layout::I8042_DATA_PORT,
+                           layout::I8042_COMMAND_PORT - layout::I8042_DATA_PORT + 1, i8042));
+
+    auto debug_exit = std::make_shared<DebugExit>([&lifecycle](int code) {
+        lifecycle.request_stop(code, fmt::format("guest wrote to the debug-exit port"));
+    });
+    TRY(vmm.pio_bus.insert(layout::DEBUG_EXIT_PORT, layout::DEBUG_EXIT_PORT_COUNT, debug_exit));
+
+    const uint64_t below_4g = x86::low_ram_end(config.memory);
+    auto cmos = std::make_shared<ByteRegisterDevice<Cmos>>(
+        "cmos", [] { return std::time(nullptr); }, below_4g, config.memory - below_4g);
+    TRY(vmm.pio_bus.insert(layout::CMOS_PORT, layout::CMOS_PORT_COUNT, cmos));
+    return {};
+}
+
+Status configure_vcpu(Vcpu& vcpu, const x86::CpuidEntries& base_cpuid, uint32_t vcpu_count,
+                      const std::vector<uint32_t>& msr_list) {
+    auto cpuid = base_cpuid;
+    x86::set_vcpu_topology(cpuid, vcpu.id(), vcpu_count);
+    TRY(vcpu.set_cpuid(cpuid));
+    TRY(vcpu.set_msrs(x86::boot_msrs(msr_list)));
+    TRY(vcpu.set_fpu(x86::boot_fpu()));
+    TRY(vcpu.set_lapic(x86::with_lint_wiring(TRY(vcpu.get_lapic()))));
+    return {};
+}
+
+Status create_vcpus(Vmm& vmm, const VmConfig& config, const boot::BootEntry& entry) {
+    auto cpuid = TRY(vmm.kvm->supported_cpuid());
+    x86::apply_cpu_template(cpuid, config.cpu_template);
+    const auto msr_list = TRY(vmm.kvm->msr_index_list());
+    for (uint32_t id = 0; id < config.cpus; ++id) {
+        Vcpu vcpu = TRY(vmm.vm->create_vcpu(id));
+        TRY_CTX(configure_vcpu(vcpu, cpuid, config.cpus, msr_list), fmt::format("vCPU {}", id));
+        vmm.vcpus.push_back(std::move(vcpu));
+    }
+    // Only the boot processor gets registers; the others wait for INIT/SIPI from the guest.
+    Vcpu& bsp = vmm.vcpus.front();
+    TRY(bsp.set_sregs(x86::boot_sregs(TRY(bsp.get_sregs()), entry.mode)));
+    TRY(bsp.set_regs(x86::boot_regs(entry.mode, entry.entry, entry.boot_info)));
+    return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
+    TRY(config.validate(host_memory_bytes()));
+    const BootFiles files = TRY(read_boot_files(config));
+    auto vmm = std::make_unique<Vmm>();
+    TRY(open_kvm(*vmm, config));
+    TRY(create_vm(*vmm));
+    TRY(create_guest_memory(*vmm, config.memory));
+    TRY(create_interrupt_controller(*vmm));
+    const auto loaded = TRY(load_kernel(*vmm, config, files));
+    TRY(attach_legacy_devices(*vmm, config));
+    TRY(create_vcpus(*vmm, config, loaded.entry));
+    TRY(vmm->console->open_output());  // last: a failed build creates no file
+    return vmm;
+}
+
+}  // namespace vmm

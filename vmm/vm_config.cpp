@@ -1,0 +1,78 @@
+#include "vmm/vm_config.h"
+
+#include <unistd.h>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "arch/x86_64/layout.h"
+
+namespace vmm {
+
+namespace layout = arch::x86_64::layout;
+
+namespace {
+
+constexpr uint64_t PAGE = 4096;
+
+std::optional<unsigned> unit_shift(std::string_view suffix) {
+    if (suffix.empty())
+        return 20;  // bare number: MiB
+    if (suffix.size() > 1 && (suffix.substr(1) == "iB" || suffix.substr(1) == "B"))
+        suffix = suffix.substr(0, 1);
+    if (suffix.size() != 1)
+        return std::nullopt;
+    switch (suffix[0]) {
+    case 'K': case 'k': return 10;
+    case 'M': case 'm': return 20;
+    case 'G': case 'g': return 30;
+    case 'T': case 't': return 40;
+    default: return std::nullopt;
+    }
+}
+
+}  // namespace
+
+Result<uint64_t> parse_memory_size(std::string_view text) {
+    uint64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    const auto shift = unit_shift(std::string_view(end, text.data() + text.size() - end));
+    if (ec != std::errc() || end == text.data() || !shift)
+        return Error(fmt::format("memory size '{}' is not a size like 256M or 2G", text));
+    if (number > (UINT64_MAX >> *shift))
+        return Error(fmt::format("memory size '{}' is too large", text));
+    return number << *shift;
+}
+
+Result<SerialConfig> parse_serial(std::string_view text) {
+    if (text == "tty")
+        return SerialConfig{SerialConfig::Mode::Tty, {}};
+    if (text == "off")
+        return SerialConfig{SerialConfig::Mode::Off, {}};
+    if (text.starts_with("file=") && text.size() > 5)
+        return SerialConfig{SerialConfig::Mode::File, std::string(text.substr(5))};
+    return Error(fmt::format("serial '{}' is not one of tty, off, file=PATH", text));
+}
+
+uint64_t host_memory_bytes() {
+    return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+Status VmConfig::validate(uint64_t host_memory) const {
+    if (kernel.empty())
+        return Error("--kernel is required");
+    if (cpus < 1 || cpus > layout::MAX_VCPUS)
+        return Error(fmt::format("--cpus {} is out of range (1..{})", cpus, layout::MAX_VCPUS));
+    if (memory < layout::MIN_MEMORY)
+        return Error(fmt::format("--memory {} MiB is too small (at least {} MiB)", memory >> 20,
+                                 layout::MIN_MEMORY >> 20));
+    if (memory > host_memory)
+        return Error(fmt::format("--memory {} MiB is more than the host's {} MiB of RAM",
+                                 memory >> 20, host_memory >> 20));
+    if (memory % PAGE)
+        return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
+    return {};
+}
+
+}  // namespace vmm

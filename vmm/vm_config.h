@@ -1,0 +1,43 @@
+// Plain description of the VM to build, filled from the CLI (later also a config file or the
+// API), with one validate() that all of them share.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "arch/x86_64/cpuid.h"
+#include "vmm/result.h"
+
+namespace vmm {
+
+struct SerialConfig {
+    enum class Mode { Tty, File, Off };
+    Mode mode = Mode::Tty;
+    std::string path;  // Mode::File
+};
+
+struct VmConfig {
+    std::string kernel;
+    std::string initramfs;               // empty: none
+    std::optional<std::string> cmdline;  // nullopt: the default command line
+    uint32_t cpus = 1;
+    uint64_t memory = 256ull << 20;
+    SerialConfig serial;
+    arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
+    std::string kvm_device = "/dev/kvm";
+
+    // host_memory: bytes of RAM on the host, the ceiling for `memory`.
+    Status validate(uint64_t host_memory) const;
+};
+
+// "256M", "1G", "512K", "2T" (binary units, optional "iB"/"B"), or a bare number of MiB.
+Result<uint64_t> parse_memory_size(std::string_view text);
+
+// "tty", "off", "file=PATH".
+Result<SerialConfig> parse_serial(std::string_view text);
+
+uint64_t host_memory_bytes();
+
+}  // namespace vmm

@@ -1,0 +1,42 @@
+// A built VM and everything it owns; run() drives it to the end and returns the exit status.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "vmm/bus.h"
+#include "vmm/event_loop.h"
+#include "vmm/guest_memory.h"
+#include "vmm/kvm.h"
+#include "vmm/kvm_irq_line.h"
+#include "vmm/lifecycle.h"
+#include "vmm/serial_console.h"
+#include "vmm/vcpu_runner.h"
+
+namespace vmm {
+
+class Vmm {
+public:
+    // Starts the vCPU threads, serves events until the VM stops, joins the threads.
+    int run();
+
+    // Filled in order by build_vmm() (vm_builder.cpp); members are destroyed in reverse.
+    std::optional<Kvm> kvm;
+    std::optional<Vm> vm;
+    std::optional<GuestMemory> memory;
+    std::unique_ptr<Lifecycle> lifecycle;
+    std::unique_ptr<EventLoop> loop;
+    Bus pio_bus;
+    Bus mmio_bus;
+    std::vector<std::unique_ptr<KvmIrqLine>> irq_lines;
+    std::unique_ptr<SerialConsole> console;
+    std::shared_ptr<SerialDevice> serial;
+    std::vector<Vcpu> vcpus;
+    std::vector<std::unique_ptr<VcpuRunner>> runners;
+
+private:
+    Status serve_signals();
+};
+
+}  // namespace vmm
