@@ -70,8 +70,8 @@ Result<LoadedKernel> load_elf(GuestMemory& memory, const BootSpec& spec) {
     const auto initrd =
         TRY(load_initrd(memory, spec.initrd, elf.end, spec.low_ram_end, UINT64_MAX));
     if (elf.pvh_entry) {
-        const uint64_t info = TRY(write_pvh_start_info(memory, layout::PVH_INFO_ADDR,
-                                                       layout::CMDLINE_ADDR, initrd, spec.e820));
+        const uint64_t info = TRY(write_pvh_start_info(memory, layout::PVH_INFO_ADDR, layout::CMDLINE_ADDR,
+                                                       spec.acpi_rsdp, initrd, spec.e820));
         return LoadedKernel{KernelFormat::Pvh, {EntryMode::Pvh32, entry, info}, initrd};
     }
     const auto params = TRY(build_zero_page(

@@ -20,6 +20,7 @@ struct BootSpec {
     const KernelCmdline& cmdline;
     std::vector<E820Entry> e820;
     uint64_t low_ram_end;             // end of RAM below the MMIO hole
+    uint64_t acpi_rsdp = 0;           // given to PVH kernels; 0: none
 };
 
 struct LoadedKernel {

@@ -11,7 +11,8 @@ constexpr uint64_t MAX_MEMMAP_ENTRIES = 32;
 }  // namespace
 
 Result<uint64_t> write_pvh_start_info(GuestMemory& memory, uint64_t base, uint64_t cmdline_addr,
-                                      InitrdPlacement initrd, const std::vector<E820Entry>& e820) {
+                                      uint64_t rsdp_addr, InitrdPlacement initrd,
+                                      const std::vector<E820Entry>& e820) {
     if (e820.size() > MAX_MEMMAP_ENTRIES)
         return Error(fmt::format("{} memory map entries do not fit the PVH area", e820.size()));
     const uint64_t modlist_addr = base + sizeof(HvmStartInfo);
@@ -21,6 +22,7 @@ Result<uint64_t> write_pvh_start_info(GuestMemory& memory, uint64_t base, uint64
     info.magic = HVM_START_MAGIC;
     info.version = 1;
     info.cmdline_paddr = cmdline_addr;
+    info.rsdp_paddr = rsdp_addr;
     info.memmap_paddr = memmap_addr;
     info.memmap_entries = static_cast<uint32_t>(e820.size());
     if (initrd.size) {

@@ -43,8 +43,9 @@ static_assert(sizeof(HvmMemmapEntry) == 24);
 inline constexpr uint32_t HVM_START_MAGIC = 0x336ec578;
 
 // Writes start info, the module list (the initramfs, if any) and the memory map at `base`.
-// Returns the guest address of the start info.
+// rsdp_addr 0 means no ACPI. Returns the guest address of the start info.
 Result<uint64_t> write_pvh_start_info(GuestMemory& memory, uint64_t base, uint64_t cmdline_addr,
-                                      InitrdPlacement initrd, const std::vector<E820Entry>& e820);
+                                      uint64_t rsdp_addr, InitrdPlacement initrd,
+                                      const std::vector<E820Entry>& e820);
 
 }  // namespace vmm::boot

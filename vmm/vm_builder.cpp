@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpuid.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/layout.h"
@@ -85,11 +86,13 @@ Status create_interrupt_controller(Vmm& vmm) {
 Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files) {
     auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
         std::string(boot::KernelCmdline::DEFAULT))));
+    // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest.
+    TRY(x86::write_mptable(*vmm.memory, config.cpus));
+    const uint64_t rsdp = TRY(x86::write_acpi_tables(*vmm.memory, config.cpus));
     const boot::BootSpec spec{files.kernel, files.initrd, cmdline, x86::e820_map(config.memory),
-                              x86::low_ram_end(config.memory)};
+                              x86::low_ram_end(config.memory), rsdp};
     auto loaded = TRY(boot::load_kernel(*vmm.memory, spec));
     TRY(x86::write_boot_tables(*vmm.memory, loaded.entry.mode));
-    TRY(x86::write_mptable(*vmm.memory, config.cpus));
     spdlog::info("loaded {} kernel, entry {:#x}, {} vCPUs, {} MiB", boot::format_name(loaded.format),
                  loaded.entry.entry, config.cpus, config.memory >> 20);
     return loaded;

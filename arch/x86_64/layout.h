@@ -23,6 +23,8 @@ inline constexpr uint64_t CMDLINE_ADDR = 0x20000;
 inline constexpr uint64_t CMDLINE_MAX = 0x10000;     // bytes reserved, NUL included
 inline constexpr uint64_t EBDA_START = 0x9fc00;      // MP table lives here
 inline constexpr uint64_t MPTABLE_ADDR = EBDA_START;
+inline constexpr uint64_t ACPI_START = 0xe0000;      // RSDP + tables; Linux scans 0xe0000..0xfffff
+inline constexpr uint64_t ACPI_END = 0x100000;
 inline constexpr uint64_t BIOS_END = 0x100000;
 inline constexpr uint64_t KERNEL_LOAD_ADDR = 0x100000;  // bzImage protected-mode part
 

@@ -1,12 +1,12 @@
 #include "arch/x86_64/mptable.h"
 
 #include <cstring>
-#include <numeric>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/table_writer.h"
 
 namespace vmm::arch::x86_64 {
 
@@ -93,23 +93,6 @@ constexpr uint8_t IRQ_TYPE_EXTINT = 3;
 constexpr uint8_t ISA_BUS = 0;
 constexpr uint8_t ALL_LAPICS = 0xff;
 
-class TableWriter {
-public:
-    template <typename T>
-    void append(const T& entry) {
-        const auto* bytes = reinterpret_cast<const uint8_t*>(&entry);  // SAFETY: packed POD
-        m_bytes.insert(m_bytes.end(), bytes, bytes + sizeof(T));
-    }
-    std::vector<uint8_t>& bytes() { return m_bytes; }
-
-private:
-    std::vector<uint8_t> m_bytes;
-};
-
-uint8_t checksum_of(const uint8_t* data, size_t len) {
-    return static_cast<uint8_t>(-std::accumulate(data, data + len, 0u));
-}
-
 }  // namespace
 
 Result<uint64_t> write_mptable(GuestMemory& memory, uint32_t vcpu_count) {
@@ -147,7 +130,7 @@ Result<uint64_t> write_mptable(GuestMemory& memory, uint32_t vcpu_count) {
     header.entry_count = entries;
     header.lapic_addr = static_cast<uint32_t>(layout::LAPIC_ADDR);
     std::memcpy(bytes.data(), &header, sizeof header);
-    bytes[offsetof(MpConfigHeader, checksum)] = checksum_of(bytes.data(), bytes.size());
+    bytes[offsetof(MpConfigHeader, checksum)] = zero_sum_checksum(bytes.data(), bytes.size());
 
     const uint64_t config_addr = layout::MPTABLE_ADDR + sizeof(MpFloatingPointer);
     MpFloatingPointer pointer{};
@@ -155,8 +138,7 @@ Result<uint64_t> write_mptable(GuestMemory& memory, uint32_t vcpu_count) {
     pointer.config_table = static_cast<uint32_t>(config_addr);
     pointer.length_paragraphs = 1;
     pointer.spec_rev = MP_SPEC_REV;
-    pointer.checksum =
-        checksum_of(reinterpret_cast<const uint8_t*>(&pointer), sizeof pointer);  // SAFETY: POD
+    pointer.checksum = zero_sum_checksum(&pointer, sizeof pointer);
 
     TRY(memory.store(layout::MPTABLE_ADDR, pointer));
     TRY(memory.write(config_addr, bytes));

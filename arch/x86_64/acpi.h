@@ -1,0 +1,15 @@
+// Minimal ACPI (6.5) tables: RSDP -> XSDT -> FADT (hardware-reduced, empty DSDT) and MADT.
+// Kernels built without MP-table support (Debian's cloud kernel, for one) find their CPUs
+// only through the MADT.
+#pragma once
+
+#include <cstdint>
+
+#include "vmm/guest_memory.h"
+
+namespace vmm::arch::x86_64 {
+
+// Writes the tables from layout::ACPI_START; returns the RSDP's guest address.
+Result<uint64_t> write_acpi_tables(GuestMemory& memory, uint32_t vcpu_count);
+
+}  // namespace vmm::arch::x86_64

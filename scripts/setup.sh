@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# setup.sh: installs Ember's build and test dependencies from Debian's packages.
+# Idempotent: installs only what is missing. Needs root (or sudo) when something is missing.
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build pkg-config     # toolchain
+    linux-libc-dev                                   # KVM UAPI headers
+    libspdlog-dev libfmt-dev libcli11-dev libfdt-dev # libraries
+    libgtest-dev                                     # unit tests
+    qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests
+    busybox-static cpio util-linux                   # Linux boot suite, setpriv for tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup.sh: all dependencies are installed"
+    exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "setup.sh: run as root to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+echo "setup.sh: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bad_input.sh EMBER GUEST_DIR CASE
+# Each case is one kind of bad user input. Ember must print exactly one line on stderr that
+# names the problem (matched against a pattern), nothing on stdout, exit with status 2, and
+# leave no file behind.
+set -u
+. "$(dirname "$0")/lib.sh"
+ember=$1 guests=$2 case=$3
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+hello=$guests/hello.elf
+serial_file=$dir/console.log  # must never be created by a failed start
+run_as=()
+
+case $case in
+missing_kernel)
+    args=(--kernel "$dir/no-such-kernel"); pattern="kernel '.*no-such-kernel': No such file or directory" ;;
+kernel_is_directory)
+    args=(--kernel "$dir"); pattern="kernel '.*': not a regular file" ;;
+not_a_kernel)
+    echo "just some text, not a kernel" >"$dir/notes.txt"
+    args=(--kernel "$dir/notes.txt"); pattern="not a kernel image \(neither a bzImage nor an ELF file\)" ;;
+truncated_bzimage)
+    head -c 1500 "$guests/hello.bzImage" >"$dir/short.bzImage"
+    args=(--kernel "$dir/short.bzImage"); pattern="truncated bzImage: header declares [0-9]+ bytes of kernel, file has 476" ;;
+elf_wrong_machine)
+    cp "$hello" "$dir/arm.elf"
+    printf '\xb7\x00' | dd of="$dir/arm.elf" bs=1 seek=18 conv=notrunc status=none  # e_machine = EM_AARCH64
+    args=(--kernel "$dir/arm.elf"); pattern="ELF machine 183 is not x86_64" ;;
+initramfs_too_big)
+    head -c $((15 << 20)) /dev/zero >"$dir/big.cpio"
+    args=(--kernel "$hello" --memory 16M --initramfs "$dir/big.cpio"); pattern="initramfs of 15728640 bytes does not fit in guest memory" ;;
+missing_initramfs)
+    args=(--kernel "$hello" --initramfs "$dir/none.cpio"); pattern="initramfs '.*none.cpio': No such file or directory" ;;
+memory_too_small)
+    args=(--kernel "$hello" --memory 1M); pattern="--memory 1 MiB is too small \(at least 8 MiB\)" ;;
+memory_too_large)
+    args=(--kernel "$hello" --memory 100T); pattern="--memory 104857600 MiB is more than the host's [0-9]+ MiB of RAM" ;;
+memory_unparseable)
+    args=(--kernel "$hello" --memory lots); pattern="memory size 'lots' is not a size like 256M or 2G" ;;
+cpus_zero)
+    args=(--kernel "$hello" --cpus 0); pattern="--cpus 0 is out of range \(1..254\)" ;;
+cpus_too_many)
+    args=(--kernel "$hello" --cpus 1000); pattern="--cpus 1000 is out of range \(1..254\)" ;;
+cpus_not_a_number)
+    args=(--kernel "$hello" --cpus two); pattern="--cpus.*two" ;;
+cmdline_too_long)
+    args=(--kernel "$guests/hello.bzImage" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)")
+    pattern="kernel command line is 3000 bytes; the kernel accepts at most 2047" ;;
+kvm_missing)
+    args=(--kernel "$hello" --kvm-device "$dir/kvm"); pattern="cannot open KVM device .*/kvm: No such file or directory" ;;
+kvm_not_a_kvm_device)
+    args=(--kernel "$hello" --kvm-device /dev/null); pattern="/dev/null is not a KVM device" ;;
+kvm_no_permission)
+    [ "$(id -u)" = 0 ] || skip "needs root to drop to an unprivileged user"
+    [ -e /dev/kvm ] || skip "no /dev/kvm"
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    chmod 755 "$dir" && cp "$hello" "$dir/hello.elf" && chmod 644 "$dir/hello.elf"
+    [ "$(stat -c %a /dev/kvm)" = 600 ] || skip "/dev/kvm is accessible to other users here"
+    run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    args=(--kernel "$dir/hello.elf"); pattern="cannot open KVM device /dev/kvm: Permission denied" ;;
+serial_file_unwritable)
+    args=(--kernel "$hello" --serial "file=$dir/missing-dir/console.log"); pattern="serial output file '.*': No such file or directory" ;;
+serial_bad_mode)
+    args=(--kernel "$hello" --serial bogus); pattern="serial 'bogus' is not one of tty, off, file=PATH" ;;
+late_failure_leaves_no_file)
+    args=(--kernel "$guests/hello.bzImage" --serial "file=$serial_file" --cmdline "$(head -c 3000 /dev/zero | tr '\0' y)")
+    pattern="kernel command line is 3000 bytes" ;;
+unknown_option)
+    args=(--kernel "$hello" --frobnicate); pattern="The following argument was not expected: --frobnicate" ;;
+bad_cpu_template)
+    args=(--kernel "$hello" --cpu-template fancy); pattern="--cpu-template 'fancy' is not one of host, baseline" ;;
+*)
+    fail "unknown case $case" ;;
+esac
+
+bounded "${run_as[@]}" "$ember" "${args[@]}" <&- >"$dir/stdout" 2>"$dir/stderr"
+status=$?
+cat "$dir/stderr" >&2
+expect_eq "exit status" 2 "$status"
+expect_eq "stderr line count" 1 "$(wc -l <"$dir/stderr")"
+grep -Eq "^ember: error: .*$pattern" "$dir/stderr" || fail "stderr does not match /$pattern/"
+[ ! -s "$dir/stdout" ] || fail "stdout is not empty"
+[ ! -e "$serial_file" ] || fail "a failed start left $serial_file behind"
+echo "ok: $case -> $(cat "$dir/stderr")"

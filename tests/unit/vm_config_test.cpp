@@ -1,0 +1,62 @@
+#include "vmm/vm_config.h"
+
+#include <gtest/gtest.h>
+
+namespace vmm {
+namespace {
+
+constexpr uint64_t HOST = 16ull << 30;
+
+TEST(VmConfig, ParsesMemorySizes) {
+    EXPECT_EQ(parse_memory_size("256M").value(), 256ull << 20);
+    EXPECT_EQ(parse_memory_size("1G").value(), 1ull << 30);
+    EXPECT_EQ(parse_memory_size("2GiB").value(), 2ull << 30);
+    EXPECT_EQ(parse_memory_size("512K").value(), 512ull << 10);
+    EXPECT_EQ(parse_memory_size("128").value(), 128ull << 20);
+}
+
+TEST(VmConfig, RejectsMalformedMemorySizes) {
+    EXPECT_FALSE(parse_memory_size("").ok());
+    EXPECT_FALSE(parse_memory_size("M").ok());
+    EXPECT_FALSE(parse_memory_size("12X").ok());
+    EXPECT_FALSE(parse_memory_size("-5M").ok());
+    EXPECT_FALSE(parse_memory_size("99999999999999999999T").ok());
+    EXPECT_FALSE(parse_memory_size("20000000T").ok());  // overflows 64 bits
+}
+
+TEST(VmConfig, ParsesSerialModes) {
+    EXPECT_EQ(parse_serial("tty")->mode, SerialConfig::Mode::Tty);
+    EXPECT_EQ(parse_serial("off")->mode, SerialConfig::Mode::Off);
+    auto file = parse_serial("file=/tmp/x.log").value();
+    EXPECT_EQ(file.mode, SerialConfig::Mode::File);
+    EXPECT_EQ(file.path, "/tmp/x.log");
+    EXPECT_FALSE(parse_serial("file=").ok());
+    EXPECT_FALSE(parse_serial("pty").ok());
+}
+
+TEST(VmConfig, ValidateAcceptsDefaultsWithKernel) {
+    VmConfig config;
+    config.kernel = "vmlinux";
+    EXPECT_TRUE(config.validate(HOST).ok());
+}
+
+TEST(VmConfig, ValidateRejectsEachBadValue) {
+    VmConfig config;
+    config.kernel = "vmlinux";
+    EXPECT_FALSE(VmConfig{}.validate(HOST).ok());  // no kernel
+    config.cpus = 0;
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.cpus = 255;
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.cpus = 254;
+    EXPECT_TRUE(config.validate(HOST).ok());
+    config.memory = 4ull << 20;
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.memory = HOST + 4096;
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.memory = (64ull << 20) + 512;
+    EXPECT_FALSE(config.validate(HOST).ok());
+}
+
+}  // namespace
+}  // namespace vmm
