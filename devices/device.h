@@ -19,11 +19,18 @@ public:
     virtual std::string_view name() const = 0;
 };
 
-// An interrupt input of the interrupt controller (an IOAPIC/PIC pin).
+// An interrupt input of the interrupt controller (an IOAPIC/PIC pin), driven as a level.
 class IrqLine {
 public:
     virtual ~IrqLine() = default;
     virtual void set_level(bool asserted) = 0;
+};
+
+// An edge-triggered interrupt (KVM irqfd): each trigger() delivers one interrupt.
+class Interrupt {
+public:
+    virtual ~Interrupt() = default;
+    virtual void trigger() = 0;
 };
 
 }  // namespace vmm

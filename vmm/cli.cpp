@@ -12,6 +12,7 @@ namespace {
 constexpr const char* EXAMPLES = R"(Examples:
   ember --kernel bzImage --initramfs initrd.cpio --cmdline "console=ttyS0 reboot=k" --cpus 2 --memory 256M
   ember --kernel vmlinux.pvh --serial file=/tmp/console.log --memory 1G
+  ember --kernel bzImage --disk path=rootfs.img --disk path=data.img,readonly=on,serial=data0
   ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
 
 Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
@@ -43,6 +44,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--cpus", config.cpus, "Number of vCPUs (1..254)")->capture_default_str();
     app.add_option("--memory", memory, "Guest RAM: 256M, 1G, ... (bare number: MiB)")
         ->capture_default_str();
+    std::vector<std::string> disks;
+    app.add_option("--disk", disks,
+                   "virtio-blk disk, repeatable: path=PATH[,readonly=on][,serial=ID]"
+                   "[,cache=writeback|unsafe][,engine=sync]")
+        ->expected(1)
+        ->take_all();
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
         ->capture_default_str();
     app.add_option("--cpu-template", cpu_template, "CPUID template: host | baseline (x86-64-v2)")
@@ -71,6 +78,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     if (!serial_config.ok())
         return usage_error(serial_config.error().message());
     config.serial = *serial_config;
+    for (const auto& text : disks) {
+        auto disk = parse_disk(text);
+        if (!disk.ok())
+            return usage_error(disk.error().message());
+        config.disks.push_back(std::move(disk).value());
+    }
     auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
     if (!tmpl)
         return usage_error(fmt::format("--cpu-template '{}' is not one of host, baseline", cpu_template));

@@ -18,6 +18,8 @@
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_exit.h"
 #include "devices/legacy/i8042.h"
+#include "devices/virtio/block.h"
+#include "vmm/virtio_slots.h"
 
 namespace vmm {
 
@@ -83,9 +85,26 @@ Status create_interrupt_controller(Vmm& vmm) {
     return {};
 }
 
-Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files) {
-    auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
-        std::string(boot::KernelCmdline::DEFAULT))));
+Result<std::vector<virtio::DiskFile>> open_disks(const VmConfig& config) {
+    std::vector<virtio::DiskFile> disks;
+    for (const auto& disk : config.disks)
+        disks.push_back(TRY(virtio::DiskFile::open(disk.path, disk.readonly)));
+    return disks;
+}
+
+Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio::DiskFile> disks,
+                            boot::KernelCmdline& cmdline) {
+    for (size_t i = 0; i < disks.size(); ++i) {
+        const DiskConfig& disk = config.disks[i];
+        virtio::BlockOptions options{disk.serial, disk.cache == DiskConfig::Cache::Writeback};
+        TRY(attach_virtio_device(
+            vmm, std::make_unique<virtio::Block>(std::move(disks[i]), *vmm.memory, options), cmdline));
+    }
+    return {};
+}
+
+Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files,
+                                       const boot::KernelCmdline& cmdline) {
     // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest.
     TRY(x86::write_mptable(*vmm.memory, config.cpus));
     const uint64_t rsdp = TRY(x86::write_acpi_tables(*vmm.memory, config.cpus));
@@ -156,13 +175,17 @@ Status create_vcpus(Vmm& vmm, const VmConfig& config, const boot::BootEntry& ent
 Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(config.validate(host_memory_bytes()));
     const BootFiles files = TRY(read_boot_files(config));
+    auto disks = TRY(open_disks(config));
+    auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
+        std::string(boot::KernelCmdline::DEFAULT))));
     auto vmm = std::make_unique<Vmm>();
     TRY(open_kvm(*vmm, config));
     TRY(create_vm(*vmm));
     TRY(create_guest_memory(*vmm, config.memory));
     TRY(create_interrupt_controller(*vmm));
-    const auto loaded = TRY(load_kernel(*vmm, config, files));
     TRY(attach_legacy_devices(*vmm, config));
+    TRY(attach_block_devices(*vmm, config, std::move(disks), cmdline));
+    const auto loaded = TRY(load_kernel(*vmm, config, files, cmdline));
     TRY(create_vcpus(*vmm, config, loaded.entry));
     TRY(vmm->console->open_output());  // last: a failed build creates no file
     return vmm;

@@ -55,6 +55,38 @@ Result<SerialConfig> parse_serial(std::string_view text) {
     return Error(fmt::format("serial '{}' is not one of tty, off, file=PATH", text));
 }
 
+Result<DiskConfig> parse_disk(std::string_view text) {
+    DiskConfig disk;
+    const std::string where = fmt::format("--disk '{}'", text);
+    while (!text.empty()) {
+        const size_t comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        const size_t eq = item.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return Error(fmt::format("{}: '{}' is not key=value", where, item));
+        const std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+        if (key == "path" && !value.empty()) {
+            disk.path = value;
+        } else if (key == "readonly" && (value == "on" || value == "off")) {
+            disk.readonly = value == "on";
+        } else if (key == "serial" && value.size() <= 20) {
+            disk.serial = value;
+        } else if (key == "cache" && (value == "writeback" || value == "unsafe")) {
+            disk.cache = value == "unsafe" ? DiskConfig::Cache::Unsafe : DiskConfig::Cache::Writeback;
+        } else if (key == "engine" && value == "sync") {
+            // the only engine so far
+        } else {
+            return Error(fmt::format("{}: bad '{}' (path=PATH, readonly=on|off, serial=ID of at most "
+                                     "20 bytes, cache=writeback|unsafe, engine=sync)",
+                                     where, item));
+        }
+    }
+    if (disk.path.empty())
+        return Error(where + ": path=PATH is required");
+    return disk;
+}
+
 uint64_t host_memory_bytes() {
     return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
@@ -70,6 +102,9 @@ Status VmConfig::validate(uint64_t host_memory) const {
     if (memory > host_memory)
         return Error(fmt::format("--memory {} MiB is more than the host's {} MiB of RAM",
                                  memory >> 20, host_memory >> 20));
+    if (disks.size() > std::size(layout::VIRTIO_IRQS))
+        return Error(fmt::format("{} disks is more than the {} virtio devices Ember places", disks.size(),
+                                 std::size(layout::VIRTIO_IRQS)));
     if (memory % PAGE)
         return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
     return {};

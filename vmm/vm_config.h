@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "arch/x86_64/cpuid.h"
 #include "vmm/result.h"
@@ -18,6 +19,14 @@ struct SerialConfig {
     std::string path;  // Mode::File
 };
 
+struct DiskConfig {
+    enum class Cache { Writeback, Unsafe };
+    std::string path;
+    bool readonly = false;
+    std::string serial;  // GET_ID, at most 20 bytes
+    Cache cache = Cache::Writeback;
+};
+
 struct VmConfig {
     std::string kernel;
     std::string initramfs;               // empty: none
@@ -25,6 +34,7 @@ struct VmConfig {
     uint32_t cpus = 1;
     uint64_t memory = 256ull << 20;
     SerialConfig serial;
+    std::vector<DiskConfig> disks;
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";
 
@@ -34,6 +44,9 @@ struct VmConfig {
 
 // "256M", "1G", "512K", "2T" (binary units, optional "iB"/"B"), or a bare number of MiB.
 Result<uint64_t> parse_memory_size(std::string_view text);
+
+// "path=PATH[,readonly=on|off][,serial=ID][,cache=writeback|unsafe][,engine=sync]".
+Result<DiskConfig> parse_disk(std::string_view text);
 
 // "tty", "off", "file=PATH".
 Result<SerialConfig> parse_serial(std::string_view text);

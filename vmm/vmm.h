@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "devices/virtio/mmio_transport.h"
 #include "vmm/bus.h"
 #include "vmm/event_loop.h"
 #include "vmm/guest_memory.h"
@@ -32,6 +33,9 @@ public:
     std::vector<std::unique_ptr<KvmIrqLine>> irq_lines;
     std::unique_ptr<SerialConsole> console;
     std::shared_ptr<SerialDevice> serial;
+    std::vector<std::unique_ptr<Interrupt>> interrupts;
+    std::vector<std::shared_ptr<virtio::MmioTransport>> virtio_devices;
+    std::vector<UniqueFd> queue_notify_fds;
     std::vector<Vcpu> vcpus;
     std::vector<std::unique_ptr<VcpuRunner>> runners;
 

@@ -31,6 +31,8 @@ inline constexpr uint64_t KERNEL_LOAD_ADDR = 0x100000;  // bzImage protected-mod
 // 32-bit MMIO hole: no RAM in [MMIO_GAP_START, 4 GiB); RAM beyond it continues at 4 GiB.
 inline constexpr uint64_t MMIO_GAP_START = 3 * GiB;
 inline constexpr uint64_t MMIO_GAP_END = 4 * GiB;
+inline constexpr uint64_t VIRTIO_MMIO_BASE = 0xd0000000;  // one 4 KiB window per device
+inline constexpr uint64_t VIRTIO_MMIO_SIZE = 0x1000;
 inline constexpr uint64_t IOAPIC_ADDR = 0xfec00000;
 inline constexpr uint64_t LAPIC_ADDR = 0xfee00000;
 inline constexpr uint64_t IDENTITY_MAP_ADDR = 0xfffbc000;  // KVM's EPT identity map (1 page)
@@ -50,6 +52,10 @@ inline constexpr uint16_t DEBUG_EXIT_PORT = 0xf4;  // QEMU isa-debug-exit, iosiz
 inline constexpr uint16_t DEBUG_EXIT_PORT_COUNT = 4;
 
 inline constexpr uint32_t IOAPIC_PINS = 24;
+// IRQs for virtio-mmio devices, in order: every IOAPIC pin that no legacy device uses
+// (0 PIT, 1 keyboard, 2 cascade, 3/4 serial, 8 RTC).
+inline constexpr uint32_t VIRTIO_IRQS[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15,
+                                           16, 17, 18, 19, 20, 21, 22, 23};
 inline constexpr uint32_t MAX_VCPUS = 254;  // xAPIC IDs 0..253; 254 is the IOAPIC, 255 broadcast
 
 }  // namespace vmm::arch::x86_64::layout

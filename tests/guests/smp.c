@@ -14,19 +14,6 @@
 
 extern const uint8_t ap_trampoline[], ap_trampoline_end[];
 
-static uint64_t pdpt3_pd[512] __attribute__((aligned(4096)));
-
-/* Map the 2 MiB page holding the local APIC (uncached) into whichever page tables are live. */
-static void map_lapic(uint32_t lapic) {
-    uint64_t cr3;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-    uint64_t *pml4 = (uint64_t *)(cr3 & ~0xfffull);
-    uint64_t *pdpt = (uint64_t *)(pml4[0] & ~0xfffull);
-    pdpt3_pd[(lapic >> 21) & 511] = (lapic & ~0x1fffffull) | 0x9b; /* P RW PWT PCD PS */
-    pdpt[3] = (uint64_t)pdpt3_pd | 3;
-    __asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
-}
-
 static void apic_write(uint32_t lapic, uint32_t reg, uint32_t v) { *(volatile uint32_t *)(uint64_t)(lapic + reg) = v; }
 static uint32_t apic_read(uint32_t lapic, uint32_t reg) { return *(volatile uint32_t *)(uint64_t)(lapic + reg); }
 
@@ -57,7 +44,7 @@ int guest_main(const struct boot_info *boot) {
     volatile uint8_t *mailbox = (volatile uint8_t *)MAILBOX;
     memcpy((void *)TRAMPOLINE, ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
     memset((void *)MAILBOX, 0, 256);
-    map_lapic(cpus.lapic_addr);
+    map_mmio(cpus.lapic_addr);
     const uint8_t self = own_apic_id();
     for (uint32_t i = 0; i < cpus.count; i++) {
         if (cpus.apic_id[i] == self)

@@ -52,6 +52,18 @@ void debug_exit(uint32_t code) {
 
 void i8042_reset(void) { outb(I8042_COMMAND, I8042_RESET); }
 
+static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
+
+void map_mmio(uint64_t addr) {
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    uint64_t *pml4 = (uint64_t *)(cr3 & ~0xfffull);
+    uint64_t *pdpt = (uint64_t *)(pml4[0] & ~0xfffull);
+    mmio_pd[(addr >> 21) & 511] = (addr & ~0x1fffffull) | 0x9b; /* P RW PWT PCD PS */
+    pdpt[3] = (uint64_t)mmio_pd | 3;
+    __asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+}
+
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
 bool cmdline_number(const char *cmdline, const char *key, uint64_t *value) {

@@ -49,6 +49,10 @@ __attribute__((noreturn)) void debug_exit(uint32_t code);
 /* Pulse the reset line through the i8042 (what Linux does with reboot=k). */
 void i8042_reset(void);
 
+/* Identity-maps (uncached) the 2 MiB page holding `addr`, an MMIO address in 3..4 GiB
+ * (LAPIC, virtio-mmio windows), into whichever page tables are live. */
+void map_mmio(uint64_t addr);
+
 /* "key=value" lookup in the command line; returns false when absent or not a number. */
 bool cmdline_number(const char *cmdline, const char *key, uint64_t *value);
 

@@ -1,0 +1,108 @@
+#include "devices/virtio/disk_file.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace vmm::virtio {
+
+namespace {
+
+// Runs a positional vectored transfer to completion, advancing past partial transfers.
+template <typename Op>
+Status transfer(std::span<const iovec> iov_in, uint64_t offset, Op op, const char* what) {
+    std::vector<iovec> iov(iov_in.begin(), iov_in.end());
+    size_t first = 0;
+    while (first < iov.size()) {
+        const int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+        ssize_t n = op(iov.data() + first, count, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno(what);
+        if (n == 0)
+            return Error(fmt::format("{}: unexpected end of disk at {}", what, offset));
+        offset += static_cast<uint64_t>(n);
+        for (size_t left = static_cast<size_t>(n); left && first < iov.size();) {
+            const size_t step = std::min(left, iov[first].iov_len);
+            iov[first].iov_base = static_cast<uint8_t*>(iov[first].iov_base) + step;
+            iov[first].iov_len -= step;
+            left -= step;
+            if (iov[first].iov_len == 0)
+                ++first;
+        }
+        while (first < iov.size() && iov[first].iov_len == 0)
+            ++first;
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<DiskFile> DiskFile::open(const std::string& path, bool readonly) {
+    const std::string name = fmt::format("disk '{}'", path);
+    UniqueFd fd(::open(path.c_str(), (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno(name);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) < 0)
+        return Error::from_errno(name);
+    uint64_t size = 0;
+    if (S_ISREG(st.st_mode)) {
+        size = static_cast<uint64_t>(st.st_size);
+    } else if (S_ISBLK(st.st_mode)) {
+        if (::ioctl(fd.get(), BLKGETSIZE64, &size) < 0)
+            return Error::from_errno(name + ": BLKGETSIZE64");
+    } else {
+        return Error(name + ": not a regular file or block device");
+    }
+    if (size % SECTOR)
+        return Error(fmt::format("{}: size {} is not a multiple of {} bytes", name, size, SECTOR));
+    if (::flock(fd.get(), (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            return Error(name + ": locked by another process (is another VM using it?)");
+        return Error::from_errno(name + ": flock");
+    }
+    return DiskFile(std::move(fd), size, readonly);
+}
+
+Status DiskFile::read(std::span<const iovec> iov, uint64_t offset) {
+    return transfer(iov, offset, [this](const iovec* v, int n, off_t at) { return ::preadv(m_fd.get(), v, n, at); },
+                    "disk read");
+}
+
+Status DiskFile::write(std::span<const iovec> iov, uint64_t offset) {
+    return transfer(iov, offset, [this](const iovec* v, int n, off_t at) { return ::pwritev(m_fd.get(), v, n, at); },
+                    "disk write");
+}
+
+Status DiskFile::flush() {
+    if (::fdatasync(m_fd.get()) < 0)
+        return Error::from_errno("disk flush");
+    return {};
+}
+
+Status DiskFile::discard(uint64_t offset, uint64_t length) {
+    if (::fallocate(m_fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                    static_cast<off_t>(length)) < 0)
+        return Error::from_errno("disk discard");
+    return {};
+}
+
+Status DiskFile::write_zeroes(uint64_t offset, uint64_t length) {
+    if (::fallocate(m_fd.get(), FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                    static_cast<off_t>(length)) == 0)
+        return {};
+    // Not every file system zeroes ranges; punching a hole reads back as zeroes too.
+    return discard(offset, length);
+}
+
+}  // namespace vmm::virtio

@@ -1,0 +1,43 @@
+// The host side of a virtio-blk disk: a raw image (regular file or block device), locked
+// against a second user, with positional scatter-gather I/O.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "vmm/result.h"
+#include "vmm/unique_fd.h"
+
+namespace vmm::virtio {
+
+class DiskFile {
+public:
+    static constexpr uint64_t SECTOR = 512;
+
+    // Opens read-only or read-write and takes a non-blocking flock (shared when read-only,
+    // exclusive otherwise). Fails on a size that is not a whole number of sectors.
+    static Result<DiskFile> open(const std::string& path, bool readonly);
+
+    uint64_t size() const { return m_size; }
+    bool readonly() const { return m_readonly; }
+
+    // Transfers exactly the iovecs' total at `offset`; a short transfer is an error.
+    Status read(std::span<const iovec> iov, uint64_t offset);
+    Status write(std::span<const iovec> iov, uint64_t offset);
+    Status flush();
+    Status discard(uint64_t offset, uint64_t length);
+    Status write_zeroes(uint64_t offset, uint64_t length);
+
+private:
+    DiskFile(UniqueFd fd, uint64_t size, bool readonly)
+        : m_fd(std::move(fd)), m_size(size), m_readonly(readonly) {}
+
+    UniqueFd m_fd;
+    uint64_t m_size;
+    bool m_readonly;
+};
+
+}  // namespace vmm::virtio

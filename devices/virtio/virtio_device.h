@@ -1,0 +1,38 @@
+// What a virtio device type (block, net, ...) implements; the transport does the rest
+// (registers, status, feature negotiation, queues, interrupts).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "devices/virtio/queue.h"
+#include "vmm/result.h"
+
+namespace vmm::virtio {
+
+class VirtioDevice {
+public:
+    virtual ~VirtioDevice() = default;
+
+    virtual uint32_t device_id() const = 0;
+    // Device-type feature bits; the transport adds VERSION_1, EVENT_IDX and INDIRECT_DESC.
+    virtual uint64_t device_features() const = 0;
+    virtual size_t queue_count() const = 0;
+
+    // Device configuration space (§4.2.2 offset 0x100 on). Reads are zero-filled first and
+    // lie inside config_size().
+    virtual size_t config_size() const = 0;
+    virtual void read_config(uint64_t offset, std::span<uint8_t> data) const = 0;
+    virtual void write_config(uint64_t, std::span<const uint8_t>) {}
+
+    // DRIVER_OK with these negotiated features.
+    virtual void activate(uint64_t features) = 0;
+    // Serves what the driver made available. An error means the driver broke the spec: the
+    // transport sets DEVICE_NEEDS_RESET.
+    virtual Status process_queue(size_t index, Virtqueue& queue) = 0;
+    // Back to the initial state; drops in-flight requests.
+    virtual void reset() = 0;
+};
+
+}  // namespace vmm::virtio

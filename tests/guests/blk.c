@@ -1,0 +1,120 @@
+/* blk: drives the first virtio-blk device with the runtime's virtio driver and prints a
+ * report whose every line the spec fixes (so QEMU microvm and Ember must agree). The host
+ * fills the disk with `seq -f %015.0f 0 N`: 16-byte lines, line k holds the number k.
+ * Exit code: number of failed checks. */
+#include "runtime/runtime.h"
+#include "runtime/virtio.h"
+
+#define T_IN 0
+#define T_OUT 1
+#define T_FLUSH 4
+#define T_GET_ID 8
+#define F_RO (1ull << 5)
+#define F_BLK_SIZE (1ull << 6)
+#define F_FLUSH (1ull << 9)
+#define SECTOR 512
+
+struct req_header {
+    uint32_t type, reserved;
+    uint64_t sector;
+};
+
+static struct req_header header;
+static uint8_t data[4 * SECTOR] __attribute__((aligned(64)));
+static uint8_t status;
+static struct virtq vq;
+static int failures;
+
+static void check(bool ok, const char *what) {
+    print(what);
+    print(ok ? ": ok\n" : ": FAILED\n");
+    if (!ok)
+        failures++;
+}
+
+/* One request; returns the status byte, 0xff when the device never answered. */
+static uint8_t request(uint32_t type, uint64_t sector, uint32_t len, bool device_writes, bool indirect) {
+    header.type = type;
+    header.reserved = 0;
+    header.sector = sector;
+    status = 0xee;
+    struct vbuf bufs[3] = {{&header, sizeof header, false}, {data, len, device_writes}, {&status, 1, true}};
+    if (len)
+        return virtq_run(&vq, bufs, 3, indirect) < 0 ? 0xff : status;
+    bufs[1] = bufs[2];
+    return virtq_run(&vq, bufs, 2, indirect) < 0 ? 0xff : status;
+}
+
+static bool is_pattern(const uint8_t *p, uint64_t line) {
+    char want[16];
+    for (int i = 14; i >= 0; i--, line /= 10)
+        want[i] = (char)('0' + line % 10);
+    want[15] = '\n';
+    for (int i = 0; i < 16; i++)
+        if (p[i] != (uint8_t)want[i])
+            return false;
+    return true;
+}
+
+static void print_status(const char *what, uint8_t s) {
+    print(what);
+    print(": status ");
+    print_dec(s);
+    print("\n");
+}
+
+int guest_main(const struct boot_info *boot) {
+    struct virtio_dev devs[VIRTIO_MAX_DEVICES];
+    const int n = virtio_find(boot->cmdline, devs, VIRTIO_MAX_DEVICES);
+    struct virtio_dev *blk = 0;
+    for (int i = 0; i < n && !blk; i++)
+        if (devs[i].device_id == 2)
+            blk = &devs[i];
+    if (!blk) {
+        print("blk: no virtio-blk device\n");
+        return 0x7c;
+    }
+    print("blk: virtio-blk found, mmio version 2\n");
+    check(virtio_negotiate(blk, F_RO | F_BLK_SIZE | F_FLUSH | VIRTIO_F_INDIRECT_DESC), "features accepted");
+    check(blk->features & F_FLUSH, "flush offered");
+    check(blk->features & VIRTIO_F_INDIRECT_DESC, "indirect descriptors offered");
+    const bool ro = (blk->features & F_RO) != 0;
+    print(ro ? "read-only: yes\n" : "read-only: no\n");
+    const uint64_t capacity = virtio_config64(blk, 0);
+    print("capacity: ");
+    print_dec(capacity);
+    print(" sectors\n");
+    check(virtio_setup_queue(blk, &vq), "queue 0 ready");
+    virtio_driver_ok(blk);
+    check((virtio_status(blk) & 0x4f) == 0x0f, "status DRIVER_OK");
+
+    check(request(T_IN, 0, SECTOR, true, false) == 0 && is_pattern(data, 0) && is_pattern(data + 496, 31),
+          "read sector 0 matches the host pattern");
+    check(request(T_IN, capacity - 1, SECTOR, true, true) == 0 && is_pattern(data + 496, capacity * 32 - 1),
+          "read last sector through an indirect table");
+    print_status("read past the end", request(T_IN, capacity, SECTOR, true, false));
+    print_status("read of half a sector", request(T_IN, 0, SECTOR / 2, true, false));
+    print_status("unknown request type 0x55", request(0x55, 0, 0, false, false));
+
+    for (int i = 0; i < 4 * SECTOR; i++)
+        data[i] = (uint8_t)(i * 13 + 7);
+    const uint8_t written = request(T_OUT, 1, 4 * SECTOR, false, false);
+    if (ro) {
+        print_status("write on the read-only disk", written);
+    } else {
+        check(written == 0, "write sectors 1-4");
+        check(request(T_FLUSH, 0, 0, false, false) == 0, "flush");
+        memset(data, 0, sizeof data);
+        bool same = request(T_IN, 1, 4 * SECTOR, true, false) == 0;
+        for (int i = 0; i < 4 * SECTOR && same; i++)
+            same = data[i] == (uint8_t)(i * 13 + 7);
+        check(same, "read back sectors 1-4");
+    }
+    memset(data, 0, 32);
+    check(request(T_GET_ID, 0, 20, true, false) == 0, "get id");
+    print("id: ");
+    print((const char *)data);
+    print("\n");
+    print("blk: done\n");
+    return failures;
+}

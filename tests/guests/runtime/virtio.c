@@ -1,0 +1,180 @@
+#include "virtio.h"
+
+#include "runtime.h"
+
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC 0x080
+#define REG_QUEUE_DRIVER 0x090
+#define REG_QUEUE_DEVICE 0x0a0
+#define REG_CONFIG 0x100
+#define STATUS_ACK 1
+#define STATUS_DRIVER 2
+#define STATUS_DRIVER_OK 4
+#define STATUS_FEATURES_OK 8
+#define TIMEOUT_TSC 5000000000ull
+
+static struct virtq_desc desc_table[VIRTIO_MAX_DEVICES][VQ_SIZE] __attribute__((aligned(4096)));
+static uint16_t avail_ring[VIRTIO_MAX_DEVICES][3 + VQ_SIZE] __attribute__((aligned(4096)));
+static uint32_t used_ring[VIRTIO_MAX_DEVICES][1 + 2 * VQ_SIZE + 1] __attribute__((aligned(4096)));
+static struct virtq_desc indirect_table[VQ_SIZE] __attribute__((aligned(16)));
+static int queues_set_up;
+
+static volatile uint32_t *reg(const struct virtio_dev *dev, uint32_t offset) {
+    return (volatile uint32_t *)(dev->base + offset);
+}
+uint32_t virtio_read32(const struct virtio_dev *dev, uint32_t offset) { return *reg(dev, offset); }
+static void write32(const struct virtio_dev *dev, uint32_t offset, uint32_t v) { *reg(dev, offset) = v; }
+uint8_t virtio_config8(const struct virtio_dev *dev, uint32_t offset) {
+    return *(volatile uint8_t *)(dev->base + REG_CONFIG + offset);
+}
+uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset) { return *reg(dev, REG_CONFIG + offset); }
+uint64_t virtio_config64(const struct virtio_dev *dev, uint32_t offset) {
+    return virtio_config32(dev, offset) | ((uint64_t)virtio_config32(dev, offset + 4) << 32);
+}
+uint32_t virtio_status(const struct virtio_dev *dev) { return virtio_read32(dev, REG_STATUS); }
+
+static uint64_t parse_number(const char **p, int base) {
+    uint64_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        int d = c >= '0' && c <= '9' ? c - '0' : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return false;
+    return true;
+}
+
+/* One "virtio_mmio.device=<size>[K|M]@0x<addr>:<irq>" token at p; false if malformed. */
+static bool parse_device(const char *p, struct virtio_dev *dev) {
+    parse_number(&p, 10);
+    if (*p == 'K' || *p == 'k' || *p == 'M')
+        p++;
+    if (!starts_with(p, "@0x"))
+        return false;
+    p += 3;
+    dev->base = parse_number(&p, 16);
+    if (*p++ != ':')
+        return false;
+    dev->irq = (uint32_t)parse_number(&p, 10);
+    return true;
+}
+
+int virtio_find(const char *cmdline, struct virtio_dev *devs, int max) {
+    static const char key[] = "virtio_mmio.device=";
+    int n = 0;
+    for (const char *p = cmdline; *p && n < max; p++) {
+        if ((p != cmdline && p[-1] != ' ') || !starts_with(p, key) || !parse_device(p + sizeof key - 1, &devs[n]))
+            continue;
+        map_mmio(devs[n].base);
+        if (virtio_read32(&devs[n], REG_MAGIC) != 0x74726976 || virtio_read32(&devs[n], REG_VERSION) != 2)
+            continue;
+        devs[n].device_id = virtio_read32(&devs[n], REG_DEVICE_ID);
+        if (devs[n].device_id)
+            n++;
+    }
+    return n;
+}
+
+bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted) {
+    write32(dev, REG_STATUS, 0);
+    write32(dev, REG_STATUS, STATUS_ACK);
+    write32(dev, REG_STATUS, STATUS_ACK | STATUS_DRIVER);
+    write32(dev, REG_DEVICE_FEATURES_SEL, 0);
+    uint64_t offered = virtio_read32(dev, REG_DEVICE_FEATURES);
+    write32(dev, REG_DEVICE_FEATURES_SEL, 1);
+    offered |= (uint64_t)virtio_read32(dev, REG_DEVICE_FEATURES) << 32;
+    if (!(offered & VIRTIO_F_VERSION_1))
+        return false;
+    dev->features = offered & (wanted | VIRTIO_F_VERSION_1);
+    write32(dev, REG_DRIVER_FEATURES_SEL, 0);
+    write32(dev, REG_DRIVER_FEATURES, (uint32_t)dev->features);
+    write32(dev, REG_DRIVER_FEATURES_SEL, 1);
+    write32(dev, REG_DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
+    write32(dev, REG_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK);
+    return (virtio_status(dev) & STATUS_FEATURES_OK) != 0;
+}
+
+bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq) {
+    if (queues_set_up >= VIRTIO_MAX_DEVICES)
+        return false;
+    const int slot = queues_set_up++;
+    write32(dev, REG_QUEUE_SEL, 0);
+    if (virtio_read32(dev, REG_QUEUE_READY) || virtio_read32(dev, REG_QUEUE_NUM_MAX) < VQ_SIZE)
+        return false;
+    vq->dev = dev;
+    vq->index = 0;
+    vq->desc = desc_table[slot];
+    vq->avail = avail_ring[slot];
+    vq->used = used_ring[slot];
+    vq->next_avail = vq->last_used = 0;
+    write32(dev, REG_QUEUE_NUM, VQ_SIZE);
+    write32(dev, REG_QUEUE_DESC, (uint32_t)(uint64_t)vq->desc);
+    write32(dev, REG_QUEUE_DESC + 4, 0);
+    write32(dev, REG_QUEUE_DRIVER, (uint32_t)(uint64_t)vq->avail);
+    write32(dev, REG_QUEUE_DRIVER + 4, 0);
+    write32(dev, REG_QUEUE_DEVICE, (uint32_t)(uint64_t)vq->used);
+    write32(dev, REG_QUEUE_DEVICE + 4, 0);
+    write32(dev, REG_QUEUE_READY, 1);
+    return virtio_read32(dev, REG_QUEUE_READY) == 1;
+}
+
+void virtio_driver_ok(struct virtio_dev *dev) {
+    write32(dev, REG_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+}
+
+static void fill(struct virtq_desc *table, const struct vbuf *bufs, int n) {
+    for (int i = 0; i < n; i++) {
+        table[i].addr = (uint64_t)bufs[i].addr;
+        table[i].len = bufs[i].len;
+        table[i].flags = (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        table[i].next = (uint16_t)(i + 1);
+    }
+}
+
+int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect) {
+    if (n <= 0 || n > VQ_SIZE)
+        return -1;
+    if (indirect) {
+        fill(indirect_table, bufs, n);
+        vq->desc[0].addr = (uint64_t)indirect_table;
+        vq->desc[0].len = (uint32_t)(n * sizeof(struct virtq_desc));
+        vq->desc[0].flags = VIRTQ_DESC_F_INDIRECT;
+        vq->desc[0].next = 0;
+    } else {
+        fill(vq->desc, bufs, n);
+    }
+    vq->avail[2 + vq->next_avail % VQ_SIZE] = 0; /* head: descriptor 0 */
+    __asm__ volatile("" ::: "memory");           /* x86: stores stay ordered */
+    vq->avail[1] = ++vq->next_avail;
+    __asm__ volatile("mfence" ::: "memory");
+    write32(vq->dev, REG_QUEUE_NOTIFY, vq->index);
+    const uint64_t start = rdtsc();
+    volatile uint16_t *used_idx = (volatile uint16_t *)vq->used + 1;
+    while (*used_idx == vq->last_used) {
+        if (rdtsc() - start > TIMEOUT_TSC)
+            return -1;
+        cpu_relax();
+    }
+    const uint32_t len = vq->used[2 + 2 * (vq->last_used % VQ_SIZE)]; /* {id, len} after flags|idx */
+    vq->last_used++;
+    return len;
+}

@@ -1,0 +1,62 @@
+/* A small polling virtio-mmio (version 2) driver for test guests: finds devices on the
+ * command line the way Linux does (virtio_mmio.device=<size>@<addr>:<irq>), negotiates
+ * features, sets up split queues and submits chains, waiting on the used ring. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VIRTIO_MAX_DEVICES 8
+#define VQ_SIZE 16
+
+#define VIRTIO_F_INDIRECT_DESC (1ull << 28)
+#define VIRTIO_F_VERSION_1 (1ull << 32)
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_INDIRECT 4
+
+struct virtio_dev {
+    uint64_t base;
+    uint32_t irq;
+    uint32_t device_id;
+    uint64_t features; /* negotiated */
+};
+
+struct virtq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+
+struct virtq {
+    struct virtio_dev *dev;
+    uint16_t index;
+    struct virtq_desc *desc;
+    volatile uint16_t *avail; /* flags, idx, ring[VQ_SIZE], used_event */
+    volatile uint32_t *used;  /* flags|idx, then {id, len} pairs */
+    uint16_t next_avail;
+    uint16_t last_used;
+};
+
+struct vbuf {
+    void *addr;
+    uint32_t len;
+    bool device_writes;
+};
+
+/* Fills devs from the command line; returns how many were found. */
+int virtio_find(const char *cmdline, struct virtio_dev *devs, int max);
+uint32_t virtio_read32(const struct virtio_dev *dev, uint32_t offset);
+uint8_t virtio_config8(const struct virtio_dev *dev, uint32_t offset);
+uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset);
+uint64_t virtio_config64(const struct virtio_dev *dev, uint32_t offset);
+/* Reset, ACKNOWLEDGE, DRIVER, features (wanted & offered, VERSION_1 required), FEATURES_OK. */
+bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted);
+/* Queue 0 of VQ_SIZE entries in static memory; then DRIVER_OK. */
+bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq);
+void virtio_driver_ok(struct virtio_dev *dev);
+uint32_t virtio_status(const struct virtio_dev *dev);
+/* Submits the buffers as one chain (through an indirect table when `indirect`) and polls
+ * for its completion. Returns the used length, or -1 on timeout. */
+int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);

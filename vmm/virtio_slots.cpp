@@ -1,0 +1,46 @@
+#include "vmm/virtio_slots.h"
+
+#include <sys/eventfd.h>
+
+#include <fmt/format.h>
+
+#include "arch/x86_64/layout.h"
+#include "vmm/kvm_irqfd.h"
+
+namespace vmm {
+
+namespace layout = arch::x86_64::layout;
+
+Status attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
+                            boot::KernelCmdline& cmdline) {
+    const size_t slot = vmm.virtio_devices.size();
+    if (slot >= std::size(layout::VIRTIO_IRQS))
+        return Error("no free virtio-mmio slot");
+    const uint64_t base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SIZE;
+    const uint32_t irq = layout::VIRTIO_IRQS[slot];
+
+    auto interrupt = TRY(KvmIrqfd::create(*vmm.vm, irq));
+    auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), *vmm.memory, *interrupt);
+    vmm.interrupts.push_back(std::move(interrupt));
+    TRY(vmm.mmio_bus.insert(base, layout::VIRTIO_MMIO_SIZE, transport));
+
+    // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue and
+    // the event loop serves it.
+    for (uint32_t queue = 0; queue < transport->queue_count(); ++queue) {
+        int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd < 0)
+            return Error::from_errno("eventfd");
+        vmm.queue_notify_fds.emplace_back(fd);
+        TRY(vmm.vm->register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
+        TRY(vmm.loop->add(fd, EPOLLIN, [fd, queue, transport](uint32_t) {
+            uint64_t count;
+            if (::read(fd, &count, sizeof count) == sizeof count)
+                transport->notify(queue);
+        }));
+    }
+    vmm.virtio_devices.push_back(transport);
+    return cmdline.append(fmt::format("virtio_mmio.device={}K@{:#x}:{}", layout::VIRTIO_MMIO_SIZE / 1024,
+                                      base, irq));
+}
+
+}  // namespace vmm
