@@ -1,6 +1,7 @@
 /* blk: drives the first virtio-blk device with the runtime's virtio driver and prints a
  * report whose every line the spec fixes (so QEMU microvm and Ember must agree). The host
  * fills the disk with `seq -f %015.0f 0 N`: 16-byte lines, line k holds the number k.
+ * With blk.hold=1 it stops after the acknowledged flush and spins (durability test).
  * Exit code: number of failed checks. */
 #include "runtime/runtime.h"
 #include "runtime/virtio.h"
@@ -104,6 +105,12 @@ int guest_main(const struct boot_info *boot) {
     } else {
         check(written == 0, "write sectors 1-4");
         check(request(T_FLUSH, 0, 0, false, false) == 0, "flush");
+        uint64_t hold = 0;
+        if (cmdline_number(boot->cmdline, "blk.hold", &hold) && hold) {
+            print("blk: flush acknowledged, holding\n"); /* the durability test kills the VMM now */
+            for (;;)
+                cpu_relax();
+        }
         memset(data, 0, sizeof data);
         bool same = request(T_IN, 1, 4 * SECTOR, true, false) == 0;
         for (int i = 0; i < 4 * SECTOR && same; i++)

@@ -66,6 +66,21 @@ serial_bad_mode)
 late_failure_leaves_no_file)
     args=(--kernel "$guests/hello.bzImage" --serial "file=$serial_file" --cmdline "$(head -c 3000 /dev/zero | tr '\0' y)")
     pattern="kernel command line is 3000 bytes" ;;
+disk_missing)
+    args=(--kernel "$hello" --disk "path=$dir/none.img"); pattern="disk '.*none.img': No such file or directory" ;;
+disk_not_sector_multiple)
+    head -c 1000 /dev/zero >"$dir/odd.img"
+    args=(--kernel "$hello" --disk "path=$dir/odd.img"); pattern="disk '.*odd.img': size 1000 is not a multiple of 512 bytes" ;;
+disk_bad_option)
+    args=(--kernel "$hello" --disk "path=$dir/x.img,cache=sometimes"); pattern="--disk '.*': bad 'cache=sometimes'" ;;
+disk_without_path)
+    args=(--kernel "$hello" --disk "readonly=on"); pattern="--disk 'readonly=on': path=PATH is required" ;;
+disk_locked_by_another_vm)
+    head -c 1048576 /dev/zero >"$dir/shared.img"
+    # A first VM holds the disk (the echo guest waits for input forever); the second must refuse.
+    coproc HOLDER { exec timeout 30 "$ember" --kernel "$guests/echo.elf" --disk "path=$dir/shared.img" 2>&1; }
+    IFS= read -r -t 20 ready <&"${HOLDER[0]}" || fail "the first VM did not start"
+    args=(--kernel "$hello" --disk "path=$dir/shared.img"); pattern="disk '.*shared.img': locked by another process" ;;
 unknown_option)
     args=(--kernel "$hello" --frobnicate); pattern="The following argument was not expected: --frobnicate" ;;
 bad_cpu_template)
@@ -76,6 +91,7 @@ esac
 
 bounded "${run_as[@]}" "$ember" "${args[@]}" <&- >"$dir/stdout" 2>"$dir/stderr"
 status=$?
+[ -n "${HOLDER_PID:-}" ] && kill "$HOLDER_PID" 2>/dev/null
 cat "$dir/stderr" >&2
 expect_eq "exit status" 2 "$status"
 expect_eq "stderr line count" 1 "$(wc -l <"$dir/stderr")"
