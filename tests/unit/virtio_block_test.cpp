@@ -1,0 +1,208 @@
+#include "devices/virtio/block.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <vector>
+
+#include "devices/virtio/virtio.h"
+#include "virtio_driver_fake.h"
+
+namespace vmm::virtio {
+namespace {
+
+using test::FakeDriverQueue;
+
+// A 64-sector disk whose byte i is i % 251.
+struct TempDisk {
+    TempDisk(size_t bytes = 64 * 512) {
+        char name[] = "/tmp/ember-blk-test-XXXXXX";
+        int fd = ::mkstemp(name);
+        path = name;
+        std::vector<uint8_t> data(bytes);
+        for (size_t i = 0; i < bytes; ++i)
+            data[i] = static_cast<uint8_t>(i % 251);
+        EXPECT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+        ::close(fd);
+    }
+    ~TempDisk() { ::unlink(path.c_str()); }
+    std::vector<uint8_t> contents() const {
+        std::ifstream in(path, std::ios::binary);
+        return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+    }
+    std::string path;
+};
+
+struct BlockTest : ::testing::Test {
+    TempDisk disk;
+    FakeDriverQueue driver;
+    std::unique_ptr<Block> block;
+    uint64_t header_addr = driver.alloc(16);
+    uint64_t status_addr = driver.alloc(1);
+
+    void open(bool readonly = false, uint64_t features = blk::F_DISCARD | blk::F_WRITE_ZEROES) {
+        block = std::make_unique<Block>(DiskFile::open(disk.path, readonly).value(), driver.memory(),
+                                        BlockOptions{"serial-123", true});
+        block->activate(features);
+    }
+    void SetUp() override { open(); }
+
+    // Builds header [+ data] + status and completes it; returns {status, used length}.
+    std::pair<uint8_t, uint32_t> run(uint32_t type, uint64_t sector, uint64_t data, uint32_t len, bool device_writes) {
+        (void)driver.memory().store(header_addr, BlockRequestHeader{type, 0, sector});
+        (void)driver.memory().store<uint8_t>(status_addr, 0xee);
+        std::vector<FakeDriverQueue::Segment> segments{{header_addr, 16, false}};
+        if (len)
+            segments.push_back({data, len, device_writes});
+        segments.push_back({status_addr, 1, true});
+        DescriptorChain chain;
+        auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
+        driver.add_chain(segments);
+        EXPECT_TRUE(queue.pop(chain).value());
+        const uint32_t used = block->complete(chain);
+        return {driver.memory().load<uint8_t>(status_addr).value(), used};
+    }
+};
+
+TEST_F(BlockTest, ReadCopiesSectorsAndReportsLength) {
+    const uint64_t buf = driver.alloc(1024);
+    auto [status, used] = run(blk::T_IN, 2, buf, 1024, true);
+    EXPECT_EQ(status, blk::S_OK);
+    EXPECT_EQ(used, 1025u);
+    EXPECT_EQ(driver.memory().load<uint8_t>(buf).value(), (2 * 512) % 251);
+    EXPECT_EQ(driver.memory().load<uint8_t>(buf + 1023).value(), (2 * 512 + 1023) % 251);
+}
+
+TEST_F(BlockTest, WriteReachesTheFile) {
+    const uint64_t buf = driver.alloc(512);
+    (void)driver.memory().fill(buf, 0x5a, 512);
+    EXPECT_EQ(run(blk::T_OUT, 3, buf, 512, false).first, blk::S_OK);
+    auto contents = disk.contents();
+    EXPECT_EQ(contents[3 * 512], 0x5a);
+    EXPECT_EQ(contents[4 * 512 - 1], 0x5a);
+    EXPECT_EQ(contents[4 * 512], (4 * 512) % 251);
+}
+
+// §5.2.6.1: requests beyond capacity fail with IOERR.
+TEST_F(BlockTest, ReadPastCapacityIsIoError) {
+    EXPECT_EQ(run(blk::T_IN, 64, driver.alloc(512), 512, true).first, blk::S_IOERR);
+    EXPECT_EQ(run(blk::T_IN, 63, driver.alloc(1024), 1024, true).first, blk::S_IOERR);
+    EXPECT_EQ(run(blk::T_IN, UINT64_MAX, driver.alloc(512), 512, true).first, blk::S_IOERR);
+}
+
+TEST_F(BlockTest, DataNotAMultipleOfSectorsIsIoError) {
+    EXPECT_EQ(run(blk::T_IN, 0, driver.alloc(100), 100, true).first, blk::S_IOERR);
+    EXPECT_EQ(run(blk::T_OUT, 0, driver.alloc(700), 700, false).first, blk::S_IOERR);
+}
+
+TEST_F(BlockTest, UnknownTypeIsUnsupported) {
+    EXPECT_EQ(run(0x77, 0, 0, 0, false).first, blk::S_UNSUPP);
+}
+
+TEST_F(BlockTest, ShortHeaderIsIoError) {
+    DescriptorChain chain;
+    auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
+    driver.add_chain({{header_addr, 8, false}, {status_addr, 1, true}});
+    ASSERT_TRUE(queue.pop(chain).value());
+    EXPECT_EQ(block->complete(chain), 1u);
+    EXPECT_EQ(driver.memory().load<uint8_t>(status_addr).value(), blk::S_IOERR);
+}
+
+TEST_F(BlockTest, ChainWithoutStatusByteCompletesEmpty) {
+    DescriptorChain chain;
+    auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
+    driver.add_chain({{header_addr, 16, false}});
+    ASSERT_TRUE(queue.pop(chain).value());
+    EXPECT_EQ(block->complete(chain), 0u);
+}
+
+// §5.2.6.1: writes to a VIRTIO_BLK_F_RO device fail with IOERR.
+TEST_F(BlockTest, WriteToReadOnlyDiskIsIoErrorAndLeavesFile) {
+    block.reset();
+    open(true);
+    EXPECT_TRUE(block->device_features() & blk::F_RO);
+    const auto before = disk.contents();
+    EXPECT_EQ(run(blk::T_OUT, 0, driver.alloc(512), 512, false).first, blk::S_IOERR);
+    EXPECT_EQ(disk.contents(), before);
+}
+
+TEST_F(BlockTest, GetIdReturnsSerial) {
+    const uint64_t buf = driver.alloc(20);
+    auto [status, used] = run(blk::T_GET_ID, 0, buf, 20, true);
+    EXPECT_EQ(status, blk::S_OK);
+    EXPECT_EQ(used, 21u);
+    char id[21] = {};
+    (void)driver.memory().read(buf, std::span(reinterpret_cast<uint8_t*>(id), 20));
+    EXPECT_STREQ(id, "serial-123");
+}
+
+TEST_F(BlockTest, FlushSucceeds) { EXPECT_EQ(run(blk::T_FLUSH, 0, 0, 0, false).first, blk::S_OK); }
+
+TEST_F(BlockTest, WriteZeroesZeroesTheRange) {
+    const uint64_t seg = driver.alloc(16);
+    (void)driver.memory().store(seg, BlockDiscardSegment{1, 2, 0});
+    EXPECT_EQ(run(blk::T_WRITE_ZEROES, 0, seg, 16, false).first, blk::S_OK);
+    auto contents = disk.contents();
+    EXPECT_EQ(contents[512], 0);
+    EXPECT_EQ(contents[3 * 512 - 1], 0);
+    EXPECT_EQ(contents[3 * 512], (3 * 512) % 251);
+}
+
+TEST_F(BlockTest, DiscardWithUnknownFlagsIsUnsupported) {
+    const uint64_t seg = driver.alloc(16);
+    (void)driver.memory().store(seg, BlockDiscardSegment{1, 2, 1});
+    EXPECT_EQ(run(blk::T_DISCARD, 0, seg, 16, false).first, blk::S_UNSUPP);
+}
+
+TEST_F(BlockTest, DiscardPastCapacityIsIoError) {
+    const uint64_t seg = driver.alloc(16);
+    (void)driver.memory().store(seg, BlockDiscardSegment{60, 8, 0});
+    EXPECT_EQ(run(blk::T_DISCARD, 0, seg, 16, false).first, blk::S_IOERR);
+}
+
+TEST_F(BlockTest, DiscardNotNegotiatedIsUnsupported) {
+    block.reset();
+    open(false, 0);
+    const uint64_t seg = driver.alloc(16);
+    (void)driver.memory().store(seg, BlockDiscardSegment{1, 1, 0});
+    EXPECT_EQ(run(blk::T_DISCARD, 0, seg, 16, false).first, blk::S_UNSUPP);
+}
+
+TEST_F(BlockTest, ConfigReportsCapacityAndBlockSize) {
+    uint64_t capacity = 0;
+    block->read_config(0, std::span(reinterpret_cast<uint8_t*>(&capacity), 8));
+    EXPECT_EQ(capacity, 64u);
+    uint32_t blk_size = 0;
+    block->read_config(20, std::span(reinterpret_cast<uint8_t*>(&blk_size), 4));
+    EXPECT_EQ(blk_size, 512u);
+}
+
+TEST(DiskFile, RejectsSizeNotMultipleOfSector) {
+    TempDisk odd(1000);
+    auto disk = DiskFile::open(odd.path, false);
+    ASSERT_FALSE(disk.ok());
+    EXPECT_NE(disk.error().message().find("not a multiple of 512"), std::string::npos);
+}
+
+TEST(DiskFile, SecondWriterIsRefusedByTheLock) {
+    TempDisk file;
+    auto first = DiskFile::open(file.path, false);
+    ASSERT_TRUE(first.ok());
+    auto second = DiskFile::open(file.path, false);
+    ASSERT_FALSE(second.ok());
+    EXPECT_NE(second.error().message().find("locked by another process"), std::string::npos);
+    EXPECT_FALSE(DiskFile::open(file.path, true).ok());  // a reader waits for the writer too
+}
+
+TEST(DiskFile, ReadersShareTheLock) {
+    TempDisk file;
+    auto first = DiskFile::open(file.path, true);
+    auto second = DiskFile::open(file.path, true);
+    EXPECT_TRUE(first.ok());
+    EXPECT_TRUE(second.ok());
+}
+
+}  // namespace
+}  // namespace vmm::virtio
