@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# build.sh [release|asan]: configures and builds into build/ or build-asan/.
+# build.sh [release|asan|fuzz]: configures and builds into build/, build-asan/ or build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
 case $kind in
 release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
 asan)    dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DEMBER_SANITIZE=ON) ;;
-*) echo "build.sh: unknown build kind '$kind' (release, asan)" >&2; exit 2 ;;
+fuzz)    dir=build-fuzz; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON -DEMBER_TESTS=OFF
+                                -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14) ;;
+*) echo "build.sh: unknown build kind '$kind' (release, asan, fuzz)" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$dir" -j "$(nproc)"

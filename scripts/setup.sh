@@ -8,6 +8,7 @@ packages=(
     linux-libc-dev                                   # KVM UAPI headers
     libspdlog-dev libfmt-dev libcli11-dev libfdt-dev # libraries
     libgtest-dev                                     # unit tests
+    clang-14 libclang-rt-14-dev                      # libFuzzer targets
     qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests
     busybox-static cpio util-linux                   # Linux boot suite, setpriv for tests
 )

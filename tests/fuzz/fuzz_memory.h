@@ -1,0 +1,25 @@
+// Guest memory for fuzzers: a fixed-size region whose bytes come from the fuzz input, so
+// every descriptor, ring index and request header is attacker-chosen.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "vmm/guest_memory.h"
+
+namespace vmm::fuzz {
+
+inline constexpr uint64_t MEMORY_SIZE = 0x10000;
+// The available ring first, then the descriptors: short inputs already reach both.
+inline constexpr uint64_t AVAIL = 0x0000, DESC = 0x0300, USED = 0x2000;
+
+inline GuestMemory memory_from(std::span<const uint8_t> input) {
+    const MemoryRegionSpec spec[] = {{0, MEMORY_SIZE}};
+    auto memory = std::move(GuestMemory::create(spec).value());
+    auto all = memory.slice(0, MEMORY_SIZE).value();
+    std::memcpy(all.data(), input.data(), std::min<size_t>(input.size(), all.size()));
+    return memory;
+}
+
+}  // namespace vmm::fuzz
