@@ -8,12 +8,6 @@
 
 namespace vmm {
 
-namespace {
-
-UniqueFd g_signal_fd;  // lives until exit: the loop's callback refers to it
-
-}  // namespace
-
 Status Vmm::serve_signals() {
     // Blocked here, before any vCPU thread exists, so every thread inherits the mask and
     // SIGINT/SIGTERM arrive only through the signalfd on this loop.
@@ -26,10 +20,10 @@ Status Vmm::serve_signals() {
     int fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd < 0)
         return Error::from_errno("signalfd");
-    g_signal_fd.reset(fd);
+    m_signal_fd.reset(fd);
     return loop->add(fd, EPOLLIN, [this](uint32_t) {
         signalfd_siginfo info{};
-        if (::read(g_signal_fd.get(), &info, sizeof info) != sizeof info)
+        if (::read(m_signal_fd.get(), &info, sizeof info) != sizeof info)
             return;
         lifecycle->request_stop(exit_status::SIGNAL_BASE + static_cast<int>(info.ssi_signo),
                                 fmt::format("stopped by {}", strsignal(static_cast<int>(info.ssi_signo))));

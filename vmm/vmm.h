@@ -41,6 +41,8 @@ public:
 
 private:
     Status serve_signals();
+
+    UniqueFd m_signal_fd;
 };
 
 }  // namespace vmm
