@@ -19,6 +19,16 @@ namespace {
 // Runs a positional vectored transfer to completion, advancing past partial transfers.
 template <typename Op>
 Status transfer(std::span<const iovec> iov_in, uint64_t offset, Op op, const char* what) {
+    // Fast path: one call moves everything (the usual case); nothing is copied or allocated.
+    // Otherwise the loop below redoes the transfer; positional I/O makes that idempotent.
+    uint64_t total = 0;
+    for (const iovec& v : iov_in)
+        total += v.iov_len;
+    if (iov_in.size() <= IOV_MAX) {
+        ssize_t n = op(iov_in.data(), static_cast<int>(iov_in.size()), static_cast<off_t>(offset));
+        if (n >= 0 && static_cast<uint64_t>(n) == total)
+            return {};
+    }
     std::vector<iovec> iov(iov_in.begin(), iov_in.end());
     size_t first = 0;
     while (first < iov.size()) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "devices/virtio/virtio.h"
-#include "virtio_driver_fake.h"
+#include "tests/support/virtio_driver_fake.h"
 
 namespace vmm::virtio {
 namespace {

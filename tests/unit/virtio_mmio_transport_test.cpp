@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "devices/virtio/virtio.h"
-#include "virtio_driver_fake.h"
+#include "tests/support/virtio_driver_fake.h"
 
 namespace vmm::virtio {
 namespace {

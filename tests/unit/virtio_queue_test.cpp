@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "virtio_driver_fake.h"
+#include "tests/support/virtio_driver_fake.h"
 
 namespace vmm::virtio {
 namespace {

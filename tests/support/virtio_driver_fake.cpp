@@ -1,17 +1,18 @@
-#include "virtio_driver_fake.h"
+#include "tests/support/virtio_driver_fake.h"
 
 namespace vmm::test {
 
 namespace {
 
-GuestMemory make_memory() {
-    const MemoryRegionSpec spec[] = {{0, FakeDriverQueue::MEMORY_SIZE}};
+GuestMemory make_memory(uint64_t size) {
+    const MemoryRegionSpec spec[] = {{0, size}};
     return std::move(GuestMemory::create(spec).value());
 }
 
 }  // namespace
 
-FakeDriverQueue::FakeDriverQueue(uint16_t size) : m_memory(make_memory()), m_size(size) {}
+FakeDriverQueue::FakeDriverQueue(uint16_t size, uint64_t memory_size)
+    : m_memory(make_memory(memory_size)), m_size(size) {}
 
 void FakeDriverQueue::write_desc(uint16_t index, virtio::VirtqDesc desc) {
     (void)m_memory.store(DESC + 16ull * index, desc);

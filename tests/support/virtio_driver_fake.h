@@ -1,5 +1,5 @@
 // The driver side of a split virtqueue, over a GuestMemory buffer: what the device unit
-// tests and fuzzers use in place of a guest. Writes descriptors and rings exactly as a
+// tests and the device-path benchmarks use in place of a guest. Writes descriptors and rings exactly as a
 // driver would (VIRTIO 1.2 §2.7.13), and lets a test corrupt any of them.
 #pragma once
 
@@ -14,9 +14,10 @@ namespace vmm::test {
 class FakeDriverQueue {
 public:
     static constexpr uint64_t DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000, DATA = 0x10000;
-    static constexpr uint64_t MEMORY_SIZE = 0x100000;
+    static constexpr uint64_t DEFAULT_MEMORY_SIZE = 0x100000;
+    static constexpr uint64_t MEMORY_SIZE = DEFAULT_MEMORY_SIZE;
 
-    explicit FakeDriverQueue(uint16_t size = 16);
+    explicit FakeDriverQueue(uint16_t size = 16, uint64_t memory_size = DEFAULT_MEMORY_SIZE);
 
     GuestMemory& memory() { return m_memory; }
     virtio::QueueLayout layout() const { return {m_size, DESC, AVAIL, USED}; }
@@ -38,6 +39,7 @@ public:
     uint16_t used_idx();
     virtio::VirtqDesc used_elem(uint16_t slot);  // {id in addr, len}
     uint64_t alloc(uint32_t len);                // bump allocator in the data area
+    void reset_alloc() { m_next_data = DATA; }
 
 private:
     GuestMemory m_memory;
