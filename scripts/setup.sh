@@ -7,6 +7,7 @@ packages=(
     build-essential cmake ninja-build pkg-config     # toolchain
     linux-libc-dev                                   # KVM UAPI headers
     libspdlog-dev libfmt-dev libcli11-dev libfdt-dev # libraries
+    liburing-dev                                     # virtio-blk engine=io_uring
     libgtest-dev                                     # unit tests
     clang-14 libclang-rt-14-dev                      # libFuzzer targets
     qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests

@@ -47,7 +47,7 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     std::vector<std::string> disks;
     app.add_option("--disk", disks,
                    "virtio-blk disk, repeatable: path=PATH[,readonly=on][,serial=ID]"
-                   "[,cache=writeback|unsafe][,engine=sync]")
+                   "[,cache=writeback|unsafe][,engine=sync|io_uring]")
         ->expected(1)
         ->take_all();
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")

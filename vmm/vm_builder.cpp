@@ -96,9 +96,13 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
                             boot::KernelCmdline& cmdline) {
     for (size_t i = 0; i < disks.size(); ++i) {
         const DiskConfig& disk = config.disks[i];
-        virtio::BlockOptions options{disk.serial, disk.cache == DiskConfig::Cache::Writeback};
-        TRY(attach_virtio_device(
-            vmm, std::make_unique<virtio::Block>(std::move(disks[i]), *vmm.memory, options), cmdline));
+        const virtio::BlockOptions options{
+            disk.serial, disk.cache == DiskConfig::Cache::Writeback,
+            disk.engine == DiskConfig::Engine::IoUring ? virtio::DiskEngineKind::IoUring
+                                                       : virtio::DiskEngineKind::Sync};
+        auto block = TRY_CTX(virtio::Block::create(std::move(disks[i]), *vmm.memory, options),
+                             fmt::format("disk '{}': engine=io_uring", disk.path));
+        TRY(attach_virtio_device(vmm, std::move(block), cmdline));
     }
     return {};
 }

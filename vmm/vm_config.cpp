@@ -74,11 +74,11 @@ Result<DiskConfig> parse_disk(std::string_view text) {
             disk.serial = value;
         } else if (key == "cache" && (value == "writeback" || value == "unsafe")) {
             disk.cache = value == "unsafe" ? DiskConfig::Cache::Unsafe : DiskConfig::Cache::Writeback;
-        } else if (key == "engine" && value == "sync") {
-            // the only engine so far
+        } else if (key == "engine" && (value == "sync" || value == "io_uring")) {
+            disk.engine = value == "io_uring" ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
         } else {
             return Error(fmt::format("{}: bad '{}' (path=PATH, readonly=on|off, serial=ID of at most "
-                                     "20 bytes, cache=writeback|unsafe, engine=sync)",
+                                     "20 bytes, cache=writeback|unsafe, engine=sync|io_uring)",
                                      where, item));
         }
     }

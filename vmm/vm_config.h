@@ -21,10 +21,12 @@ struct SerialConfig {
 
 struct DiskConfig {
     enum class Cache { Writeback, Unsafe };
+    enum class Engine { Sync, IoUring };
     std::string path;
     bool readonly = false;
     std::string serial;  // GET_ID, at most 20 bytes
     Cache cache = Cache::Writeback;
+    Engine engine = Engine::Sync;
 };
 
 struct VmConfig {
@@ -45,7 +47,7 @@ struct VmConfig {
 // "256M", "1G", "512K", "2T" (binary units, optional "iB"/"B"), or a bare number of MiB.
 Result<uint64_t> parse_memory_size(std::string_view text);
 
-// "path=PATH[,readonly=on|off][,serial=ID][,cache=writeback|unsafe][,engine=sync]".
+// "path=PATH[,readonly=on|off][,serial=ID][,cache=writeback|unsafe][,engine=sync|io_uring]".
 Result<DiskConfig> parse_disk(std::string_view text);
 
 // "tty", "off", "file=PATH".

@@ -43,14 +43,25 @@ constexpr uint32_t WRITE_ZEROES_UNMAP = 1;
 
 }  // namespace
 
-Block::Block(DiskFile disk, GuestMemory& memory, BlockOptions options)
-    : m_disk(std::move(disk)), m_memory(memory), m_options(std::move(options)) {}
+Result<std::unique_ptr<Block>> Block::create(DiskFile disk, GuestMemory& memory, BlockOptions options) {
+    auto block = std::unique_ptr<Block>(
+        new Block(std::make_unique<DiskFile>(std::move(disk)), memory, std::move(options)));
+    if (block->m_options.engine == DiskEngineKind::IoUring)
+        block->m_engine = TRY(make_uring_engine(*block->m_disk, BATCH));
+    else
+        block->m_engine = make_sync_engine(*block->m_disk);
+    return block;
+}
+
+Block::Block(std::unique_ptr<DiskFile> disk, GuestMemory& memory, BlockOptions options)
+    : m_disk(std::move(disk)), m_memory(memory), m_options(std::move(options)), m_chains(BATCH),
+      m_pending(BATCH), m_ops(BATCH) {}
 
 uint32_t Block::device_id() const { return device_id::BLOCK; }
 
 uint64_t Block::device_features() const {
     uint64_t features = blk::F_SIZE_MAX | blk::F_SEG_MAX | blk::F_BLK_SIZE | blk::F_FLUSH;
-    if (m_disk.readonly())
+    if (m_disk->readonly())
         features |= blk::F_RO;
     else
         features |= blk::F_DISCARD | blk::F_WRITE_ZEROES;
@@ -77,23 +88,60 @@ void Block::read_config(uint64_t offset, std::span<uint8_t> data) const {
 }
 
 Status Block::process_queue(size_t, Virtqueue& queue) {
-    while (TRY(queue.pop(m_chain)))
-        TRY(queue.add_used(m_chain.head, complete(m_chain)));
-    return {};
+    for (;;) {
+        size_t count = 0;
+        m_op_count = 0;
+        while (count < BATCH && TRY(queue.pop(m_chains[count]))) {
+            prepare(m_chains[count], m_pending[count]);
+            ++count;
+        }
+        if (count == 0)
+            return {};
+        m_engine->run(std::span(m_ops.data(), m_op_count));
+        for (size_t i = 0; i < count; ++i)
+            TRY(queue.add_used(m_chains[i].head, finish(m_chains[i], m_pending[i])));
+    }
 }
 
 uint32_t Block::complete(const DescriptorChain& chain) {
+    m_op_count = 0;
+    Pending pending;
+    prepare(chain, pending);
+    m_engine->run(std::span(m_ops.data(), m_op_count));
+    return finish(chain, pending);
+}
+
+void Block::prepare(const DescriptorChain& chain, Pending& pending) {
+    pending = Pending{};
     if (chain.writable_bytes == 0) {
         spdlog::debug("virtio-blk: request {} has no status byte; completed with nothing", chain.head);
-        return 0;
+        return;
     }
     // §5.2.6: the status is the last byte the device writes; data precedes it.
-    const uint64_t data_len = chain.writable_bytes - 1;
-    uint32_t written = 0;
-    const uint8_t status = execute(chain, data_len, written);
-    if (!write_buffers(m_memory, chain.writable, data_len, std::span(&status, 1)).ok())
+    pending.has_status = true;
+    pending.data_len = chain.writable_bytes - 1;
+    pending.status = prepare_request(chain, pending);
+}
+
+uint32_t Block::finish(const DescriptorChain& chain, const Pending& pending) {
+    if (!pending.has_status)
         return 0;
-    return written + 1;
+    const bool op_failed = pending.op >= 0 && !m_ops[static_cast<size_t>(pending.op)].ok;
+    const uint8_t status = op_failed ? blk::S_IOERR : pending.status;
+    if (!write_buffers(m_memory, chain.writable, pending.data_len, std::span(&status, 1)).ok())
+        return 0;
+    return (op_failed ? 0 : pending.written) + 1;
+}
+
+DiskOp& Block::add_op(DiskOp::Kind kind, uint64_t offset, uint64_t length, Pending& pending) {
+    DiskOp& op = m_ops[m_op_count];
+    pending.op = static_cast<int>(m_op_count++);
+    op.kind = kind;
+    op.offset = offset;
+    op.length = length;
+    op.iov.clear();
+    op.ok = false;
+    return op;
 }
 
 bool Block::in_range(uint64_t sector, uint64_t bytes) const {
@@ -101,7 +149,7 @@ bool Block::in_range(uint64_t sector, uint64_t bytes) const {
            bytes / SECTOR <= capacity_sectors() - sector;
 }
 
-uint8_t Block::execute(const DescriptorChain& chain, uint64_t data_len, uint32_t& written) {
+uint8_t Block::prepare_request(const DescriptorChain& chain, Pending& pending) {
     BlockRequestHeader header{};
     // SAFETY: POD header filled from guest bytes.
     if (!read_buffers(m_memory, chain.readable, 0,
@@ -109,60 +157,54 @@ uint8_t Block::execute(const DescriptorChain& chain, uint64_t data_len, uint32_t
         return blk::S_IOERR;  // shorter than a header
     switch (header.type) {
     case blk::T_IN:
-        return read_sectors(chain, header.sector, data_len, written);
     case blk::T_OUT:
-        return write_sectors(chain, header.sector);
+        return prepare_transfer(chain, header.type, header.sector, pending);
     case blk::T_FLUSH:
-        if (m_options.flush_on_flush && !m_disk.flush().ok())
-            return blk::S_IOERR;
+        if (m_options.flush_on_flush)
+            add_op(DiskOp::Kind::Flush, 0, 0, pending);
         return blk::S_OK;
     case blk::T_GET_ID:
-        return get_id(chain, data_len, written);
+        return get_id(chain, pending);
     case blk::T_DISCARD:
     case blk::T_WRITE_ZEROES:
-        return discard_or_zero(chain, header.type);
+        return prepare_discard(chain, header.type, pending);
     default:
         return blk::S_UNSUPP;
     }
 }
 
-uint8_t Block::read_sectors(const DescriptorChain& chain, uint64_t sector, uint64_t len, uint32_t& written) {
-    if (!in_range(sector, len))
+uint8_t Block::prepare_transfer(const DescriptorChain& chain, uint32_t type, uint64_t sector, Pending& pending) {
+    const bool read = type == blk::T_IN;
+    const uint64_t len = read ? pending.data_len : chain.readable_bytes - sizeof(BlockRequestHeader);
+    if ((!read && m_disk->readonly()) || !in_range(sector, len))
         return blk::S_IOERR;
-    m_iov.clear();
-    if (!buffer_iovecs(m_memory, chain.writable, 0, len, m_iov).ok() ||
-        !m_disk.read(m_iov, sector * SECTOR).ok())
+    DiskOp& op = add_op(read ? DiskOp::Kind::Read : DiskOp::Kind::Write, sector * SECTOR, len, pending);
+    const Status views = read ? buffer_iovecs(m_memory, chain.writable, 0, len, op.iov)
+                              : buffer_iovecs(m_memory, chain.readable, sizeof(BlockRequestHeader), len, op.iov);
+    if (!views.ok()) {
+        --m_op_count;
+        pending.op = -1;
         return blk::S_IOERR;
-    written = static_cast<uint32_t>(len);
+    }
+    pending.written = read ? static_cast<uint32_t>(len) : 0;
     return blk::S_OK;
 }
 
-uint8_t Block::write_sectors(const DescriptorChain& chain, uint64_t sector) {
-    const uint64_t len = chain.readable_bytes - sizeof(BlockRequestHeader);
-    if (m_disk.readonly() || !in_range(sector, len))
-        return blk::S_IOERR;
-    m_iov.clear();
-    if (!buffer_iovecs(m_memory, chain.readable, sizeof(BlockRequestHeader), len, m_iov).ok() ||
-        !m_disk.write(m_iov, sector * SECTOR).ok())
-        return blk::S_IOERR;
-    return blk::S_OK;
-}
-
-uint8_t Block::get_id(const DescriptorChain& chain, uint64_t data_len, uint32_t& written) {
+uint8_t Block::get_id(const DescriptorChain& chain, Pending& pending) {
     std::array<uint8_t, blk::ID_BYTES> id{};
     std::memcpy(id.data(), m_options.serial.data(), std::min<size_t>(m_options.serial.size(), id.size()));
-    const size_t len = std::min<uint64_t>(data_len, id.size());
+    const size_t len = std::min<uint64_t>(pending.data_len, id.size());
     if (!write_buffers(m_memory, chain.writable, 0, std::span(id.data(), len)).ok())
         return blk::S_IOERR;
-    written = static_cast<uint32_t>(len);
+    pending.written = static_cast<uint32_t>(len);
     return blk::S_OK;
 }
 
-uint8_t Block::discard_or_zero(const DescriptorChain& chain, uint32_t type) {
+uint8_t Block::prepare_discard(const DescriptorChain& chain, uint32_t type, Pending& pending) {
     const uint64_t feature = type == blk::T_DISCARD ? blk::F_DISCARD : blk::F_WRITE_ZEROES;
     if (!(m_features & feature))
         return blk::S_UNSUPP;
-    if (m_disk.readonly())
+    if (m_disk->readonly())
         return blk::S_IOERR;
     // Exactly one segment (max_discard_seg / max_write_zeroes_seg = 1).
     if (chain.readable_bytes != sizeof(BlockRequestHeader) + sizeof(BlockDiscardSegment))
@@ -179,9 +221,9 @@ uint8_t Block::discard_or_zero(const DescriptorChain& chain, uint32_t type) {
     const uint64_t bytes = uint64_t(segment.num_sectors) * SECTOR;
     if (segment.num_sectors > blk::MAX_DISCARD_SECTORS || !in_range(segment.sector, bytes))
         return blk::S_IOERR;
-    const Status done = type == blk::T_DISCARD ? m_disk.discard(segment.sector * SECTOR, bytes)
-                                               : m_disk.write_zeroes(segment.sector * SECTOR, bytes);
-    return done.ok() ? blk::S_OK : blk::S_IOERR;
+    add_op(type == blk::T_DISCARD ? DiskOp::Kind::Discard : DiskOp::Kind::WriteZeroes,
+           segment.sector * SECTOR, bytes, pending);
+    return blk::S_OK;
 }
 
 }  // namespace vmm::virtio

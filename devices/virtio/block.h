@@ -1,6 +1,8 @@
 // virtio-blk (VIRTIO 1.2 §5.2) over a DiskFile: IN, OUT, FLUSH, GET_ID, DISCARD,
 // WRITE_ZEROES. Every request is checked (header, lengths, sector range, status byte);
 // a bad request gets IOERR or UNSUPP, a broken chain a device error from the queue.
+// Requests are served in batches: everything available is validated, its disk operations
+// run by the engine (sync or io_uring) together, then completed in order.
 #pragma once
 
 #include <sys/uio.h>
@@ -8,15 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "devices/virtio/disk_engine.h"
 #include "devices/virtio/disk_file.h"
 #include "devices/virtio/virtio_device.h"
 #include "vmm/guest_memory.h"
 
 namespace vmm::virtio {
 
+enum class DiskEngineKind { Sync, IoUring };
+
 struct BlockOptions {
-    std::string serial;      // GET_ID answer, at most 20 bytes
+    std::string serial;          // GET_ID answer, at most 20 bytes
     bool flush_on_flush = true;  // cache=writeback: FLUSH fdatasyncs; cache=unsafe: it does not
+    DiskEngineKind engine = DiskEngineKind::Sync;
 };
 
 // §5.2.6 request header.
@@ -59,7 +65,10 @@ inline constexpr uint32_t MAX_DISCARD_SECTORS = 1 << 22;  // 2 GiB per segment
 
 class Block final : public VirtioDevice {
 public:
-    Block(DiskFile disk, GuestMemory& memory, BlockOptions options);
+    static constexpr size_t BATCH = 32;
+
+    // Fails when the engine cannot be set up (io_uring refused by the kernel or a sandbox).
+    static Result<std::unique_ptr<Block>> create(DiskFile disk, GuestMemory& memory, BlockOptions options);
 
     uint32_t device_id() const override;
     uint64_t device_features() const override;
@@ -70,25 +79,41 @@ public:
     Status process_queue(size_t index, Virtqueue& queue) override;
     void reset() override { m_features = 0; }
 
-    // One request: writes the status byte and returns the used length (0 when the chain
-    // has no writable byte to put a status in).
+    // One request as a batch of one: writes the status byte and returns the used length
+    // (0 when the chain has no writable byte to put a status in).
     uint32_t complete(const DescriptorChain& chain);
 
 private:
-    uint8_t execute(const DescriptorChain& chain, uint64_t data_len, uint32_t& written);
-    uint8_t read_sectors(const DescriptorChain& chain, uint64_t sector, uint64_t len, uint32_t& written);
-    uint8_t write_sectors(const DescriptorChain& chain, uint64_t sector);
-    uint8_t get_id(const DescriptorChain& chain, uint64_t data_len, uint32_t& written);
-    uint8_t discard_or_zero(const DescriptorChain& chain, uint32_t type);
-    bool in_range(uint64_t sector, uint64_t bytes) const;
-    uint64_t capacity_sectors() const { return m_disk.size() / DiskFile::SECTOR; }
+    // What prepare() decided for one request.
+    struct Pending {
+        bool has_status = false;
+        uint64_t data_len = 0;  // writable bytes before the status byte
+        uint8_t status = 0;     // when no disk operation decides it
+        uint32_t written = 0;   // data bytes written into the chain on success
+        int op = -1;            // index into m_ops, or -1
+    };
 
-    DiskFile m_disk;
+    Block(std::unique_ptr<DiskFile> disk, GuestMemory& memory, BlockOptions options);
+    void prepare(const DescriptorChain& chain, Pending& pending);
+    uint8_t prepare_request(const DescriptorChain& chain, Pending& pending);
+    uint8_t prepare_transfer(const DescriptorChain& chain, uint32_t type, uint64_t sector, Pending& pending);
+    uint8_t prepare_discard(const DescriptorChain& chain, uint32_t type, Pending& pending);
+    uint8_t get_id(const DescriptorChain& chain, Pending& pending);
+    DiskOp& add_op(DiskOp::Kind kind, uint64_t offset, uint64_t length, Pending& pending);
+    uint32_t finish(const DescriptorChain& chain, const Pending& pending);
+    bool in_range(uint64_t sector, uint64_t bytes) const;
+    uint64_t capacity_sectors() const { return m_disk->size() / DiskFile::SECTOR; }
+
+    std::unique_ptr<DiskFile> m_disk;  // the engine refers to it: stable address
+    std::unique_ptr<DiskEngine> m_engine;
     GuestMemory& m_memory;
     BlockOptions m_options;
     uint64_t m_features = 0;
-    DescriptorChain m_chain;    // reused: no allocation per request once warm
-    std::vector<iovec> m_iov;
+    // Batch storage, reused: no allocation per request once warm.
+    std::vector<DescriptorChain> m_chains;
+    std::vector<Pending> m_pending;
+    std::vector<DiskOp> m_ops;
+    size_t m_op_count = 0;
 };
 
 }  // namespace vmm::virtio

@@ -23,6 +23,7 @@ public:
 
     uint64_t size() const { return m_size; }
     bool readonly() const { return m_readonly; }
+    int fd() const { return m_fd.get(); }
 
     // Transfers exactly the iovecs' total at `offset`; a short transfer is an error.
     Status read(std::span<const iovec> iov, uint64_t offset);

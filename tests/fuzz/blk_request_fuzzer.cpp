@@ -33,7 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto disk = virtio::DiskFile::open(disk_path(), readonly);
     if (!disk.ok())
         __builtin_trap();
-    virtio::Block block(std::move(disk).value(), memory, {"fuzz", false});
+    auto block_owner = virtio::Block::create(std::move(disk).value(), memory, {"fuzz", false});
+    if (!block_owner.ok())
+        __builtin_trap();
+    virtio::Block& block = **block_owner;
     block.activate(data[1] & 1 ? (virtio::blk::F_DISCARD | virtio::blk::F_WRITE_ZEROES) : 0);
     const uint16_t queue_size = static_cast<uint16_t>(1u << (data[0] >> 1) % 9);
     auto queue = virtio::Virtqueue::create(memory, {queue_size, fuzz::DESC, fuzz::AVAIL, fuzz::USED},

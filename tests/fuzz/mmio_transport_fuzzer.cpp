@@ -41,9 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto disk = virtio::DiskFile::open(disk_path(), false);
     if (!disk.ok())
         __builtin_trap();
-    virtio::MmioTransport transport(
-        std::make_unique<virtio::Block>(std::move(disk).value(), memory, virtio::BlockOptions{"f", false}),
-        memory, interrupt);
+    auto block = virtio::Block::create(std::move(disk).value(), memory, virtio::BlockOptions{"f", false});
+    if (!block.ok())
+        __builtin_trap();
+    virtio::MmioTransport transport(std::move(block).value(), memory, interrupt);
     for (size_t i = 0; i < ops; ++i) {
         const uint8_t* op = data + i * OP;
         uint16_t offset;

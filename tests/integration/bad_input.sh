@@ -73,6 +73,8 @@ disk_not_sector_multiple)
     args=(--kernel "$hello" --disk "path=$dir/odd.img"); pattern="disk '.*odd.img': size 1000 is not a multiple of 512 bytes" ;;
 disk_bad_option)
     args=(--kernel "$hello" --disk "path=$dir/x.img,cache=sometimes"); pattern="--disk '.*': bad 'cache=sometimes'" ;;
+disk_bad_engine)
+    args=(--kernel "$hello" --disk "path=$dir/x.img,engine=aio"); pattern="--disk '.*': bad 'engine=aio'" ;;
 disk_without_path)
     args=(--kernel "$hello" --disk "readonly=on"); pattern="--disk 'readonly=on': path=PATH is required" ;;
 disk_locked_by_another_vm)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# blk_diff.sh EMBER BLK_GUEST_ELF rw|ro
+# blk_diff.sh EMBER BLK_GUEST_ELF rw|ro [sync|io_uring]
 # The blk guest runs against Ember's virtio-blk and against QEMU microvm's
 # (virtio-blk-device, modern virtio-mmio). Every line of the report must match, both exit
 # statuses must be 1 (debug-exit 0: no failed check), and the disk files must be identical
@@ -8,7 +8,7 @@ set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
 . "$here/disk_image.sh"
-ember=$1 guest=$2 mode=$3
+ember=$1 guest=$2 mode=$3 engine=${4:-sync}
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -17,7 +17,7 @@ cp "$dir/ember.img" "$dir/qemu.img"
 [ "$mode" = ro ] && ro=on || ro=off
 qemu_ro=$([ "$mode" = ro ] && echo ",readonly=on")
 
-bounded "$ember" --kernel "$guest" --disk "path=$dir/ember.img,serial=ember-disk-0,readonly=$ro" \
+bounded "$ember" --kernel "$guest" --disk "path=$dir/ember.img,serial=ember-disk-0,readonly=$ro,engine=$engine" \
     <&- >"$dir/ember.raw" 2>"$dir/ember.err"
 got_ember=$?
 # acpi=off: QEMU then announces its virtio-mmio devices on the command line, as Ember does.
@@ -34,4 +34,4 @@ diff -u "$dir/qemu.txt" "$dir/ember.txt" || fail "Ember's blk report differs fro
 expect_eq "Ember exit status" 1 "$got_ember"
 expect_eq "QEMU exit status" 1 "$got_qemu"
 cmp "$dir/qemu.img" "$dir/ember.img" || fail "disk contents differ after the runs"
-echo "ok: $mode disk: same $(wc -l <"$dir/ember.txt")-line report and same disk contents under Ember and QEMU microvm"
+echo "ok: $mode disk, engine $engine: same $(wc -l <"$dir/ember.txt")-line report and same disk contents under Ember and QEMU microvm"

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# blk_durability.sh EMBER BLK_GUEST
+# blk_durability.sh EMBER BLK_GUEST [sync|io_uring]
 # The blk guest writes sectors 1-4, gets its FLUSH acknowledged, says so and spins. Ember is
 # then killed with SIGKILL; every acknowledged write must be in the disk file.
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
 . "$here/disk_image.sh"
-ember=$1 guest=$2
+ember=$1 guest=$2 engine=${3:-sync}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 make_pattern_disk "$dir/disk.img"
 
 coproc VM { exec timeout --kill-after=5 60 "$ember" --kernel "$guest" --cmdline "console=ttyS0 blk.hold=1" \
-            --disk "path=$dir/disk.img,cache=writeback" 2>&1; }
+            --disk "path=$dir/disk.img,cache=writeback,engine=$engine" 2>&1; }
 pid=$VM_PID
 while IFS= read -r -t 30 line <&"${VM[0]}"; do
     case $line in "blk: flush acknowledged, holding"*) break ;; esac
@@ -25,4 +25,4 @@ wait "$pid" 2>/dev/null
 expected=$(for ((i = 0; i < 2048; i++)); do printf '%02x' $(((i * 13 + 7) % 256)); done)
 actual=$(dd if="$dir/disk.img" bs=512 skip=1 count=4 status=none | od -An -v -tx1 | tr -d ' \n')
 expect_eq "sectors 1-4 after SIGKILL" "$expected" "$actual"
-echo "ok: 2048 acknowledged bytes are in the file after SIGKILL"
+echo "ok: engine $engine: 2048 acknowledged bytes are in the file after SIGKILL"

@@ -35,7 +35,8 @@ struct TempDisk {
     std::string path;
 };
 
-struct BlockTest : ::testing::Test {
+// Every behaviour holds for both engines.
+struct BlockTest : ::testing::TestWithParam<DiskEngineKind> {
     TempDisk disk;
     FakeDriverQueue driver;
     std::unique_ptr<Block> block;
@@ -43,8 +44,10 @@ struct BlockTest : ::testing::Test {
     uint64_t status_addr = driver.alloc(1);
 
     void open(bool readonly = false, uint64_t features = blk::F_DISCARD | blk::F_WRITE_ZEROES) {
-        block = std::make_unique<Block>(DiskFile::open(disk.path, readonly).value(), driver.memory(),
-                                        BlockOptions{"serial-123", true});
+        auto created = Block::create(DiskFile::open(disk.path, readonly).value(), driver.memory(),
+                                     BlockOptions{"serial-123", true, GetParam()});
+        ASSERT_TRUE(created.ok()) << created.error().message();
+        block = std::move(created).value();
         block->activate(features);
     }
     void SetUp() override { open(); }
@@ -66,7 +69,7 @@ struct BlockTest : ::testing::Test {
     }
 };
 
-TEST_F(BlockTest, ReadCopiesSectorsAndReportsLength) {
+TEST_P(BlockTest, ReadCopiesSectorsAndReportsLength) {
     const uint64_t buf = driver.alloc(1024);
     auto [status, used] = run(blk::T_IN, 2, buf, 1024, true);
     EXPECT_EQ(status, blk::S_OK);
@@ -75,7 +78,7 @@ TEST_F(BlockTest, ReadCopiesSectorsAndReportsLength) {
     EXPECT_EQ(driver.memory().load<uint8_t>(buf + 1023).value(), (2 * 512 + 1023) % 251);
 }
 
-TEST_F(BlockTest, WriteReachesTheFile) {
+TEST_P(BlockTest, WriteReachesTheFile) {
     const uint64_t buf = driver.alloc(512);
     (void)driver.memory().fill(buf, 0x5a, 512);
     EXPECT_EQ(run(blk::T_OUT, 3, buf, 512, false).first, blk::S_OK);
@@ -86,22 +89,22 @@ TEST_F(BlockTest, WriteReachesTheFile) {
 }
 
 // §5.2.6.1: requests beyond capacity fail with IOERR.
-TEST_F(BlockTest, ReadPastCapacityIsIoError) {
+TEST_P(BlockTest, ReadPastCapacityIsIoError) {
     EXPECT_EQ(run(blk::T_IN, 64, driver.alloc(512), 512, true).first, blk::S_IOERR);
     EXPECT_EQ(run(blk::T_IN, 63, driver.alloc(1024), 1024, true).first, blk::S_IOERR);
     EXPECT_EQ(run(blk::T_IN, UINT64_MAX, driver.alloc(512), 512, true).first, blk::S_IOERR);
 }
 
-TEST_F(BlockTest, DataNotAMultipleOfSectorsIsIoError) {
+TEST_P(BlockTest, DataNotAMultipleOfSectorsIsIoError) {
     EXPECT_EQ(run(blk::T_IN, 0, driver.alloc(100), 100, true).first, blk::S_IOERR);
     EXPECT_EQ(run(blk::T_OUT, 0, driver.alloc(700), 700, false).first, blk::S_IOERR);
 }
 
-TEST_F(BlockTest, UnknownTypeIsUnsupported) {
+TEST_P(BlockTest, UnknownTypeIsUnsupported) {
     EXPECT_EQ(run(0x77, 0, 0, 0, false).first, blk::S_UNSUPP);
 }
 
-TEST_F(BlockTest, ShortHeaderIsIoError) {
+TEST_P(BlockTest, ShortHeaderIsIoError) {
     DescriptorChain chain;
     auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
     driver.add_chain({{header_addr, 8, false}, {status_addr, 1, true}});
@@ -110,7 +113,7 @@ TEST_F(BlockTest, ShortHeaderIsIoError) {
     EXPECT_EQ(driver.memory().load<uint8_t>(status_addr).value(), blk::S_IOERR);
 }
 
-TEST_F(BlockTest, ChainWithoutStatusByteCompletesEmpty) {
+TEST_P(BlockTest, ChainWithoutStatusByteCompletesEmpty) {
     DescriptorChain chain;
     auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
     driver.add_chain({{header_addr, 16, false}});
@@ -119,7 +122,7 @@ TEST_F(BlockTest, ChainWithoutStatusByteCompletesEmpty) {
 }
 
 // §5.2.6.1: writes to a VIRTIO_BLK_F_RO device fail with IOERR.
-TEST_F(BlockTest, WriteToReadOnlyDiskIsIoErrorAndLeavesFile) {
+TEST_P(BlockTest, WriteToReadOnlyDiskIsIoErrorAndLeavesFile) {
     block.reset();
     open(true);
     EXPECT_TRUE(block->device_features() & blk::F_RO);
@@ -128,7 +131,7 @@ TEST_F(BlockTest, WriteToReadOnlyDiskIsIoErrorAndLeavesFile) {
     EXPECT_EQ(disk.contents(), before);
 }
 
-TEST_F(BlockTest, GetIdReturnsSerial) {
+TEST_P(BlockTest, GetIdReturnsSerial) {
     const uint64_t buf = driver.alloc(20);
     auto [status, used] = run(blk::T_GET_ID, 0, buf, 20, true);
     EXPECT_EQ(status, blk::S_OK);
@@ -138,9 +141,9 @@ TEST_F(BlockTest, GetIdReturnsSerial) {
     EXPECT_STREQ(id, "serial-123");
 }
 
-TEST_F(BlockTest, FlushSucceeds) { EXPECT_EQ(run(blk::T_FLUSH, 0, 0, 0, false).first, blk::S_OK); }
+TEST_P(BlockTest, FlushSucceeds) { EXPECT_EQ(run(blk::T_FLUSH, 0, 0, 0, false).first, blk::S_OK); }
 
-TEST_F(BlockTest, WriteZeroesZeroesTheRange) {
+TEST_P(BlockTest, WriteZeroesZeroesTheRange) {
     const uint64_t seg = driver.alloc(16);
     (void)driver.memory().store(seg, BlockDiscardSegment{1, 2, 0});
     EXPECT_EQ(run(blk::T_WRITE_ZEROES, 0, seg, 16, false).first, blk::S_OK);
@@ -150,19 +153,19 @@ TEST_F(BlockTest, WriteZeroesZeroesTheRange) {
     EXPECT_EQ(contents[3 * 512], (3 * 512) % 251);
 }
 
-TEST_F(BlockTest, DiscardWithUnknownFlagsIsUnsupported) {
+TEST_P(BlockTest, DiscardWithUnknownFlagsIsUnsupported) {
     const uint64_t seg = driver.alloc(16);
     (void)driver.memory().store(seg, BlockDiscardSegment{1, 2, 1});
     EXPECT_EQ(run(blk::T_DISCARD, 0, seg, 16, false).first, blk::S_UNSUPP);
 }
 
-TEST_F(BlockTest, DiscardPastCapacityIsIoError) {
+TEST_P(BlockTest, DiscardPastCapacityIsIoError) {
     const uint64_t seg = driver.alloc(16);
     (void)driver.memory().store(seg, BlockDiscardSegment{60, 8, 0});
     EXPECT_EQ(run(blk::T_DISCARD, 0, seg, 16, false).first, blk::S_IOERR);
 }
 
-TEST_F(BlockTest, DiscardNotNegotiatedIsUnsupported) {
+TEST_P(BlockTest, DiscardNotNegotiatedIsUnsupported) {
     block.reset();
     open(false, 0);
     const uint64_t seg = driver.alloc(16);
@@ -170,7 +173,7 @@ TEST_F(BlockTest, DiscardNotNegotiatedIsUnsupported) {
     EXPECT_EQ(run(blk::T_DISCARD, 0, seg, 16, false).first, blk::S_UNSUPP);
 }
 
-TEST_F(BlockTest, ConfigReportsCapacityAndBlockSize) {
+TEST_P(BlockTest, ConfigReportsCapacityAndBlockSize) {
     uint64_t capacity = 0;
     block->read_config(0, std::span(reinterpret_cast<uint8_t*>(&capacity), 8));
     EXPECT_EQ(capacity, 64u);
@@ -178,6 +181,49 @@ TEST_F(BlockTest, ConfigReportsCapacityAndBlockSize) {
     block->read_config(20, std::span(reinterpret_cast<uint8_t*>(&blk_size), 4));
     EXPECT_EQ(blk_size, 512u);
 }
+
+// A batch mixing every request kind, as a driver with a full queue sends it.
+TEST_P(BlockTest, BatchOfRequestsCompletesInOrderWithEachStatus) {
+    auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
+    struct Req {
+        uint32_t type;
+        uint64_t sector;
+        uint32_t len;
+        bool device_writes;
+        uint8_t want;
+    };
+    const Req reqs[] = {{blk::T_OUT, 5, 1024, false, blk::S_OK},  {blk::T_IN, 9, 1024, true, blk::S_OK},
+                        {blk::T_FLUSH, 0, 0, false, blk::S_OK},   {blk::T_IN, 64, 512, true, blk::S_IOERR},
+                        {0x99, 0, 0, false, blk::S_UNSUPP},       {blk::T_IN, 0, 512, true, blk::S_OK}};
+    std::vector<uint64_t> status_at, data_at;
+    uint16_t slot = 0;
+    for (const Req& r : reqs) {
+        const uint64_t header = driver.alloc(16), data = driver.alloc(r.len ? r.len : 1), status = driver.alloc(1);
+        (void)driver.memory().store(header, BlockRequestHeader{r.type, 0, r.sector});
+        if (r.type == blk::T_OUT)
+            (void)driver.memory().fill(data, 0xc3, r.len);
+        std::vector<FakeDriverQueue::Segment> segments{{header, 16, false}};
+        if (r.len)
+            segments.push_back({data, r.len, r.device_writes});
+        segments.push_back({status, 1, true});
+        driver.add_chain(segments, slot);
+        slot = static_cast<uint16_t>(slot + segments.size());
+        status_at.push_back(status);
+        data_at.push_back(data);
+    }
+    ASSERT_TRUE(block->process_queue(0, queue).ok());
+    ASSERT_EQ(driver.used_idx(), std::size(reqs));
+    for (size_t i = 0; i < std::size(reqs); ++i)
+        EXPECT_EQ(driver.memory().load<uint8_t>(status_at[i]).value(), reqs[i].want) << "request " << i;
+    // Requests in one batch may run concurrently (io_uring), so no read-after-write inside it.
+    EXPECT_EQ(driver.memory().load<uint8_t>(data_at[1]).value(), (9 * 512) % 251);
+    EXPECT_EQ(disk.contents()[5 * 512 + 1023], 0xc3);
+    EXPECT_EQ(driver.used_elem(1).len, 1025u);
+    EXPECT_EQ(driver.used_elem(3).len, 1u);  // failed read: status only
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, BlockTest, ::testing::Values(DiskEngineKind::Sync, DiskEngineKind::IoUring),
+                         [](const auto& info) { return info.param == DiskEngineKind::Sync ? "sync" : "io_uring"; });
 
 TEST(DiskFile, RejectsSizeNotMultipleOfSector) {
     TempDisk odd(1000);

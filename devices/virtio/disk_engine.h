@@ -1,0 +1,42 @@
+// How virtio-blk I/O reaches the host: a batch of operations run by an engine. `sync` runs
+// them one by one with preadv/pwritev/fdatasync/fallocate; `io_uring` submits the whole batch
+// at once. Both have the same semantics: when run() returns, every operation has finished
+// and says whether it succeeded; a Flush covers every operation before it in the batch.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "devices/virtio/disk_file.h"
+#include "vmm/result.h"
+
+namespace vmm::virtio {
+
+struct DiskOp {
+    enum class Kind { Read, Write, Flush, Discard, WriteZeroes };
+    Kind kind = Kind::Flush;
+    uint64_t offset = 0;
+    uint64_t length = 0;      // bytes (Read/Write: the iovecs' total)
+    std::vector<iovec> iov;   // Read/Write; storage reused between batches
+    bool ok = false;
+};
+
+class DiskEngine {
+public:
+    virtual ~DiskEngine() = default;
+    virtual void run(std::span<DiskOp> ops) = 0;
+};
+
+// Runs one operation synchronously on `disk`: the sync engine, and the io_uring engine's
+// fallback for short transfers and unsupported operations.
+bool run_sync(DiskFile& disk, const DiskOp& op);
+
+std::unique_ptr<DiskEngine> make_sync_engine(DiskFile& disk);
+
+// Fails (naming io_uring and the errno) where the kernel or a sandbox refuses io_uring.
+Result<std::unique_ptr<DiskEngine>> make_uring_engine(DiskFile& disk, unsigned depth);
+
+}  // namespace vmm::virtio
