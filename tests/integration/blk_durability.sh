@@ -8,18 +8,21 @@ here=$(dirname "$0")
 . "$here/disk_image.sh"
 ember=$1 guest=$2 engine=${3:-sync}
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
 make_pattern_disk "$dir/disk.img"
 
-coproc VM { exec timeout --kill-after=5 60 "$ember" --kernel "$guest" --cmdline "console=ttyS0 blk.hold=1" \
+# Ember itself is the coprocess (no timeout wrapper: SIGKILL must reach Ember, and a wrapper
+# would leave it running); the trap kills it on every exit path.
+coproc VM { exec "$ember" --kernel "$guest" --cmdline "console=ttyS0 blk.hold=1" \
             --disk "path=$dir/disk.img,cache=writeback,engine=$engine" 2>&1; }
 pid=$VM_PID
+trap 'kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 while IFS= read -r -t 30 line <&"${VM[0]}"; do
     case $line in "blk: flush acknowledged, holding"*) break ;; esac
 done
 [[ ${line:-} == "blk: flush acknowledged, holding"* ]] || fail "the guest never reported an acknowledged flush"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
+kill -0 "$pid" 2>/dev/null && fail "Ember survived SIGKILL"
 
 # The guest wrote byte i*13+7 (mod 256) at offset i of sectors 1-4.
 expected=$(for ((i = 0; i < 2048; i++)); do printf '%02x' $(((i * 13 + 7) % 256)); done)
