@@ -34,8 +34,13 @@ Status attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> devi
         TRY(vmm.vm->register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
         TRY(vmm.loop->add(fd, EPOLLIN, [fd, queue, transport](uint32_t) {
             uint64_t count;
-            if (::read(fd, &count, sizeof count) == sizeof count)
-                transport->notify(queue);
+            if (::read(fd, &count, sizeof count) != sizeof count)
+                return;
+            // Work left after the device's budget: kick ourselves and let other events run first.
+            if (transport->notify(queue)) {
+                const uint64_t one = 1;
+                [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+            }
         }));
     }
     vmm.virtio_devices.push_back(transport);

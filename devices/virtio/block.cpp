@@ -88,7 +88,7 @@ void Block::read_config(uint64_t offset, std::span<uint8_t> data) const {
 }
 
 Status Block::process_queue(size_t, Virtqueue& queue) {
-    for (;;) {
+    for (size_t batch = 0; batch < BATCHES_PER_CALL; ++batch) {
         size_t count = 0;
         m_op_count = 0;
         while (count < BATCH && TRY(queue.pop(m_chains[count]))) {
@@ -101,6 +101,7 @@ Status Block::process_queue(size_t, Virtqueue& queue) {
         for (size_t i = 0; i < count; ++i)
             TRY(queue.add_used(m_chains[i].head, finish(m_chains[i], m_pending[i])));
     }
+    return {};
 }
 
 uint32_t Block::complete(const DescriptorChain& chain) {

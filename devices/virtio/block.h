@@ -66,6 +66,7 @@ inline constexpr uint32_t MAX_DISCARD_SECTORS = 1 << 22;  // 2 GiB per segment
 class Block final : public VirtioDevice {
 public:
     static constexpr size_t BATCH = 32;
+    static constexpr size_t BATCHES_PER_CALL = 4;  // budget of one process_queue() call
 
     // Fails when the engine cannot be set up (io_uring refused by the kernel or a sandbox).
     static Result<std::unique_ptr<Block>> create(DiskFile disk, GuestMemory& memory, BlockOptions options);

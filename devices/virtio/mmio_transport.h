@@ -26,8 +26,10 @@ public:
     void write(uint64_t offset, std::span<const uint8_t> data) override;
     std::string_view name() const override { return "virtio-mmio"; }
 
-    // A notification for queue `index` (QueueNotify write or its ioeventfd).
-    void notify(uint32_t index);
+    // A notification for queue `index` (QueueNotify write or its ioeventfd). Returns true
+    // when the device stopped at its budget with requests still available: the caller
+    // reschedules instead of looping, so other events get their turn.
+    bool notify(uint32_t index);
 
     uint32_t status() const;
     size_t queue_count() const { return m_queues.size(); }
@@ -43,7 +45,7 @@ private:
     void write_register(uint64_t offset, uint32_t value);
     void write_status(uint32_t value);
     void set_queue_ready(QueueState& q, bool ready);
-    void process(size_t index);
+    bool process(size_t index);
     void needs_reset(const std::string& why);
     void reset();
     uint64_t offered_features() const;

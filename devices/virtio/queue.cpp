@@ -46,6 +46,11 @@ Result<uint16_t> Virtqueue::load_avail_idx() const {
     return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(view.data())).load(std::memory_order_acquire);
 }
 
+bool Virtqueue::has_available() const {
+    auto idx = load_avail_idx();
+    return idx.ok() && *idx != m_next_avail;
+}
+
 Status Virtqueue::publish_avail_event() {
     // §2.7.10: with EVENT_IDX the device tells the driver which avail index to notify at.
     return m_memory->store<uint16_t>(m_layout.used_ring + RING_ENTRIES + USED_ELEM_SIZE * m_layout.size,

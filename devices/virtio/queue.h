@@ -61,6 +61,9 @@ public:
     // the driver has made nothing new available.
     Result<bool> pop(DescriptorChain& chain);
 
+    // Whether the driver has made chains available that pop() has not taken yet.
+    bool has_available() const;
+
     // Returns a chain to the driver with the number of bytes written into it.
     Status add_used(uint16_t head, uint32_t written);
 

@@ -28,8 +28,9 @@ public:
 
     // DRIVER_OK with these negotiated features.
     virtual void activate(uint64_t features) = 0;
-    // Serves what the driver made available. An error means the driver broke the spec: the
-    // transport sets DEVICE_NEEDS_RESET.
+    // Serves what the driver made available, up to a device-chosen budget so one busy queue
+    // cannot starve the event loop (the transport reschedules the rest). An error means the
+    // driver broke the spec: the transport sets DEVICE_NEEDS_RESET.
     virtual Status process_queue(size_t index, Virtqueue& queue) = 0;
     // Back to the initial state; drops in-flight requests.
     virtual void reset() = 0;

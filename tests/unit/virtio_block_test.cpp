@@ -222,6 +222,27 @@ TEST_P(BlockTest, BatchOfRequestsCompletesInOrderWithEachStatus) {
     EXPECT_EQ(driver.used_elem(3).len, 1u);  // failed read: status only
 }
 
+// One call serves at most its budget, so a flooding driver cannot monopolise the event loop.
+TEST_P(BlockTest, ProcessQueueStopsAtItsBudget) {
+    static_assert(Block::BATCH * Block::BATCHES_PER_CALL < 256);
+    TempDisk other;
+    FakeDriverQueue big(256, 4ull << 20);
+    auto created = Block::create(DiskFile::open(other.path, false).value(), big.memory(),
+                                 BlockOptions{"s", true, GetParam()});
+    ASSERT_TRUE(created.ok());
+    auto queue = Virtqueue::create(big.memory(), big.layout(), false, false).value();
+    const uint64_t header = big.alloc(16), status = big.alloc(1);
+    (void)big.memory().store(header, BlockRequestHeader{blk::T_FLUSH, 0, 0});
+    for (int i = 0; i < 256; ++i)  // a full ring of flushes, all through descriptors 0-1
+        big.add_chain({{header, 16, false}, {status, 1, true}});
+    ASSERT_TRUE((*created)->process_queue(0, queue).ok());
+    EXPECT_EQ(big.used_idx(), Block::BATCH * Block::BATCHES_PER_CALL);
+    EXPECT_TRUE(queue.has_available());
+    ASSERT_TRUE((*created)->process_queue(0, queue).ok());
+    EXPECT_EQ(big.used_idx(), 256);
+    EXPECT_FALSE(queue.has_available());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, BlockTest, ::testing::Values(DiskEngineKind::Sync, DiskEngineKind::IoUring),
                          [](const auto& info) { return info.param == DiskEngineKind::Sync ? "sync" : "io_uring"; });
 

@@ -212,8 +212,15 @@ TEST_F(TransportTest, QueueLayoutIsFixedOnceReady) {
 
 TEST_F(TransportTest, NotifyForMissingQueueIsIgnored) {
     bring_up();
-    transport.notify(7);
+    EXPECT_FALSE(transport.notify(7));
     EXPECT_EQ(interrupt.count, 0);
+}
+
+TEST_F(TransportTest, NotifyReportsNothingLeftWhenTheDeviceServedAll) {
+    bring_up();
+    driver.add_chain({{0x10000, 8, false}});
+    EXPECT_FALSE(transport.notify(0));
+    EXPECT_EQ(driver.used_idx(), 1);
 }
 
 }  // namespace
