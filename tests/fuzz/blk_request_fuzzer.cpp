@@ -1,8 +1,5 @@
 // Fuzzes virtio-blk request handling end to end: guest memory (rings, headers, data) from
 // the input, a 64-sector in-memory disk (memfd), the queue served by the block device.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 
@@ -14,12 +11,7 @@ using namespace vmm;
 namespace {
 
 std::string disk_path() {
-    static const std::string path = [] {
-        int fd = ::memfd_create("ember-fuzz-disk", 0);
-        if (fd < 0 || ::ftruncate(fd, 64 * 512) < 0)
-            __builtin_trap();
-        return "/proc/self/fd/" + std::to_string(fd);
-    }();
+    static const std::string path = fuzz::memfd_disk(64 * 512);
     return path;
 }
 

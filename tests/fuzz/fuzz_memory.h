@@ -2,9 +2,13 @@
 // every descriptor, ring index and request header is attacker-chosen.
 #pragma once
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 
 #include "vmm/guest_memory.h"
 
@@ -20,6 +24,14 @@ inline GuestMemory memory_from(std::span<const uint8_t> input) {
     auto all = memory.slice(0, MEMORY_SIZE).value();
     std::memcpy(all.data(), input.data(), std::min<size_t>(input.size(), all.size()));
     return memory;
+}
+
+// A path to an in-memory disk of `bytes` (memfd), created once per process.
+inline std::string memfd_disk(off_t bytes) {
+    int fd = ::memfd_create("ember-fuzz-disk", 0);
+    if (fd < 0 || ::ftruncate(fd, bytes) < 0)
+        __builtin_trap();
+    return "/proc/self/fd/" + std::to_string(fd);
 }
 
 }  // namespace vmm::fuzz

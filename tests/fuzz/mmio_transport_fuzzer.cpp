@@ -1,9 +1,6 @@
 // Fuzzes the virtio-mmio register interface: the input is a sequence of register accesses
 // (offset, size, value) against a transport with a virtio-blk device, with guest memory
 // taken from the input's tail, so queue addresses and rings are attacker-chosen too.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,12 +19,7 @@ struct CountingInterrupt : Interrupt {
 };
 
 std::string disk_path() {
-    static const std::string path = [] {
-        int fd = ::memfd_create("ember-fuzz-disk", 0);
-        if (fd < 0 || ::ftruncate(fd, 16 * 512) < 0)
-            __builtin_trap();
-        return "/proc/self/fd/" + std::to_string(fd);
-    }();
+    static const std::string path = fuzz::memfd_disk(16 * 512);
     return path;
 }
 
