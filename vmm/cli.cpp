@@ -50,6 +50,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "[,cache=writeback|unsafe][,engine=sync|io_uring]")
         ->expected(1)
         ->take_all();
+    std::string rng = "on";
+    app.add_option("--rng", rng, "virtio-rng device backed by getrandom(): on | off")->capture_default_str();
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
         ->capture_default_str();
     app.add_option("--cpu-template", cpu_template, "CPUID template: host | baseline (x86-64-v2)")
@@ -78,6 +80,9 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     if (!serial_config.ok())
         return usage_error(serial_config.error().message());
     config.serial = *serial_config;
+    if (rng != "on" && rng != "off")
+        return usage_error(fmt::format("--rng '{}' is not one of on, off", rng));
+    config.rng = rng == "on";
     for (const auto& text : disks) {
         auto disk = parse_disk(text);
         if (!disk.ok())

@@ -19,6 +19,7 @@
 #include "devices/legacy/debug_exit.h"
 #include "devices/legacy/i8042.h"
 #include "devices/virtio/block.h"
+#include "devices/virtio/rng.h"
 #include "vmm/virtio_slots.h"
 
 namespace vmm {
@@ -107,6 +108,13 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
     return {};
 }
 
+Status attach_rng_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& cmdline) {
+    if (!config.rng)
+        return {};
+    return attach_virtio_device(vmm, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random),
+                                cmdline);
+}
+
 Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files,
                                        const boot::KernelCmdline& cmdline) {
     // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest.
@@ -189,6 +197,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(create_interrupt_controller(*vmm));
     TRY(attach_legacy_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks), cmdline));
+    TRY(attach_rng_device(*vmm, config, cmdline));
     const auto loaded = TRY(load_kernel(*vmm, config, files, cmdline));
     TRY(create_vcpus(*vmm, config, loaded.entry));
     TRY(vmm->console->open_output());  // last: a failed build creates no file

@@ -102,8 +102,9 @@ Status VmConfig::validate(uint64_t host_memory) const {
     if (memory > host_memory)
         return Error(fmt::format("--memory {} MiB is more than the host's {} MiB of RAM",
                                  memory >> 20, host_memory >> 20));
-    if (disks.size() > std::size(layout::VIRTIO_IRQS))
-        return Error(fmt::format("{} disks is more than the {} virtio devices Ember places", disks.size(),
+    const size_t virtio_devices = disks.size() + (rng ? 1 : 0);
+    if (virtio_devices > std::size(layout::VIRTIO_IRQS))
+        return Error(fmt::format("{} virtio devices is more than the {} Ember places", virtio_devices,
                                  std::size(layout::VIRTIO_IRQS)));
     if (memory % PAGE)
         return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));

@@ -37,6 +37,7 @@ struct VmConfig {
     uint64_t memory = 256ull << 20;
     SerialConfig serial;
     std::vector<DiskConfig> disks;
+    bool rng = true;  // virtio-rng backed by getrandom()
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";
 

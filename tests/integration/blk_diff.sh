@@ -17,21 +17,11 @@ cp "$dir/ember.img" "$dir/qemu.img"
 [ "$mode" = ro ] && ro=on || ro=off
 qemu_ro=$([ "$mode" = ro ] && echo ",readonly=on")
 
-bounded "$ember" --kernel "$guest" --disk "path=$dir/ember.img,serial=ember-disk-0,readonly=$ro,engine=$engine" \
-    <&- >"$dir/ember.raw" 2>"$dir/ember.err"
-got_ember=$?
-# acpi=off: QEMU then announces its virtio-mmio devices on the command line, as Ember does.
-bounded "${QEMU_MICROVM[@]/#microvm/microvm,acpi=off}" -kernel "$guest" -append "console=ttyS0" \
-    -global virtio-mmio.force-legacy=false \
-    -drive "file=$dir/qemu.img,if=none,id=d0,format=raw$qemu_ro" \
-    -device virtio-blk-device,drive=d0,serial=ember-disk-0 <&- >"$dir/qemu.raw" 2>"$dir/qemu.err"
-got_qemu=$?
-cat "$dir/ember.err" >&2
-tr -d '\r' <"$dir/qemu.raw" >"$dir/qemu.txt"
-tr -d '\r' <"$dir/ember.raw" >"$dir/ember.txt"
+run_virtio_both "$dir" "$ember" "$guest" --disk "path=$dir/ember.img,serial=ember-disk-0,readonly=$ro,engine=$engine" \
+    -- -drive "file=$dir/qemu.img,if=none,id=d0,format=raw$qemu_ro" -device virtio-blk-device,drive=d0,serial=ember-disk-0
 grep -q "^blk: done" "$dir/ember.txt" || fail "the blk guest did not finish under Ember: $(cat "$dir/ember.txt")"
 diff -u "$dir/qemu.txt" "$dir/ember.txt" || fail "Ember's blk report differs from QEMU microvm's"
-expect_eq "Ember exit status" 1 "$got_ember"
-expect_eq "QEMU exit status" 1 "$got_qemu"
+expect_eq "Ember exit status" 1 "$EMBER_STATUS"
+expect_eq "QEMU exit status" 1 "$QEMU_STATUS"
 cmp "$dir/qemu.img" "$dir/ember.img" || fail "disk contents differ after the runs"
 echo "ok: $mode disk, engine $engine: same $(wc -l <"$dir/ember.txt")-line report and same disk contents under Ember and QEMU microvm"

@@ -14,3 +14,23 @@ bounded() { timeout --kill-after=5 "${TEST_TIMEOUT:-60}" "$@"; }
 # The QEMU microvm command line equivalent to Ember's, for the differential tests.
 QEMU_MICROVM=(qemu-system-x86_64 -accel kvm -M microvm -nodefaults -no-user-config -nographic
               -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot)
+
+# run_virtio_both DIR EMBER GUEST [EMBER ARGS...] -- [QEMU ARGS...]
+# Runs a virtio test guest under Ember and under QEMU microvm with acpi=off (QEMU then
+# announces its virtio-mmio devices on the command line, as Ember does). Leaves the serial
+# output, CRs removed, in DIR/ember.txt and DIR/qemu.txt; sets EMBER_STATUS and QEMU_STATUS.
+run_virtio_both() {
+    local dir=$1 ember=$2 guest=$3
+    shift 3
+    local ember_args=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do ember_args+=("$1"); shift; done
+    shift
+    bounded "$ember" --kernel "$guest" "${ember_args[@]}" <&- >"$dir/ember.raw" 2>"$dir/ember.err"
+    EMBER_STATUS=$?
+    bounded "${QEMU_MICROVM[@]/#microvm/microvm,acpi=off}" -kernel "$guest" -append "console=ttyS0" \
+        -global virtio-mmio.force-legacy=false "$@" <&- >"$dir/qemu.raw" 2>"$dir/qemu.err"
+    QEMU_STATUS=$?
+    cat "$dir/ember.err" >&2
+    tr -d '\r' <"$dir/ember.raw" >"$dir/ember.txt"
+    tr -d '\r' <"$dir/qemu.raw" >"$dir/qemu.txt"
+}
