@@ -29,7 +29,7 @@ int usage_error(const std::string& message) {
 std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     CliOptions options;
     VmConfig& config = options.config;
-    std::string cmdline, memory = "256M", serial = "tty", cpu_template = "host";
+    std::string cmdline, memory = "256M", serial = "tty", console = "off", cpu_template = "host";
     bool cmdline_given = false;
 
     CLI::App app{"Ember: a lightweight KVM virtual machine monitor", "ember"};
@@ -54,6 +54,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--rng", rng, "virtio-rng device backed by getrandom(): on | off")->capture_default_str();
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
         ->capture_default_str();
+    app.add_option("--console", console, "virtio-console (hvc0): tty | file=PATH | off")
+        ->capture_default_str();
     app.add_option("--cpu-template", cpu_template, "CPUID template: host | baseline (x86-64-v2)")
         ->capture_default_str();
     app.add_option("--log-level", options.log_level,
@@ -76,10 +78,14 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     if (!size.ok())
         return usage_error(size.error().message());
     config.memory = *size;
-    auto serial_config = parse_serial(serial);
+    auto serial_config = parse_console(serial, "serial");
     if (!serial_config.ok())
         return usage_error(serial_config.error().message());
     config.serial = *serial_config;
+    auto console_config = parse_console(console, "console");
+    if (!console_config.ok())
+        return usage_error(console_config.error().message());
+    config.console = *console_config;
     if (rng != "on" && rng != "off")
         return usage_error(fmt::format("--rng '{}' is not one of on, off", rng));
     config.rng = rng == "on";

@@ -1,4 +1,9 @@
 // ember: parse the command line, build the VM, run it, exit with how it ended.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -6,7 +11,26 @@
 #include "vmm/lifecycle.h"
 #include "vmm/vm_builder.h"
 
+namespace {
+
+// Started with stdin, stdout or stderr closed, the next open() would land on 0-2 and be taken
+// for a terminal (the console would read the KVM fd as its input): put /dev/null there.
+void ensure_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int null_fd = ::open("/dev/null", O_RDWR);
+        if (null_fd >= 0 && null_fd != fd) {
+            ::dup2(null_fd, fd);
+            ::close(null_fd);
+        }
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    ensure_standard_fds();
     auto parsed = vmm::parse_cli(argc, argv);
     if (auto* code = std::get_if<int>(&parsed))
         return *code;

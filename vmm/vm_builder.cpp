@@ -19,6 +19,7 @@
 #include "devices/legacy/debug_exit.h"
 #include "devices/legacy/i8042.h"
 #include "devices/virtio/block.h"
+#include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
 #include "vmm/virtio_slots.h"
 
@@ -115,6 +116,25 @@ Status attach_rng_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& 
                                 cmdline);
 }
 
+Status attach_console_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& cmdline) {
+    if (config.console.mode == ConsoleConfig::Mode::Off)
+        return {};
+    vmm.console_host = std::make_unique<HostConsole>(config.console, "console");
+    HostConsole* host = vmm.console_host.get();
+    auto device = std::make_unique<virtio::Console>(
+        *vmm.memory, [host](std::span<const uint8_t> bytes) { host->write(bytes); },
+        [host] { host->input_space(); });
+    virtio::Console* console = device.get();
+    TRY(attach_virtio_device(vmm, std::move(device), cmdline));
+    std::shared_ptr<virtio::MmioTransport> transport = vmm.virtio_devices.back();
+    vmm.console_input = [console, transport](std::span<const uint8_t> bytes) {
+        const size_t accepted = console->enqueue_input(bytes);
+        transport->notify(virtio::Console::RECEIVEQ);  // deliver into posted receive buffers
+        return accepted;
+    };
+    return {};
+}
+
 Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files,
                                        const boot::KernelCmdline& cmdline) {
     // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest.
@@ -131,10 +151,12 @@ Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const B
 
 Status attach_legacy_devices(Vmm& vmm, const VmConfig& config) {
     Lifecycle& lifecycle = *vmm.lifecycle;
-    vmm.console = std::make_unique<SerialConsole>(config.serial);
+    vmm.serial_host = std::make_unique<HostConsole>(config.serial, "serial");
+    HostConsole* host = vmm.serial_host.get();
     vmm.irq_lines.push_back(std::make_unique<KvmIrqLine>(*vmm.vm, layout::COM1_IRQ));
     vmm.serial = std::make_shared<SerialDevice>("serial", *vmm.irq_lines.back(),
-                                                vmm.console->output_sink());
+                                                [host](uint8_t byte) { host->write(std::span(&byte, 1)); });
+    vmm.serial->with_model([host](Serial& uart) { uart.set_rx_drained_listener([host] { host->input_space(); }); });
     TRY(vmm.pio_bus.insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
 
     auto i8042 = std::make_shared<ByteRegisterDevice<I8042>>("i8042", [&lifecycle] {
@@ -198,9 +220,13 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(attach_legacy_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks), cmdline));
     TRY(attach_rng_device(*vmm, config, cmdline));
+    TRY(attach_console_device(*vmm, config, cmdline));
     const auto loaded = TRY(load_kernel(*vmm, config, files, cmdline));
     TRY(create_vcpus(*vmm, config, loaded.entry));
-    TRY(vmm->console->open_output());  // last: a failed build creates no file
+    // Last: a failed build creates no file.
+    TRY(vmm->serial_host->open_output());
+    if (vmm->console_host)
+        TRY(vmm->console_host->open_output());
     return vmm;
 }
 

@@ -45,14 +45,14 @@ Result<uint64_t> parse_memory_size(std::string_view text) {
     return number << *shift;
 }
 
-Result<SerialConfig> parse_serial(std::string_view text) {
+Result<ConsoleConfig> parse_console(std::string_view text, std::string_view flag) {
     if (text == "tty")
-        return SerialConfig{SerialConfig::Mode::Tty, {}};
+        return ConsoleConfig{ConsoleConfig::Mode::Tty, {}};
     if (text == "off")
-        return SerialConfig{SerialConfig::Mode::Off, {}};
+        return ConsoleConfig{ConsoleConfig::Mode::Off, {}};
     if (text.starts_with("file=") && text.size() > 5)
-        return SerialConfig{SerialConfig::Mode::File, std::string(text.substr(5))};
-    return Error(fmt::format("serial '{}' is not one of tty, off, file=PATH", text));
+        return ConsoleConfig{ConsoleConfig::Mode::File, std::string(text.substr(5))};
+    return Error(fmt::format("{} '{}' is not one of tty, off, file=PATH", flag, text));
 }
 
 Result<DiskConfig> parse_disk(std::string_view text) {
@@ -102,7 +102,10 @@ Status VmConfig::validate(uint64_t host_memory) const {
     if (memory > host_memory)
         return Error(fmt::format("--memory {} MiB is more than the host's {} MiB of RAM",
                                  memory >> 20, host_memory >> 20));
-    const size_t virtio_devices = disks.size() + (rng ? 1 : 0);
+    if (serial.mode == ConsoleConfig::Mode::Tty && console.mode == ConsoleConfig::Mode::Tty)
+        return Error("--serial tty and --console tty cannot share the terminal; set one to off or file=PATH");
+    const size_t virtio_devices =
+        disks.size() + (rng ? 1 : 0) + (console.mode != ConsoleConfig::Mode::Off ? 1 : 0);
     if (virtio_devices > std::size(layout::VIRTIO_IRQS))
         return Error(fmt::format("{} virtio devices is more than the {} Ember places", virtio_devices,
                                  std::size(layout::VIRTIO_IRQS)));

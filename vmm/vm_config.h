@@ -13,7 +13,8 @@
 
 namespace vmm {
 
-struct SerialConfig {
+// Where a guest console (the serial port, virtio-console) meets the host.
+struct ConsoleConfig {
     enum class Mode { Tty, File, Off };
     Mode mode = Mode::Tty;
     std::string path;  // Mode::File
@@ -35,7 +36,8 @@ struct VmConfig {
     std::optional<std::string> cmdline;  // nullopt: the default command line
     uint32_t cpus = 1;
     uint64_t memory = 256ull << 20;
-    SerialConfig serial;
+    ConsoleConfig serial;
+    ConsoleConfig console{ConsoleConfig::Mode::Off, {}};  // virtio-console (hvc0)
     std::vector<DiskConfig> disks;
     bool rng = true;  // virtio-rng backed by getrandom()
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
@@ -51,8 +53,8 @@ Result<uint64_t> parse_memory_size(std::string_view text);
 // "path=PATH[,readonly=on|off][,serial=ID][,cache=writeback|unsafe][,engine=sync|io_uring]".
 Result<DiskConfig> parse_disk(std::string_view text);
 
-// "tty", "off", "file=PATH".
-Result<SerialConfig> parse_serial(std::string_view text);
+// "tty", "off", "file=PATH"; `flag` names the option in the error ("serial", "console").
+Result<ConsoleConfig> parse_console(std::string_view text, std::string_view flag);
 
 uint64_t host_memory_bytes();
 

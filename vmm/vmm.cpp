@@ -34,7 +34,11 @@ int Vmm::run() {
     auto setup = [this]() -> Status {
         TRY(serve_signals());
         TRY(loop->add(lifecycle->event_fd(), EPOLLIN, [this](uint32_t) { loop->stop(); }));
-        TRY(console->attach_input(*loop, serial));
+        TRY(serial_host->attach_input(*loop, [this](std::span<const uint8_t> bytes) {
+            return serial->with_model([bytes](Serial& uart) { return uart.enqueue_input(bytes); });
+        }));
+        if (console_host)
+            TRY(console_host->attach_input(*loop, console_input));
         TRY(VcpuRunner::install_kick_handler());
         return {};
     }();

@@ -12,10 +12,14 @@
 #include "vmm/kvm.h"
 #include "vmm/kvm_irq_line.h"
 #include "vmm/lifecycle.h"
-#include "vmm/serial_console.h"
+#include "devices/legacy/byte_register_device.h"
+#include "devices/legacy/serial.h"
+#include "vmm/host_console.h"
 #include "vmm/vcpu_runner.h"
 
 namespace vmm {
+
+using SerialDevice = ByteRegisterDevice<Serial>;
 
 class Vmm {
 public:
@@ -31,8 +35,10 @@ public:
     Bus pio_bus;
     Bus mmio_bus;
     std::vector<std::unique_ptr<KvmIrqLine>> irq_lines;
-    std::unique_ptr<SerialConsole> console;
+    std::unique_ptr<HostConsole> serial_host;
     std::shared_ptr<SerialDevice> serial;
+    std::unique_ptr<HostConsole> console_host;  // virtio-console, when configured
+    HostConsole::InputSink console_input;
     std::vector<std::unique_ptr<Interrupt>> interrupts;
     std::vector<std::shared_ptr<virtio::MmioTransport>> virtio_devices;
     std::vector<UniqueFd> queue_notify_fds;

@@ -85,7 +85,7 @@ int guest_main(const struct boot_info *boot) {
     print("capacity: ");
     print_dec(capacity);
     print(" sectors\n");
-    check(virtio_setup_queue(blk, &vq), "queue 0 ready");
+    check(virtio_setup_queue(blk, &vq, 0), "queue 0 ready");
     virtio_driver_ok(blk);
     check((virtio_status(blk) & 0x4f) == 0x0f, "status DRIVER_OK");
 

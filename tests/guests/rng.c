@@ -38,7 +38,7 @@ int guest_main(const struct boot_info *boot) {
     }
     print("rng: virtio-rng found, mmio version 2\n");
     check(virtio_negotiate(rng, 0), "features accepted");
-    check(virtio_setup_queue(rng, &vq), "queue 0 ready");
+    check(virtio_setup_queue(rng, &vq, 0), "queue 0 ready");
     virtio_driver_ok(rng);
     struct vbuf a = {first, BYTES, true}, b = {second, BYTES, true};
     check(virtq_run(&vq, &a, 1, false) == BYTES, "first request filled");

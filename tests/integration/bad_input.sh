@@ -75,6 +75,10 @@ disk_bad_option)
     args=(--kernel "$hello" --disk "path=$dir/x.img,cache=sometimes"); pattern="--disk '.*': bad 'cache=sometimes'" ;;
 disk_bad_engine)
     args=(--kernel "$hello" --disk "path=$dir/x.img,engine=aio"); pattern="--disk '.*': bad 'engine=aio'" ;;
+console_and_serial_both_tty)
+    args=(--kernel "$hello" --console tty); pattern="--serial tty and --console tty cannot share the terminal" ;;
+console_bad_mode)
+    args=(--kernel "$hello" --console pty); pattern="console 'pty' is not one of tty, off, file=PATH" ;;
 rng_bad_value)
     args=(--kernel "$hello" --rng maybe); pattern="--rng 'maybe' is not one of on, off" ;;
 disk_without_path)
@@ -93,7 +97,7 @@ bad_cpu_template)
     fail "unknown case $case" ;;
 esac
 
-bounded "${run_as[@]}" "$ember" "${args[@]}" <&- >"$dir/stdout" 2>"$dir/stderr"
+bounded "${run_as[@]}" "$ember" "${args[@]}" </dev/null >"$dir/stdout" 2>"$dir/stderr"
 status=$?
 [ -n "${HOLDER_PID:-}" ] && kill "$HOLDER_PID" 2>/dev/null
 cat "$dir/stderr" >&2

@@ -9,7 +9,7 @@ set -u
 ember=$1 probe=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
-probe_out=$(TEST_TIMEOUT=30 bounded "$ember" --kernel "$probe" <&- 2>&1)
+probe_out=$(TEST_TIMEOUT=30 bounded "$ember" --kernel "$probe" </dev/null 2>&1)
 cycles=$(sed -n 's/^probe: cycles-per-iteration \([0-9]*\).*/\1/p' <<<"$probe_out")
 [ -n "$cycles" ] || fail "probe guest gave no measurement: $probe_out"
 if [ "$cycles" -gt 500 ]; then
@@ -19,7 +19,7 @@ fi
 cache=${EMBER_LINUX_CACHE:-$root/tests/linux/cache}
 "$root/scripts/linux-guest.sh" "$cache" || fail "could not build the Linux guest"
 out=$(TEST_TIMEOUT=300 bounded "$ember" --kernel "$cache/vmlinuz" --initramfs "$cache/initramfs.cpio.gz" \
-      --cpus 2 --memory 512M --cmdline "console=ttyS0 reboot=k panic=-1 i8042.noaux" <&- 2>&1)
+      --cpus 2 --memory 512M --cmdline "console=ttyS0 reboot=k panic=-1 i8042.noaux" </dev/null 2>&1)
 status=$?
 tail -n 40 <<<"$out"
 grep -q "EMBER-LINUX-INIT-OK cpus=2" <<<"$out" || fail "Linux did not reach /init with 2 CPUs"

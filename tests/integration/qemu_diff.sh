@@ -12,10 +12,10 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # --rng off: QEMU gets no virtio devices here, and the cmdline guest prints the command line.
 bounded "$ember" --kernel "$guest" --cpus "$cpus" --memory "$memory" --cmdline "$cmdline" --rng off \
-    <&- >"$dir/ember.raw" 2>"$dir/ember.err"
+    </dev/null >"$dir/ember.raw" 2>"$dir/ember.err"
 got_ember=$?
 bounded "${QEMU_MICROVM[@]}" -kernel "$guest" -smp "$cpus" -m "$memory" -append "$cmdline" \
-    <&- >"$dir/qemu.raw" 2>"$dir/qemu.err"
+    </dev/null >"$dir/qemu.raw" 2>"$dir/qemu.err"
 got_qemu=$?
 cat "$dir/ember.err" >&2
 

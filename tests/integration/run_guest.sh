@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_guest.sh EMBER KERNEL EXPECTED_EXIT EXPECTED_OUTPUT [ember options...]
 # Boots KERNEL under Ember; the serial output must equal EXPECTED_OUTPUT and the exit status
-# EXPECTED_EXIT. GUEST_INPUT, when set, is fed to the guest's serial port through stdin.
+# EXPECTED_EXIT. GUEST_INPUT, when set, is fed to the guest's serial port through stdin;
+# CLOSE_STDIN=1 starts Ember with stdin closed.
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=$1 kernel=$2 want_exit=$3 want_output=$4
@@ -9,10 +10,12 @@ shift 4
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
-if [ -n "${GUEST_INPUT:-}" ]; then
+if [ -n "${CLOSE_STDIN:-}" ]; then
+    bounded "$ember" --kernel "$kernel" "$@" <&- >"$out" 2>"$err"
+elif [ -n "${GUEST_INPUT:-}" ]; then
     printf '%s' "$GUEST_INPUT" | bounded "$ember" --kernel "$kernel" "$@" >"$out" 2>"$err"
 else
-    bounded "$ember" --kernel "$kernel" "$@" <&- >"$out" 2>"$err"
+    bounded "$ember" --kernel "$kernel" "$@" </dev/null >"$out" 2>"$err"
 fi
 status=$?
 cat "$err" >&2

@@ -24,14 +24,16 @@ TEST(VmConfig, RejectsMalformedMemorySizes) {
     EXPECT_FALSE(parse_memory_size("20000000T").ok());  // overflows 64 bits
 }
 
-TEST(VmConfig, ParsesSerialModes) {
-    EXPECT_EQ(parse_serial("tty")->mode, SerialConfig::Mode::Tty);
-    EXPECT_EQ(parse_serial("off")->mode, SerialConfig::Mode::Off);
-    auto file = parse_serial("file=/tmp/x.log").value();
-    EXPECT_EQ(file.mode, SerialConfig::Mode::File);
+TEST(VmConfig, ParsesConsoleModes) {
+    EXPECT_EQ(parse_console("tty", "serial")->mode, ConsoleConfig::Mode::Tty);
+    EXPECT_EQ(parse_console("off", "serial")->mode, ConsoleConfig::Mode::Off);
+    auto file = parse_console("file=/tmp/x.log", "console").value();
+    EXPECT_EQ(file.mode, ConsoleConfig::Mode::File);
     EXPECT_EQ(file.path, "/tmp/x.log");
-    EXPECT_FALSE(parse_serial("file=").ok());
-    EXPECT_FALSE(parse_serial("pty").ok());
+    EXPECT_FALSE(parse_console("file=", "serial").ok());
+    auto bad = parse_console("pty", "console");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message(), "console 'pty' is not one of tty, off, file=PATH");
 }
 
 TEST(VmConfig, ValidateAcceptsDefaultsWithKernel) {
@@ -56,6 +58,11 @@ TEST(VmConfig, ValidateRejectsEachBadValue) {
     EXPECT_FALSE(config.validate(HOST).ok());
     config.memory = (64ull << 20) + 512;
     EXPECT_FALSE(config.validate(HOST).ok());
+    config.memory = 64ull << 20;
+    config.console.mode = ConsoleConfig::Mode::Tty;  // serial is tty by default
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.serial.mode = ConsoleConfig::Mode::Off;
+    EXPECT_TRUE(config.validate(HOST).ok());
 }
 
 }  // namespace

@@ -113,15 +113,15 @@ bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted) {
     return (virtio_status(dev) & STATUS_FEATURES_OK) != 0;
 }
 
-bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq) {
+bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq, uint16_t index) {
     if (queues_set_up >= VIRTIO_MAX_DEVICES)
         return false;
     const int slot = queues_set_up++;
-    write32(dev, REG_QUEUE_SEL, 0);
+    write32(dev, REG_QUEUE_SEL, index);
     if (virtio_read32(dev, REG_QUEUE_READY) || virtio_read32(dev, REG_QUEUE_NUM_MAX) < VQ_SIZE)
         return false;
     vq->dev = dev;
-    vq->index = 0;
+    vq->index = index;
     vq->desc = desc_table[slot];
     vq->avail = avail_ring[slot];
     vq->used = used_ring[slot];
@@ -150,9 +150,9 @@ static void fill(struct virtq_desc *table, const struct vbuf *bufs, int n) {
     }
 }
 
-int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect) {
+bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect) {
     if (n <= 0 || n > VQ_SIZE)
-        return -1;
+        return false;
     if (indirect) {
         fill(indirect_table, bufs, n);
         vq->desc[0].addr = (uint64_t)indirect_table;
@@ -167,6 +167,14 @@ int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirec
     vq->avail[1] = ++vq->next_avail;
     __asm__ volatile("mfence" ::: "memory");
     write32(vq->dev, REG_QUEUE_NOTIFY, vq->index);
+    return true;
+}
+
+int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect) {
+    return virtq_submit(vq, bufs, n, indirect) ? virtq_wait(vq) : -1;
+}
+
+int64_t virtq_wait(struct virtq *vq) {
     const uint64_t start = rdtsc();
     volatile uint16_t *used_idx = (volatile uint16_t *)vq->used + 1;
     while (*used_idx == vq->last_used) {

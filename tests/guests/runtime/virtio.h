@@ -53,10 +53,14 @@ uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset);
 uint64_t virtio_config64(const struct virtio_dev *dev, uint32_t offset);
 /* Reset, ACKNOWLEDGE, DRIVER, features (wanted & offered, VERSION_1 required), FEATURES_OK. */
 bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted);
-/* Queue 0 of VQ_SIZE entries in static memory; then DRIVER_OK. */
-bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq);
+/* Queue `index` of VQ_SIZE entries in static memory. */
+bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq, uint16_t index);
 void virtio_driver_ok(struct virtio_dev *dev);
 uint32_t virtio_status(const struct virtio_dev *dev);
-/* Submits the buffers as one chain (through an indirect table when `indirect`) and polls
- * for its completion. Returns the used length, or -1 on timeout. */
+/* Makes the buffers available as one chain (through an indirect table when `indirect`) and
+ * notifies the device. One chain per queue may be outstanding. */
+bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);
+/* Polls for the outstanding chain's completion: its used length, or -1 on timeout. */
+int64_t virtq_wait(struct virtq *vq);
+/* virtq_submit + virtq_wait. */
 int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);

@@ -1,12 +1,10 @@
-#include "vmm/serial_console.h"
+#include "vmm/host_console.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <array>
-
-#include <spdlog/spdlog.h>
 
 namespace vmm {
 
@@ -28,26 +26,24 @@ void write_all(int fd, const uint8_t* data, size_t len) {
 
 }  // namespace
 
-SerialConsole::~SerialConsole() = default;
+HostConsole::~HostConsole() = default;
 
-Serial::OutputSink SerialConsole::output_sink() {
-    return [this](uint8_t byte) {
-        if (m_output_fd >= 0)
-            write_all(m_output_fd, &byte, 1);
-    };
+void HostConsole::write(std::span<const uint8_t> bytes) {
+    if (m_output_fd >= 0)
+        write_all(m_output_fd, bytes.data(), bytes.size());
 }
 
-Status SerialConsole::open_output() {
+Status HostConsole::open_output() {
     switch (m_config.mode) {
-    case SerialConfig::Mode::Off:
+    case ConsoleConfig::Mode::Off:
         return {};
-    case SerialConfig::Mode::Tty:
+    case ConsoleConfig::Mode::Tty:
         m_output_fd = STDOUT_FILENO;
         return {};
-    case SerialConfig::Mode::File: {
+    case ConsoleConfig::Mode::File: {
         int fd = ::open(m_config.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
-            return Error::from_errno("serial output file '" + m_config.path + "'");
+            return Error::from_errno(std::string(m_name) + " output file '" + m_config.path + "'");
         m_output_file.reset(fd);
         m_output_fd = fd;
         return {};
@@ -56,21 +52,15 @@ Status SerialConsole::open_output() {
     return {};
 }
 
-Status SerialConsole::attach_input(EventLoop& loop, std::shared_ptr<SerialDevice> device) {
-    if (m_config.mode != SerialConfig::Mode::Tty)
+Status HostConsole::attach_input(EventLoop& loop, InputSink sink) {
+    if (m_config.mode != ConsoleConfig::Mode::Tty)
         return {};
-    m_device = std::move(device);
+    m_sink = std::move(sink);
     int event = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (event < 0)
         return Error::from_errno("eventfd");
-    m_drained_event.reset(event);
-    m_device->with_model([this](Serial& serial) {
-        serial.set_rx_drained_listener([fd = m_drained_event.get()] {
-            const uint64_t one = 1;
-            [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
-        });
-    });
-    TRY(loop.add(m_drained_event.get(), EPOLLIN, [this, &loop](uint32_t) { on_drained(loop); }));
+    m_space_event.reset(event);
+    TRY(loop.add(m_space_event.get(), EPOLLIN, [this, &loop](uint32_t) { on_space(loop); }));
     // A stdin that epoll cannot watch (a regular file) or that is closed gives no input.
     if (!loop.add(STDIN_FILENO, EPOLLIN, [this, &loop](uint32_t) { on_stdin(loop); }).ok())
         return {};
@@ -78,7 +68,14 @@ Status SerialConsole::attach_input(EventLoop& loop, std::shared_ptr<SerialDevice
     return {};
 }
 
-void SerialConsole::on_stdin(EventLoop& loop) {
+void HostConsole::input_space() {
+    if (!m_space_event.valid())
+        return;
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(m_space_event.get(), &one, sizeof one);
+}
+
+void HostConsole::on_stdin(EventLoop& loop) {
     std::array<uint8_t, STDIN_CHUNK> buf;
     ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -95,9 +92,9 @@ void SerialConsole::on_stdin(EventLoop& loop) {
     }
 }
 
-void SerialConsole::on_drained(EventLoop& loop) {
+void HostConsole::on_space(EventLoop& loop) {
     uint64_t count;
-    [[maybe_unused]] ssize_t n = ::read(m_drained_event.get(), &count, sizeof count);
+    [[maybe_unused]] ssize_t n = ::read(m_space_event.get(), &count, sizeof count);
     push_pending();
     if (m_pending.empty() && m_stdin_paused) {
         m_stdin_paused = false;
@@ -105,9 +102,10 @@ void SerialConsole::on_drained(EventLoop& loop) {
     }
 }
 
-void SerialConsole::push_pending() {
-    const size_t accepted =
-        m_device->with_model([this](Serial& serial) { return serial.enqueue_input(m_pending); });
+void HostConsole::push_pending() {
+    if (m_pending.empty())
+        return;
+    const size_t accepted = m_sink(m_pending);
     m_pending.erase(m_pending.begin(), m_pending.begin() + static_cast<std::ptrdiff_t>(accepted));
 }
 

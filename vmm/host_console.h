@@ -1,0 +1,57 @@
+// The host side of one guest console (the 16550 or virtio-console): guest output to stdout or
+// a file; in tty mode, stdin (raw on a terminal) pumped into the guest from the event loop,
+// with backpressure instead of unbounded buffering.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "vmm/event_loop.h"
+#include "vmm/terminal.h"
+#include "vmm/unique_fd.h"
+#include "vmm/vm_config.h"
+
+namespace vmm {
+
+class HostConsole {
+public:
+    // Offers input to the guest; returns how many bytes it accepted.
+    using InputSink = std::function<size_t(std::span<const uint8_t>)>;
+
+    // `name` ("serial", "console") prefixes errors about the output file.
+    HostConsole(ConsoleConfig config, const char* name) : m_config(std::move(config)), m_name(name) {}
+    ~HostConsole();
+
+    // Guest output (dropped until open_output(), and when off).
+    void write(std::span<const uint8_t> bytes);
+
+    // Creates/truncates the output file or takes stdout. Done last while building, so a
+    // failed build leaves no file behind.
+    Status open_output();
+
+    // Tty mode: raw terminal, stdin offered to `sink` from the event loop. When the sink
+    // accepts less than offered, stdin is paused until input_space().
+    Status attach_input(EventLoop& loop, InputSink sink);
+
+    // Thread-safe: the guest consumed input; what is pending is offered again.
+    void input_space();
+
+private:
+    void on_stdin(EventLoop& loop);
+    void on_space(EventLoop& loop);
+    void push_pending();
+
+    ConsoleConfig m_config;
+    const char* m_name;
+    int m_output_fd = -1;
+    UniqueFd m_output_file;
+    std::unique_ptr<RawTerminal> m_raw_terminal;
+    InputSink m_sink;
+    UniqueFd m_space_event;
+    std::vector<uint8_t> m_pending;  // read from stdin, not yet accepted by the guest
+    bool m_stdin_paused = false;
+};
+
+}  // namespace vmm
