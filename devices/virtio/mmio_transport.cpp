@@ -68,52 +68,56 @@ MmioTransport::QueueState* MmioTransport::selected_queue() {
     return m_queue_sel < m_queues.size() ? &m_queues[m_queue_sel] : nullptr;
 }
 
+std::optional<uint64_t> MmioTransport::config_offset(uint64_t offset, size_t size) const {
+    const uint64_t at = offset - CONFIG;
+    if (at < m_device->config_size() && size <= m_device->config_size() - at)
+        return at;
+    return std::nullopt;
+}
+
+bool MmioTransport::register_access_ok(uint64_t offset, size_t size, const char* what) {
+    // §4.2.2.2: the driver MUST use 32-bit wide, aligned accesses for the registers.
+    if (size == 4 && offset % 4 == 0)
+        return true;
+    if (!std::exchange(m_warned_access, true))
+        spdlog::warn("virtio-mmio: ignoring {}-byte register {} at {:#x}", size, what, offset);
+    return false;
+}
+
 void MmioTransport::read(uint64_t offset, std::span<uint8_t> data) {
     std::lock_guard lock(m_mutex);
     if (offset >= CONFIG) {
-        const uint64_t at = offset - CONFIG;
-        if (at < m_device->config_size() && data.size() <= m_device->config_size() - at)
-            m_device->read_config(at, data);
+        if (auto at = config_offset(offset, data.size()))
+            m_device->read_config(*at, data);
         return;
     }
-    // §4.2.2.2: the driver MUST use 32-bit wide, aligned accesses for the registers.
-    if (data.size() != 4 || offset % 4) {
-        if (!std::exchange(m_warned_access, true))
-            spdlog::warn("virtio-mmio: ignoring {}-byte register read at {:#x}", data.size(), offset);
+    if (!register_access_ok(offset, data.size(), "read"))
         return;
-    }
     const uint32_t value = read_register(offset);
     std::memcpy(data.data(), &value, sizeof value);
 }
 
 void MmioTransport::write(uint64_t offset, std::span<const uint8_t> data) {
+    uint32_t value = 0;
     {
         std::lock_guard lock(m_mutex);
         if (offset >= CONFIG) {
-            const uint64_t at = offset - CONFIG;
-            if (at < m_device->config_size() && data.size() <= m_device->config_size() - at) {
-                m_device->write_config(at, data);
-            }
+            if (auto at = config_offset(offset, data.size()))
+                m_device->write_config(*at, data);
             return;
         }
-        if (data.size() != 4 || offset % 4) {
-            if (!std::exchange(m_warned_access, true))
-                spdlog::warn("virtio-mmio: ignoring {}-byte register write at {:#x}", data.size(), offset);
+        if (!register_access_ok(offset, data.size(), "write"))
             return;
-        }
-        uint32_t value;
         std::memcpy(&value, data.data(), sizeof value);
         if (offset != QUEUE_NOTIFY) {
             write_register(offset, value);
             return;
         }
     }
-    uint32_t index;
-    std::memcpy(&index, data.data(), sizeof index);
     // Valid queue indices are caught by their ioeventfd and never get here; this path serves
     // only set-ups without one (tests, fuzzers). Work beyond the budget waits for the next
     // notification.
-    (void)notify(index);
+    (void)notify(value);
 }
 
 uint32_t MmioTransport::read_register(uint64_t offset) {

@@ -41,6 +41,10 @@ private:
         std::optional<Virtqueue> queue;
     };
 
+    // Offset into config space when [offset, offset + size) lies inside it.
+    std::optional<uint64_t> config_offset(uint64_t offset, size_t size) const;
+    // Registers take 32-bit aligned accesses only; others are logged once and ignored.
+    bool register_access_ok(uint64_t offset, size_t size, const char* what);
     uint32_t read_register(uint64_t offset);
     void write_register(uint64_t offset, uint32_t value);
     void write_status(uint32_t value);
