@@ -24,15 +24,6 @@ static struct req_header header;
 static uint8_t data[4 * SECTOR] __attribute__((aligned(64)));
 static uint8_t status;
 static struct virtq vq;
-static int failures;
-
-static void check(bool ok, const char *what) {
-    print(what);
-    print(ok ? ": ok\n" : ": FAILED\n");
-    if (!ok)
-        failures++;
-}
-
 /* One request; returns the status byte, 0xff when the device never answered. */
 static uint8_t request(uint32_t type, uint64_t sector, uint32_t len, bool device_writes, bool indirect) {
     header.type = type;
@@ -66,11 +57,7 @@ static void print_status(const char *what, uint8_t s) {
 
 int guest_main(const struct boot_info *boot) {
     struct virtio_dev devs[VIRTIO_MAX_DEVICES];
-    const int n = virtio_find(boot->cmdline, devs, VIRTIO_MAX_DEVICES);
-    struct virtio_dev *blk = 0;
-    for (int i = 0; i < n && !blk; i++)
-        if (devs[i].device_id == 2)
-            blk = &devs[i];
+    struct virtio_dev *blk = virtio_find_device(boot->cmdline, devs, VIRTIO_ID_BLOCK);
     if (!blk) {
         print("blk: no virtio-blk device\n");
         return 0x7c;
@@ -123,5 +110,5 @@ int guest_main(const struct boot_info *boot) {
     print((const char *)data);
     print("\n");
     print("blk: done\n");
-    return failures;
+    return check_failures();
 }

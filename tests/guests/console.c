@@ -4,7 +4,6 @@
 #include "runtime/runtime.h"
 #include "runtime/virtio.h"
 
-#define CONSOLE 3
 #define RX_BYTES 64
 #define MAX_INPUT 128
 
@@ -12,22 +11,9 @@ static const char hello[] = "hello from virtio-console\n";
 static char rx[RX_BYTES];
 static char input[MAX_INPUT + 1];
 static struct virtq receiveq, transmitq;
-static int failures;
-
-static void check(bool ok, const char *what) {
-    print(what);
-    print(ok ? ": ok\n" : ": FAILED\n");
-    if (!ok)
-        failures++;
-}
-
 int guest_main(const struct boot_info *boot) {
     struct virtio_dev devs[VIRTIO_MAX_DEVICES];
-    const int n = virtio_find(boot->cmdline, devs, VIRTIO_MAX_DEVICES);
-    struct virtio_dev *con = 0;
-    for (int i = 0; i < n && !con; i++)
-        if (devs[i].device_id == CONSOLE)
-            con = &devs[i];
+    struct virtio_dev *con = virtio_find_device(boot->cmdline, devs, VIRTIO_ID_CONSOLE);
     if (!con) {
         print("console: no virtio-console device\n");
         return 0x7c;
@@ -65,5 +51,5 @@ int guest_main(const struct boot_info *boot) {
     print("received: ");
     print(input);
     print("\nconsole: done\n");
-    return failures;
+    return check_failures();
 }

@@ -4,20 +4,10 @@
 #include "runtime/runtime.h"
 #include "runtime/virtio.h"
 
-#define ENTROPY 4
 #define BYTES 64
 
 static uint8_t first[BYTES], second[BYTES];
 static struct virtq vq;
-static int failures;
-
-static void check(bool ok, const char *what) {
-    print(what);
-    print(ok ? ": ok\n" : ": FAILED\n");
-    if (!ok)
-        failures++;
-}
-
 static bool all_zero(const uint8_t *p) {
     for (int i = 0; i < BYTES; i++)
         if (p[i])
@@ -27,11 +17,7 @@ static bool all_zero(const uint8_t *p) {
 
 int guest_main(const struct boot_info *boot) {
     struct virtio_dev devs[VIRTIO_MAX_DEVICES];
-    const int n = virtio_find(boot->cmdline, devs, VIRTIO_MAX_DEVICES);
-    struct virtio_dev *rng = 0;
-    for (int i = 0; i < n && !rng; i++)
-        if (devs[i].device_id == ENTROPY)
-            rng = &devs[i];
+    struct virtio_dev *rng = virtio_find_device(boot->cmdline, devs, VIRTIO_ID_ENTROPY);
     if (!rng) {
         print("rng: no virtio-rng device\n");
         return 0x7c;
@@ -49,5 +35,5 @@ int guest_main(const struct boot_info *boot) {
         same = same && first[i] == second[i];
     check(!same, "two requests differ");
     print("rng: done\n");
-    return failures;
+    return check_failures();
 }

@@ -52,6 +52,17 @@ void debug_exit(uint32_t code) {
 
 void i8042_reset(void) { outb(I8042_COMMAND, I8042_RESET); }
 
+static int failed_checks;
+
+void check(bool ok, const char *what) {
+    print(what);
+    print(ok ? ": ok\n" : ": FAILED\n");
+    if (!ok)
+        failed_checks++;
+}
+
+int check_failures(void) { return failed_checks; }
+
 static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
 
 void map_mmio(uint64_t addr) {

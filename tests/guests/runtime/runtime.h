@@ -53,6 +53,11 @@ void i8042_reset(void);
  * (LAPIC, virtio-mmio windows), into whichever page tables are live. */
 void map_mmio(uint64_t addr);
 
+/* Prints "<what>: ok" or "<what>: FAILED"; check_failures() counts the failed ones (a guest's
+ * exit code). */
+void check(bool ok, const char *what);
+int check_failures(void);
+
 /* "key=value" lookup in the command line; returns false when absent or not a number. */
 bool cmdline_number(const char *cmdline, const char *key, uint64_t *value);
 

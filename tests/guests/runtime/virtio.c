@@ -94,6 +94,14 @@ int virtio_find(const char *cmdline, struct virtio_dev *devs, int max) {
     return n;
 }
 
+struct virtio_dev *virtio_find_device(const char *cmdline, struct virtio_dev *devs, uint32_t device_id) {
+    const int n = virtio_find(cmdline, devs, VIRTIO_MAX_DEVICES);
+    for (int i = 0; i < n; i++)
+        if (devs[i].device_id == device_id)
+            return &devs[i];
+    return 0;
+}
+
 bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted) {
     write32(dev, REG_STATUS, 0);
     write32(dev, REG_STATUS, STATUS_ACK);

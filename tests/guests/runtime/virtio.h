@@ -9,6 +9,9 @@
 #define VIRTIO_MAX_DEVICES 8
 #define VQ_SIZE 16
 
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_ENTROPY 4
 #define VIRTIO_F_INDIRECT_DESC (1ull << 28)
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTQ_DESC_F_NEXT 1
@@ -47,6 +50,9 @@ struct vbuf {
 
 /* Fills devs from the command line; returns how many were found. */
 int virtio_find(const char *cmdline, struct virtio_dev *devs, int max);
+/* The first device of `device_id` on the command line (devs: VIRTIO_MAX_DEVICES of storage),
+ * or null. */
+struct virtio_dev *virtio_find_device(const char *cmdline, struct virtio_dev *devs, uint32_t device_id);
 uint32_t virtio_read32(const struct virtio_dev *dev, uint32_t offset);
 uint8_t virtio_config8(const struct virtio_dev *dev, uint32_t offset);
 uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset);
