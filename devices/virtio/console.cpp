@@ -1,7 +1,8 @@
 #include "devices/virtio/console.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
-#include <vector>
 
 #include "devices/virtio/chain_io.h"
 #include "devices/virtio/virtio.h"
@@ -55,8 +56,9 @@ Status Console::receive(Virtqueue& queue) {
     // A receive buffer is taken only when there is something to put in it.
     while (!m_input.empty() && TRY(queue.pop(m_chain))) {
         const size_t n = std::min<uint64_t>(m_input.size(), m_chain.writable_bytes);
-        std::vector<uint8_t> bytes(m_input.begin(), m_input.begin() + static_cast<std::ptrdiff_t>(n));
-        if (!write_buffers(m_memory, m_chain.writable, 0, bytes).ok())
+        std::array<uint8_t, INPUT_CAPACITY> bytes;  // n <= INPUT_CAPACITY; no allocation
+        std::copy_n(m_input.begin(), n, bytes.begin());
+        if (!write_buffers(m_memory, m_chain.writable, 0, std::span(bytes.data(), n)).ok())
             return Error("receive buffer is not writable guest memory");
         m_input.erase(m_input.begin(), m_input.begin() + static_cast<std::ptrdiff_t>(n));
         TRY(queue.add_used(m_chain.head, static_cast<uint32_t>(n)));
