@@ -13,6 +13,7 @@ constexpr const char* EXAMPLES = R"(Examples:
   ember --kernel bzImage --initramfs initrd.cpio --cmdline "console=ttyS0 reboot=k" --cpus 2 --memory 256M
   ember --kernel vmlinux.pvh --serial file=/tmp/console.log --memory 1G
   ember --kernel bzImage --disk path=rootfs.img --disk path=data.img,readonly=on,serial=data0
+  ember --kernel bzImage --net tap=tap0,ip=10.0.0.1,mask=255.255.255.0
   ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
 
 Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
@@ -48,6 +49,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--disk", disks,
                    "virtio-blk disk, repeatable: path=PATH[,readonly=on][,serial=ID]"
                    "[,cache=writeback|unsafe][,engine=sync|io_uring]")
+        ->expected(1)
+        ->take_all();
+    std::vector<std::string> nets;
+    app.add_option("--net", nets,
+                   "virtio-net on a TAP, repeatable: tap=NAME[,mac=MAC][,ip=A.B.C.D[,mask=A.B.C.D]]"
+                   "[,num_queues=N] | fd=N[,mac=MAC]")
         ->expected(1)
         ->take_all();
     std::string rng = "on";
@@ -94,6 +101,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         if (!disk.ok())
             return usage_error(disk.error().message());
         config.disks.push_back(std::move(disk).value());
+    }
+    for (const auto& text : nets) {
+        auto net = parse_net(text);
+        if (!net.ok())
+            return usage_error(net.error().message());
+        config.nets.push_back(std::move(net).value());
     }
     auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
     if (!tmpl)

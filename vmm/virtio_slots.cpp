@@ -11,8 +11,19 @@ namespace vmm {
 
 namespace layout = arch::x86_64::layout;
 
-Status attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
-                            boot::KernelCmdline& cmdline) {
+namespace {
+
+void kick_fd(int fd) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);  // a full counter still wakes the loop
+}
+
+}  // namespace
+
+void VirtioSlot::kick(size_t index) const { kick_fd(notify_fds.at(index)); }
+
+Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
+                                        boot::KernelCmdline& cmdline) {
     const size_t slot = vmm.virtio_devices.size();
     if (slot >= std::size(layout::VIRTIO_IRQS))
         return Error("no free virtio-mmio slot");
@@ -26,26 +37,27 @@ Status attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> devi
 
     // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue and
     // the event loop serves it.
+    VirtioSlot slot_info{transport, {}};
     for (uint32_t queue = 0; queue < transport->queue_count(); ++queue) {
         int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (fd < 0)
             return Error::from_errno("eventfd");
         vmm.queue_notify_fds.emplace_back(fd);
+        slot_info.notify_fds.push_back(fd);
         TRY(vmm.vm->register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
         TRY(vmm.loop->add(fd, EPOLLIN, [fd, queue, transport](uint32_t) {
             uint64_t count;
             if (::read(fd, &count, sizeof count) != sizeof count)
                 return;
             // Work left after the device's budget: kick ourselves and let other events run first.
-            if (transport->notify(queue)) {
-                const uint64_t one = 1;
-                [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
-            }
+            if (transport->notify(queue))
+                kick_fd(fd);
         }));
     }
     vmm.virtio_devices.push_back(transport);
-    return cmdline.append(fmt::format("virtio_mmio.device={}K@{:#x}:{}", layout::VIRTIO_MMIO_SIZE / 1024,
-                                      base, irq));
+    TRY(cmdline.append(fmt::format("virtio_mmio.device={}K@{:#x}:{}", layout::VIRTIO_MMIO_SIZE / 1024,
+                                   base, irq)));
+    return slot_info;
 }
 
 }  // namespace vmm

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "boot/cmdline.h"
 #include "devices/virtio/virtio_device.h"
@@ -11,7 +12,15 @@
 
 namespace vmm {
 
-Status attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
-                            boot::KernelCmdline& cmdline);
+struct VirtioSlot {
+    std::shared_ptr<virtio::MmioTransport> transport;
+    std::vector<int> notify_fds;  // per queue, owned by the Vmm
+
+    // Has queue `index` served again from the event loop, as a driver notification would.
+    void kick(size_t index) const;
+};
+
+Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
+                                        boot::KernelCmdline& cmdline);
 
 }  // namespace vmm

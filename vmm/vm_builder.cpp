@@ -21,6 +21,7 @@
 #include "devices/virtio/block.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
+#include "vmm/net_devices.h"
 #include "vmm/virtio_slots.h"
 
 namespace vmm {
@@ -112,8 +113,9 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
 Status attach_rng_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& cmdline) {
     if (!config.rng)
         return {};
-    return attach_virtio_device(vmm, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random),
-                                cmdline);
+    TRY(attach_virtio_device(vmm, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random),
+                             cmdline));
+    return {};
 }
 
 Status attach_console_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& cmdline) {
@@ -125,8 +127,7 @@ Status attach_console_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdli
         *vmm.memory, [host](std::span<const uint8_t> bytes) { host->write(bytes); },
         [host] { host->input_space(); });
     virtio::Console* console = device.get();
-    TRY(attach_virtio_device(vmm, std::move(device), cmdline));
-    std::shared_ptr<virtio::MmioTransport> transport = vmm.virtio_devices.back();
+    std::shared_ptr<virtio::MmioTransport> transport = TRY(attach_virtio_device(vmm, std::move(device), cmdline)).transport;
     vmm.console_input = [console, transport](std::span<const uint8_t> bytes) {
         const size_t accepted = console->enqueue_input(bytes);
         transport->notify(virtio::Console::RECEIVEQ);  // deliver into posted receive buffers
@@ -210,6 +211,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(config.validate(host_memory_bytes()));
     const BootFiles files = TRY(read_boot_files(config));
     auto disks = TRY(open_disks(config));
+    auto nets = TRY(open_net_backends(config));
     auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
         std::string(boot::KernelCmdline::DEFAULT))));
     auto vmm = std::make_unique<Vmm>();
@@ -219,6 +221,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(create_interrupt_controller(*vmm));
     TRY(attach_legacy_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks), cmdline));
+    TRY(attach_net_devices(*vmm, config, std::move(nets), cmdline));
     TRY(attach_rng_device(*vmm, config, cmdline));
     TRY(attach_console_device(*vmm, config, cmdline));
     const auto loaded = TRY(load_kernel(*vmm, config, files, cmdline));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "arch/x86_64/layout.h"
+#include "vmm/key_values.h"
 
 namespace vmm {
 
@@ -58,14 +59,7 @@ Result<ConsoleConfig> parse_console(std::string_view text, std::string_view flag
 Result<DiskConfig> parse_disk(std::string_view text) {
     DiskConfig disk;
     const std::string where = fmt::format("--disk '{}'", text);
-    while (!text.empty()) {
-        const size_t comma = text.find(',');
-        const std::string_view item = text.substr(0, comma);
-        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-        const size_t eq = item.find('=');
-        if (eq == std::string_view::npos || eq == 0)
-            return Error(fmt::format("{}: '{}' is not key=value", where, item));
-        const std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+    for (const auto& [key, value] : TRY(split_key_values(text, where))) {
         if (key == "path" && !value.empty()) {
             disk.path = value;
         } else if (key == "readonly" && (value == "on" || value == "off")) {
@@ -77,9 +71,9 @@ Result<DiskConfig> parse_disk(std::string_view text) {
         } else if (key == "engine" && (value == "sync" || value == "io_uring")) {
             disk.engine = value == "io_uring" ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
         } else {
-            return Error(fmt::format("{}: bad '{}' (path=PATH, readonly=on|off, serial=ID of at most "
+            return Error(fmt::format("{}: bad '{}={}' (path=PATH, readonly=on|off, serial=ID of at most "
                                      "20 bytes, cache=writeback|unsafe, engine=sync|io_uring)",
-                                     where, item));
+                                     where, key, value));
         }
     }
     if (disk.path.empty())
@@ -105,10 +99,11 @@ Status VmConfig::validate(uint64_t host_memory) const {
     if (serial.mode == ConsoleConfig::Mode::Tty && console.mode == ConsoleConfig::Mode::Tty)
         return Error("--serial tty and --console tty cannot share the terminal; set one to off or file=PATH");
     const size_t virtio_devices =
-        disks.size() + (rng ? 1 : 0) + (console.mode != ConsoleConfig::Mode::Off ? 1 : 0);
+        disks.size() + nets.size() + (rng ? 1 : 0) + (console.mode != ConsoleConfig::Mode::Off ? 1 : 0);
     if (virtio_devices > std::size(layout::VIRTIO_IRQS))
         return Error(fmt::format("{} virtio devices is more than the {} Ember places", virtio_devices,
                                  std::size(layout::VIRTIO_IRQS)));
+    TRY(validate_nets(nets));
     if (memory % PAGE)
         return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
     return {};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "arch/x86_64/cpuid.h"
+#include "vmm/net_config.h"
 #include "vmm/result.h"
 
 namespace vmm {
@@ -39,6 +40,7 @@ struct VmConfig {
     ConsoleConfig serial;
     ConsoleConfig console{ConsoleConfig::Mode::Off, {}};  // virtio-console (hvc0)
     std::vector<DiskConfig> disks;
+    std::vector<NetConfig> nets;
     bool rng = true;  // virtio-rng backed by getrandom()
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";

@@ -277,7 +277,7 @@ bool MmioTransport::process(size_t index) {
         m_interrupt_status |= INTERRUPT_USED_BUFFER;
         m_interrupt.trigger();
     }
-    return q.queue->has_available();
+    return m_device->more_pending(index, *q.queue);
 }
 
 }  // namespace vmm::virtio

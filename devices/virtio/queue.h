@@ -61,6 +61,10 @@ public:
     // the driver has made nothing new available.
     Result<bool> pop(DescriptorChain& chain);
 
+    // Gives back the last `count` popped chains, not yet used, to be popped again later (a
+    // device that found it needs more buffers than the driver has posted).
+    void undo_pop(uint16_t count) { m_next_avail = static_cast<uint16_t>(m_next_avail - count); }
+
     // Whether the driver has made chains available that pop() has not taken yet.
     bool has_available() const;
 

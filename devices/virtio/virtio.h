@@ -24,6 +24,7 @@ inline constexpr uint64_t VERSION_1 = 1ull << 32;
 
 // §5 Device IDs.
 namespace device_id {
+inline constexpr uint32_t NET = 1;
 inline constexpr uint32_t BLOCK = 2;
 inline constexpr uint32_t CONSOLE = 3;
 inline constexpr uint32_t ENTROPY = 4;

@@ -32,6 +32,10 @@ public:
     // cannot starve the event loop (the transport reschedules the rest). An error means the
     // driver broke the spec: the transport sets DEVICE_NEEDS_RESET.
     virtual Status process_queue(size_t index, Virtqueue& queue) = 0;
+    // After process_queue(): whether it stopped at its budget with work left, so the
+    // transport should call again. Queues fed by the driver have work while chains are
+    // available; a device fed from the host (a NIC's receive queue) says for itself.
+    virtual bool more_pending(size_t, const Virtqueue& queue) const { return queue.has_available(); }
     // Back to the initial state; drops in-flight requests.
     virtual void reset() = 0;
 };

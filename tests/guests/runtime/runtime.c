@@ -77,7 +77,7 @@ void map_mmio(uint64_t addr) {
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
-bool cmdline_number(const char *cmdline, const char *key, uint64_t *value) {
+const char *cmdline_value(const char *cmdline, const char *key) {
     const char *p = cmdline;
     while (*p) {
         while (is_space(*p))
@@ -88,17 +88,23 @@ bool cmdline_number(const char *cmdline, const char *key, uint64_t *value) {
             k++;
             q++;
         }
-        if (!*k && *q == '=' && q[1] >= '0' && q[1] <= '9') {
-            uint64_t v = 0;
-            for (q++; *q >= '0' && *q <= '9'; q++)
-                v = v * 10 + (uint64_t)(*q - '0');
-            *value = v;
-            return true;
-        }
+        if (!*k && *q == '=')
+            return q + 1;
         while (*p && !is_space(*p))
             p++;
     }
-    return false;
+    return 0;
+}
+
+bool cmdline_number(const char *cmdline, const char *key, uint64_t *value) {
+    const char *q = cmdline_value(cmdline, key);
+    if (!q || *q < '0' || *q > '9')
+        return false;
+    uint64_t v = 0;
+    for (; *q >= '0' && *q <= '9'; q++)
+        v = v * 10 + (uint64_t)(*q - '0');
+    *value = v;
+    return true;
 }
 
 void *memcpy(void *dst, const void *src, size_t n) {

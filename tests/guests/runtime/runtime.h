@@ -58,6 +58,8 @@ void map_mmio(uint64_t addr);
 void check(bool ok, const char *what);
 int check_failures(void);
 
+/* The value of "key=value" in the command line (up to the next space), or null. */
+const char *cmdline_value(const char *cmdline, const char *key);
 /* "key=value" lookup in the command line; returns false when absent or not a number. */
 bool cmdline_number(const char *cmdline, const char *key, uint64_t *value);
 

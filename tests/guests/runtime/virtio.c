@@ -184,12 +184,19 @@ int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirec
 
 int64_t virtq_wait(struct virtq *vq) {
     const uint64_t start = rdtsc();
-    volatile uint16_t *used_idx = (volatile uint16_t *)vq->used + 1;
-    while (*used_idx == vq->last_used) {
+    int64_t len;
+    while ((len = virtq_poll(vq)) < 0) {
         if (rdtsc() - start > TIMEOUT_TSC)
             return -1;
         cpu_relax();
     }
+    return len;
+}
+
+int64_t virtq_poll(struct virtq *vq) {
+    volatile uint16_t *used_idx = (volatile uint16_t *)vq->used + 1;
+    if (*used_idx == vq->last_used)
+        return -1;
     const uint32_t len = vq->used[2 + 2 * (vq->last_used % VQ_SIZE)]; /* {id, len} after flags|idx */
     vq->last_used++;
     return len;

@@ -9,6 +9,7 @@
 #define VIRTIO_MAX_DEVICES 8
 #define VQ_SIZE 16
 
+#define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_ENTROPY 4
@@ -68,5 +69,7 @@ uint32_t virtio_status(const struct virtio_dev *dev);
 bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);
 /* Polls for the outstanding chain's completion: its used length, or -1 on timeout. */
 int64_t virtq_wait(struct virtq *vq);
+/* The outstanding chain's used length if the device has returned it, else -1 at once. */
+int64_t virtq_poll(struct virtq *vq);
 /* virtq_submit + virtq_wait. */
 int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);

@@ -1,0 +1,78 @@
+// virtio-net (VIRTIO 1.2 §5.1) over one NetBackend per queue pair. Transmit frames are
+// checked (header, size) and gathered straight from guest memory; received frames wait in
+// the backend until the driver posts buffers (at most one frame per pair is held here), so
+// nothing is dropped for lack of buffers. MRG_RXBUF, checksum/TSO/UFO offloads, and
+// multiqueue with a control queue.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "devices/virtio/net_backend.h"
+#include "devices/virtio/net_header.h"
+#include "devices/virtio/virtio_device.h"
+#include "vmm/guest_memory.h"
+
+namespace vmm::virtio {
+
+struct NetStats {
+    uint64_t rx_frames = 0, rx_bytes = 0, rx_dropped = 0;
+    uint64_t tx_frames = 0, tx_bytes = 0, tx_dropped = 0, tx_errors = 0;
+};
+
+class Net final : public VirtioDevice {
+public:
+    using Mac = std::array<uint8_t, 6>;
+    static constexpr size_t FRAMES_PER_CALL = 64;
+    static constexpr uint32_t MAX_PAIRS = 8;
+
+    // One backend per queue pair (1..MAX_PAIRS); more than one offers MQ and a control queue.
+    Net(GuestMemory& memory, std::vector<std::unique_ptr<NetBackend>> backends, const Mac& mac);
+
+    uint32_t device_id() const override;
+    uint64_t device_features() const override { return m_offered; }
+    size_t queue_count() const override;
+    size_t config_size() const override;
+    void read_config(uint64_t offset, std::span<uint8_t> data) const override;
+    void activate(uint64_t features) override;
+    Status process_queue(size_t index, Virtqueue& queue) override;
+    bool more_pending(size_t index, const Virtqueue& queue) const override;
+    void reset() override;
+
+    size_t pairs() const { return m_pairs.size(); }
+    int backend_fd(size_t pair) const { return m_pairs[pair].backend->fd(); }
+    static size_t rx_queue(size_t pair) { return 2 * pair; }
+    const NetStats& stats() const { return m_stats; }
+
+private:
+    struct Pair {
+        std::unique_ptr<NetBackend> backend;
+        std::unique_ptr<uint8_t[]> frame;  // a received frame waiting for buffers
+        size_t frame_len = 0;
+        bool more = false;  // stopped at the budget with frames left
+    };
+    enum class Role { Rx, Tx, Control, Unused };
+
+    Role role(size_t index, size_t& pair) const;
+    Status receive(Pair& pair, Virtqueue& queue);
+    Result<bool> deliver(Pair& pair, Virtqueue& queue);
+    Status transmit(Pair& pair, Virtqueue& queue);
+    bool transmit_one(Pair& pair);
+    Status control(Virtqueue& queue);
+    uint8_t set_active_pairs(uint16_t count);
+
+    GuestMemory& m_memory;
+    std::vector<Pair> m_pairs;
+    Mac m_mac;
+    uint64_t m_offered = 0;
+    uint64_t m_features = 0;
+    size_t m_active_pairs = 1;
+    NetStats m_stats;
+    DescriptorChain m_chain;
+    DescriptorChain m_first;  // mergeable receive: the chain that carries the header
+    std::vector<std::pair<uint16_t, uint32_t>> m_used;  // mergeable receive: (head, length)
+    std::vector<iovec> m_iovecs;
+};
+
+}  // namespace vmm::virtio

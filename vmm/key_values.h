@@ -1,0 +1,17 @@
+// "key=value,key=value" option strings (--disk, --net), split once for every parser.
+#pragma once
+
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "vmm/result.h"
+
+namespace vmm {
+
+using KeyValues = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// `where` names the option in the error, e.g. "--disk 'path=a,x'".
+Result<KeyValues> split_key_values(std::string_view text, std::string_view where);
+
+}  // namespace vmm

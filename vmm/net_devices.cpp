@@ -1,0 +1,48 @@
+#include "vmm/net_devices.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "devices/virtio/net.h"
+#include "devices/virtio/tap.h"
+#include "vmm/virtio_slots.h"
+
+namespace vmm {
+
+Result<NetBackends> open_net_backends(const VmConfig& config) {
+    NetBackends all;
+    for (const NetConfig& net : config.nets) {
+        if (net.fd >= 0) {
+            std::vector<std::unique_ptr<virtio::NetBackend>> one;
+            one.push_back(TRY(virtio::Tap::adopt(net.fd)));
+            all.push_back(std::move(one));
+            continue;
+        }
+        const virtio::TapAddress address{net.ip.value_or(0), net.mask};
+        all.push_back(TRY(virtio::Tap::open(net.tap, net.queues, net.ip ? &address : nullptr)));
+    }
+    return all;
+}
+
+Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends,
+                          boot::KernelCmdline& cmdline) {
+    for (size_t i = 0; i < backends.size(); ++i) {
+        const MacAddress mac = config.nets[i].mac.value_or(random_mac());
+        auto device = std::make_unique<virtio::Net>(*vmm.memory, std::move(backends[i]), mac);
+        virtio::Net* net = device.get();
+        const VirtioSlot slot = TRY(attach_virtio_device(vmm, std::move(device), cmdline));
+        spdlog::info("virtio-net {}: mac {}, {} queue pair(s)", i, format_mac(mac), net->pairs());
+        // Edge-triggered: a receive queue reads its TAP until it is empty or the driver has no
+        // buffers; then new frames, or new buffers (a queue notification), resume it.
+        for (size_t pair = 0; pair < net->pairs(); ++pair) {
+            const size_t rx = virtio::Net::rx_queue(pair);
+            TRY(vmm.loop->add(net->backend_fd(pair), EPOLLIN | EPOLLET, [slot, rx](uint32_t) {
+                if (slot.transport->notify(static_cast<uint32_t>(rx)))
+                    slot.kick(rx);
+            }));
+        }
+    }
+    return {};
+}
+
+}  // namespace vmm
