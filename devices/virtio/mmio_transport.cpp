@@ -218,15 +218,10 @@ void MmioTransport::write_status(uint32_t value) {
         if ((m_driver_features & ~offered_features()) || !(m_driver_features & feature::VERSION_1))
             value &= ~status::FEATURES_OK;
     }
-    if (added & status::DRIVER_OK) {
-        for (const auto& q : m_queues) {
-            if (!q.ready) {
-                needs_reset("DRIVER_OK with a queue not ready");
-                return;
-            }
-        }
+    // A driver sets up only the queues it uses (a NIC's control queue or extra pairs may stay
+    // off); a queue that is not ready is simply never served.
+    if (added & status::DRIVER_OK)
         m_device->activate(m_driver_features);
-    }
     m_status = value;
 }
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# net_ping.sh EMBER NET_GUEST_ELF
+# In a fresh network namespace: Ember creates a TAP with the host address 10.0.0.1, the net
+# guest answers ARP and ICMP echo as 10.0.0.2, and the host's own `ping -c 20` must get 20
+# replies; again with two queue pairs (a multiqueue TAP); then the same guest under QEMU
+# microvm's virtio-net-device on a TAP must answer too, with the same serial report.
+set -u
+. "$(dirname "$0")/lib.sh"
+ember=$1 guest=$2
+[ "$(id -u)" = 0 ] || skip "needs root for a network namespace and TAP devices"
+[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+command -v ip >/dev/null && command -v ping >/dev/null || skip "needs ip and ping (scripts/setup.sh installs them)"
+ns=ember-net-$$
+ip netns add "$ns" || skip "cannot create a network namespace here"
+dir=$(mktemp -d)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+in_ns() { ip netns exec "$ns" "$@"; }
+in_ns ip link set lo up
+cmdline="console=ttyS0 net.ip=10.0.0.2 net.count=20"
+mac=52:54:00:12:34:56
+
+# serve NAME BEFORE_PING COMMAND...: runs the VMM in the namespace with its serial output on
+# a FIFO, reads it up to "net: ready", runs BEFORE_PING, pings 20 times, then collects the
+# rest of the output and the exit status (RC) into DIR/NAME.txt.
+serve() {
+    local name=$1 before=$2
+    shift 2
+    rm -f "$dir/fifo" && mkfifo "$dir/fifo"
+    in_ns timeout --kill-after=5 60 "$@" </dev/null >"$dir/fifo" 2>"$dir/$name.err" &
+    pid=$!
+    exec 3<"$dir/fifo"
+    : >"$dir/$name.raw"
+    local line ready=
+    while IFS= read -r -t 30 line <&3; do
+        printf '%s\n' "$line" >>"$dir/$name.raw"
+        case $line in *"net: ready"*) ready=1; break ;; esac
+    done
+    [ -n "$ready" ] || fail "$name: the guest never said 'net: ready': $(cat "$dir/$name.raw" "$dir/$name.err")"
+    eval "$before"
+    in_ns ping -n -c 20 -i 0.05 -W 2 10.0.0.2 >"$dir/$name.ping" 2>&1
+    cat <&3 >>"$dir/$name.raw"
+    exec 3<&-
+    wait "$pid"
+    RC=$?
+    pid=
+    tr -d '\r' <"$dir/$name.raw" >"$dir/$name.txt"
+    local received
+    received=$(grep -o '[0-9]* received' "$dir/$name.ping" | cut -d' ' -f1)
+    expect_eq "$name: replies to ping -c 20" 20 "${received:-0}"
+    grep -q "^net: answered 20 echo requests" "$dir/$name.txt" || fail "$name: report: $(cat "$dir/$name.txt")"
+    expect_eq "$name: exit status" 1 "$RC"
+}
+
+serve ember : "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off \
+    --net "tap=tap0,ip=10.0.0.1,mask=255.255.255.0,mac=$mac"
+in_ns ip link show tap0 >/dev/null 2>&1 && fail "the TAP Ember created outlived it"
+serve ember_mq : "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off \
+    --net "tap=tap0,ip=10.0.0.1,mac=$mac,num_queues=2"
+diff -u "$dir/ember.txt" "$dir/ember_mq.txt" || fail "two queue pairs changed the report"
+echo "ok: 20/20 pings answered through Ember's virtio-net (1 and 2 queue pairs)"
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
+serve qemu "in_ns ip addr add 10.0.0.1/24 dev tap1 && in_ns ip link set tap1 up" \
+    "${QEMU_MICROVM[@]/#microvm/microvm,acpi=off}" -kernel "$guest" -append "$cmdline" \
+    -global virtio-mmio.force-legacy=false \
+    -netdev tap,id=n0,ifname=tap1,script=no,downscript=no -device "virtio-net-device,netdev=n0,mac=$mac"
+diff -u "$dir/qemu.txt" "$dir/ember.txt" || fail "Ember's net report differs from QEMU microvm's"
+echo "ok: QEMU microvm's virtio-net-device answered 20/20 too, with the same $(wc -l <"$dir/ember.txt")-line report"
