@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh TARGET [SECONDS]: a longer libFuzzer run of one target (virtqueue_fuzzer,
-# blk_request_fuzzer, mmio_transport_fuzzer) with a corpus kept in fuzz-corpus/TARGET.
+# blk_request_fuzzer, mmio_transport_fuzzer, net_frame_fuzzer) with a corpus kept in fuzz-corpus/TARGET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: fuzz.sh TARGET [SECONDS]}

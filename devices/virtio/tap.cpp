@@ -19,6 +19,8 @@ namespace vmm::virtio {
 namespace {
 
 constexpr short TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+constexpr const char* PERMISSION_HINT = " (opening or creating a TAP needs CAP_NET_ADMIN; an unprivileged "
+                                        "Ember can be handed an open one with fd=N)";
 
 ifreq named_request(const std::string& name) {
     ifreq request{};
@@ -58,15 +60,17 @@ Status configure_address(const std::string& name, const TapAddress& address) {
 
 Result<UniqueFd> open_queue(const std::string& name, bool multi_queue) {
     UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
-    if (!fd.valid())
-        return Error::from_errno("/dev/net/tun");
+    if (!fd.valid()) {
+        const int err = errno;
+        return Error::from_errno(fmt::format("tap '{}': /dev/net/tun{}", name, err == EACCES ? PERMISSION_HINT : ""),
+                                 err);
+    }
     ifreq request = named_request(name);
     request.ifr_flags = static_cast<short>(TAP_FLAGS | (multi_queue ? IFF_MULTI_QUEUE : 0));
     if (::ioctl(fd.get(), TUNSETIFF, &request) < 0) {
         const int err = errno;
         if (err == EPERM)
-            return Error::from_errno(fmt::format("tap '{}': needs CAP_NET_ADMIN to open or create it "
-                                                 "(or hand Ember an open TAP with fd=N)", name), err);
+            return Error::from_errno(fmt::format("tap '{}': TUNSETIFF{}", name, PERMISSION_HINT), err);
         if (err == EBUSY || err == EINVAL)
             return Error::from_errno(fmt::format("tap '{}': exists as another kind of device, is in use, "
                                                  "or has other queue flags", name), err);

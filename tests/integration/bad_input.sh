@@ -89,6 +89,30 @@ disk_locked_by_another_vm)
     coproc HOLDER { exec timeout 30 "$ember" --kernel "$guests/echo.elf" --disk "path=$dir/shared.img" 2>&1; }
     IFS= read -r -t 20 ready <&"${HOLDER[0]}" || fail "the first VM did not start"
     args=(--kernel "$hello" --disk "path=$dir/shared.img"); pattern="disk '.*shared.img': locked by another process" ;;
+net_bad_option)
+    args=(--kernel "$hello" --net "tap=t0,speed=10"); pattern="--net 'tap=t0,speed=10': bad 'speed=10'" ;;
+net_multicast_mac)
+    args=(--kernel "$hello" --net "tap=t0,mac=01:00:5e:00:00:01"); pattern="mac '01:00:5e:00:00:01' is a multicast address" ;;
+net_fd_not_a_tap)
+    args=(--kernel "$hello" --net fd=0); pattern="net fd=0: not a TAP device" ;;
+net_tap_without_permission)
+    [ "$(id -u)" = 0 ] || skip "needs root to drop to an unprivileged user"
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+    chmod 755 "$dir" && cp "$hello" "$dir/hello.elf" && chmod 644 "$dir/hello.elf"
+    run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+    args=(--kernel "$dir/hello.elf" --net tap=embnope$$); pattern="tap 'embnope[0-9]+': .*needs CAP_NET_ADMIN.*: (Permission denied|Operation not permitted)" ;;
+net_tap_name_taken)
+    [ "$(id -u)" = 0 ] || skip "needs root to open TAP devices"
+    [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+    args=(--kernel "$hello" --net tap=lo); pattern="tap 'lo': exists as another kind of device" ;;
+net_late_failure_leaves_no_tap)
+    [ "$(id -u)" = 0 ] || skip "needs root to open TAP devices"
+    [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+    tap=embleft$$
+    args=(--kernel "$guests/hello.bzImage" --net "tap=$tap,ip=10.254.0.1"
+          --cmdline "$(head -c 3000 /dev/zero | tr '\0' y)")
+    pattern="kernel command line is 30[0-9][0-9] bytes" ;;
 unknown_option)
     args=(--kernel "$hello" --frobnicate); pattern="The following argument was not expected: --frobnicate" ;;
 bad_cpu_template)
@@ -106,4 +130,5 @@ expect_eq "stderr line count" 1 "$(wc -l <"$dir/stderr")"
 grep -Eq "^ember: error: .*$pattern" "$dir/stderr" || fail "stderr does not match /$pattern/"
 [ ! -s "$dir/stdout" ] || fail "stdout is not empty"
 [ ! -e "$serial_file" ] || fail "a failed start left $serial_file behind"
+[ -z "${tap:-}" ] || ! ip link show "$tap" >/dev/null 2>&1 || fail "a failed start left TAP $tap behind"
 echo "ok: $case -> $(cat "$dir/stderr")"
