@@ -12,6 +12,7 @@ packages=(
     clang-14 libclang-rt-14-dev                      # libFuzzer targets
     qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests
     busybox-static cpio util-linux                   # Linux boot suite, setpriv for tests
+    iproute2 iputils-ping                            # virtio-net test: netns, TAP, ping
 )
 
 missing=()
