@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# run.sh: Ember side by side with QEMU microvm and a raw KVM loop (scripts/bench/raw_kvm.c, the
+# limit on this host) in one run: alternating A/B/C runs, medians, ratios. Writes a Markdown
+# table, the raw numbers and a PNG plot (gnuplot) to bench-results/. A benchmark, not a test:
+# it reports, it never fails on a number.
+#   RUNS (default 11) startup runs per VMM; EXIT_RUNS (3) runs of the exits guest;
+#   EXIT_COUNT (20000) exits per metric; RATE_SECONDS (10) per VM-rate measurement.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-11} exit_runs=${EXIT_RUNS:-3} exit_count=${EXIT_COUNT:-20000} rate_seconds=${RATE_SECONDS:-10}
+command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: needs qemu-system-x86_64 (scripts/setup.sh)" >&2; exit 1; }
+dir=$(scripts/build.sh release | tail -n 1)
+g=$dir/tests/guests b=$dir/scripts/bench
+out=bench-results
+mkdir -p "$out"
+raw_csv=$out/raw.csv
+echo "metric,vmm,value" >"$raw_csv"
+
+qemu_cmd=(qemu-system-x86_64 -accel kvm -M microvm -nodefaults -no-user-config -nographic -serial stdio
+          -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot)
+# vmm_command VMM GUEST MEMORY_MIB [CPUS]: the command line for that VMM (as words, one per line).
+vmm_command() {
+    local vmm=$1 guest=$2 mib=$3 cpus=${4:-1}
+    case $vmm in
+    ember) printf '%s\n' "$dir/ember" --kernel "$guest" --memory "${mib}M" --cpus "$cpus" ;;
+    qemu) printf '%s\n' "${qemu_cmd[@]}" -m "${mib}M" -smp "$cpus" -kernel "$guest" ;;
+    raw) printf '%s\n' "$b/bench_raw_kvm" "$guest" "$mib" ;;
+    esac
+}
+field() { sed -En "s/(^|.* )$1=([0-9.-]*).*/\2/p" <<<"$2"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+record() { echo "$1,$2,$3" >>"$raw_csv"; }
+
+# --- exec -> first serial byte, exec -> exit (hello guest) --------------------------------
+for mib in 64 1024; do
+    unset first done_
+    declare -A first=() done_=()
+    for ((i = 0; i < runs; i++)); do
+        for vmm in ember qemu raw; do
+            mapfile -t cmd < <(vmm_command $vmm "$g/hello.elf" $mib)
+            r=$("$b/bench_first_byte" -- "${cmd[@]}" 2>/dev/null)
+            first[$vmm]+="$(field first_byte_us "$r") " done_[$vmm]+="$(field exit_us "$r") "
+        done
+    done
+    for vmm in ember qemu raw; do
+        record "first_byte_ms_${mib}M" $vmm "$(awk -v u="$(median ${first[$vmm]})" 'BEGIN{printf "%.2f", u/1000}')"
+        record "exit_ms_${mib}M" $vmm "$(awk -v u="$(median ${done_[$vmm]})" 'BEGIN{printf "%.2f", u/1000}')"
+    done
+done
+
+# --- exit round trips (exits guest: port I/O, MMIO read, ioeventfd notify) -------------------
+declare -A cycles=()
+for ((i = 0; i < exit_runs; i++)); do
+    for vmm in ember qemu raw; do
+        case $vmm in
+        ember) r=$("$dir/ember" --kernel "$g/exits.elf" --memory 64M --cmdline "exits.count=$exit_count" </dev/null 2>/dev/null || true) ;;
+        qemu) r=$("${qemu_cmd[@]/#microvm/microvm,acpi=off}" -m 64M -kernel "$g/exits.elf" -append "exits.count=$exit_count" \
+                 -global virtio-mmio.force-legacy=false -object rng-random,id=rng0,filename=/dev/urandom \
+                 -device virtio-rng-device,rng=rng0 </dev/null 2>/dev/null || true) ;;
+        raw) r=$("$b/bench_raw_kvm" "$g/exits.elf" 64 "exits.count=$exit_count virtio_mmio.device=4K@0xd0000000:5" || true) ;;
+        esac
+        for kind in pio mmio notify; do
+            cycles[$kind.$vmm]+="$(sed -n "s/^$kind: \([0-9]*\) cycles per exit.*/\1/p" <<<"${r//$'\r'/}") "
+        done
+    done
+done
+for kind in pio mmio notify; do
+    for vmm in ember qemu raw; do record "${kind}_exit_cycles" $vmm "$(median ${cycles[$kind.$vmm]})"; done
+done
+
+# --- VMM memory: RSS and PSS without guest RAM (echo guest, 64 MiB) -------------------------
+for cpus in 1 4; do
+    for vmm in ember qemu raw; do
+        [ $vmm = raw ] && [ $cpus != 1 ] && continue
+        mapfile -t cmd < <(vmm_command $vmm "$g/echo.elf" 64 $cpus)
+        r=$("$b/bench_vmm_memory" 64 -- "${cmd[@]}" 2>/dev/null)
+        record "rss_kib_${cpus}cpu" $vmm "$(field rss_kb "$r")"
+        record "pss_kib_${cpus}cpu" $vmm "$(field pss_kb "$r")"
+    done
+done
+
+# --- VM creation rate: hello guest start to exit, sequential and 2 at a time ---------------
+for parallel in 1 2; do
+    for vmm in ember qemu raw; do
+        mapfile -t cmd < <(vmm_command $vmm "$g/hello.elf" 64)
+        r=$("$b/bench_vm_rate" "$rate_seconds" $parallel -- "${cmd[@]}" || true)
+        record "vms_per_s_x${parallel}" $vmm "$(field vms_per_s "$r")"
+    done
+done
+
+# --- device paths (ratios against the host syscalls, from their own benchmarks) ------------
+"$b/bench_blk_path" /dev/shm/ember-run-bench.img 1 | tee "$out/blk.txt"
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
+    scripts/bench/net.sh 1 | tee "$out/net.txt"
+else
+    echo "net: skipped (needs root for a TAP)" | tee "$out/net.txt"
+fi
+
+scripts/bench/report.sh "$raw_csv" "$out"
