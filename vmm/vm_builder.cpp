@@ -18,6 +18,7 @@
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_exit.h"
 #include "devices/legacy/i8042.h"
+#include "devices/legacy/post_code.h"
 #include "devices/virtio/block.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
@@ -175,6 +176,7 @@ Status attach_legacy_devices(Vmm& vmm, const VmConfig& config) {
     auto cmos = std::make_shared<ByteRegisterDevice<Cmos>>(
         "cmos", [] { return std::time(nullptr); }, below_4g, config.memory - below_4g);
     TRY(vmm.pio_bus.insert(layout::CMOS_PORT, layout::CMOS_PORT_COUNT, cmos));
+    TRY(vmm.pio_bus.insert(layout::POST_CODE_PORT, 1, std::make_shared<PostCode>()));
     return {};
 }
 

@@ -47,6 +47,7 @@ inline constexpr uint32_t COM1_IRQ = 4;
 inline constexpr uint16_t I8042_DATA_PORT = 0x60;
 inline constexpr uint16_t I8042_COMMAND_PORT = 0x64;
 inline constexpr uint16_t CMOS_PORT = 0x70;
+inline constexpr uint16_t POST_CODE_PORT = 0x80;
 inline constexpr uint16_t CMOS_PORT_COUNT = 2;
 inline constexpr uint16_t DEBUG_EXIT_PORT = 0xf4;  // QEMU isa-debug-exit, iosize=4
 inline constexpr uint16_t DEBUG_EXIT_PORT_COUNT = 4;
