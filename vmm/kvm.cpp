@@ -145,6 +145,14 @@ Status Vm::set_irq_line(uint32_t irq, bool level) {
     return {};
 }
 
+Status Vm::register_irqfd(int eventfd, uint32_t gsi) {
+    kvm_irqfd irqfd{};
+    irqfd.fd = static_cast<uint32_t>(eventfd);
+    irqfd.gsi = gsi;
+    TRY(KVM_IOCTL(m_fd.get(), KVM_IRQFD, &irqfd));
+    return {};
+}
+
 Status Vm::register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, uint64_t datamatch) {
     kvm_ioeventfd io{};
     io.datamatch = datamatch;

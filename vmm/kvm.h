@@ -31,6 +31,7 @@ public:
     Status create_pit2();
     Status set_irq_line(uint32_t irq, bool level);
     // Each write to `eventfd` injects an edge on interrupt line `gsi` (KVM_IRQFD).
+    Status register_irqfd(int eventfd, uint32_t gsi);
     // A guest write of `datamatch` (len bytes) at MMIO `addr` signals `eventfd` in the kernel
     // instead of exiting to user space (KVM_IOEVENTFD).
     Status register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, uint64_t datamatch);

@@ -1,10 +1,4 @@
-// In-kernel IOAPIC/PIC inputs driven with KVM_IRQ_LINE: a level (the 16550) or an edge (a
-// virtio-mmio interrupt).
-//
-// Edges are not an irqfd on purpose: the kernel waits out an SRCU grace period for every
-// irqfd when the VM is destroyed (~16 ms on the development host), which doubled exec -> exit
-// of a short-lived microVM. Two ioctls per interrupt cost microseconds; interrupts are few
-// (EVENT_IDX), and VM churn is what microVM users measure.
+// An IrqLine driving an in-kernel IOAPIC/PIC input with KVM_IRQ_LINE.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -26,19 +20,6 @@ public:
 private:
     Vm& m_vm;
     uint32_t m_irq;
-};
-
-// An edge: a low-high-low pulse on the line.
-class KvmIrqEdge final : public Interrupt {
-public:
-    KvmIrqEdge(Vm& vm, uint32_t irq) : m_line(vm, irq) {}
-    void trigger() override {
-        m_line.set_level(true);
-        m_line.set_level(false);
-    }
-
-private:
-    KvmIrqLine m_line;
 };
 
 }  // namespace vmm

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "arch/x86_64/layout.h"
-#include "vmm/kvm_irq_line.h"
+#include "vmm/kvm_irqfd.h"
 
 namespace vmm {
 
@@ -30,7 +30,7 @@ Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::Virtio
     const uint64_t base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SIZE;
     const uint32_t irq = layout::VIRTIO_IRQS[slot];
 
-    auto interrupt = std::make_unique<KvmIrqEdge>(*vmm.vm, irq);
+    auto interrupt = TRY(KvmIrqfd::create(*vmm.vm, irq));
     auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), *vmm.memory, *interrupt);
     vmm.interrupts.push_back(std::move(interrupt));
     TRY(vmm.mmio_bus.insert(base, layout::VIRTIO_MMIO_SIZE, transport));

@@ -1,5 +1,5 @@
-// Places a virtio device on the machine: the next MMIO window and IRQ (an edge through
-// KVM_IRQ_LINE), an ioeventfd per queue served by the event loop, and the kernel command-line
+// Places a virtio device on the machine: the next MMIO window and IRQ, an irqfd for its
+// interrupt, an ioeventfd per queue served by the event loop, and the kernel command-line
 // entry Linux discovers it by (virtio_mmio.device=<size>@<addr>:<irq>).
 #pragma once
 
