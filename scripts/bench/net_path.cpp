@@ -75,12 +75,16 @@ struct Bench {
         driver.reset_alloc();
         const uint64_t header = driver.alloc(HDR), data = driver.alloc(static_cast<uint32_t>(frame.size()));
         (void)driver.memory().write(data, frame);
+        // The driver writes its descriptors once and then only re-posts the heads, as a guest
+        // recycling its buffers would: the loop measures the device, not the fake driver.
+        for (int i = 0; i < DEPTH; ++i)
+            driver.add_chain({{header, HDR, false}, {data, static_cast<uint32_t>(frame.size()), false}},
+                             static_cast<uint16_t>(2 * i));
         const uint64_t before = net->stats().tx_frames;
         const auto start = Clock::now();
-        while (elapsed(start) < seconds) {
-            for (int i = 0; i < DEPTH; ++i)
-                driver.add_chain({{header, HDR, false}, {data, static_cast<uint32_t>(frame.size()), false}},
-                                 static_cast<uint16_t>(2 * i));
+        for (bool first = true; elapsed(start) < seconds; first = false) {
+            for (int i = 0; i < DEPTH && !first; ++i)
+                driver.make_available(static_cast<uint16_t>(2 * i));
             if (!net->process_queue(1, queue).ok())
                 die("device error on transmit");
         }
@@ -112,6 +116,8 @@ struct Bench {
         uint64_t buffers[DEPTH];
         for (auto& b : buffers)
             b = driver.alloc(HDR + 1514);
+        for (int i = 0; i < DEPTH; ++i)  // descriptors written once; later rounds re-post the heads
+            driver.write_desc(static_cast<uint16_t>(i), {buffers[i], HDR + 1514, virtio::VIRTQ_DESC_F_WRITE, 0});
         const uint64_t before = net->stats().rx_frames;
         uint64_t wanted = before;
         const auto start = Clock::now();
@@ -119,7 +125,7 @@ struct Bench {
             inject(frame);
             wanted += DEPTH;
             for (int i = 0; i < DEPTH; ++i)
-                driver.add_chain({{buffers[i], HDR + 1514, true}}, static_cast<uint16_t>(i));
+                driver.make_available(static_cast<uint16_t>(i));
             while (net->stats().rx_frames < wanted)
                 if (!net->process_queue(0, queue).ok())
                     die("device error on receive");

@@ -47,9 +47,9 @@ if ! command -v gnuplot >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 if command -v gnuplot >/dev/null; then
     gnuplot <<PLOT
-set terminal pngcairo size 1100,520
+set terminal pngcairo size 1100,520 noenhanced
 set output "$out/ratios.png"
-set title "Ember relative to QEMU microvm and to a raw KVM loop (lower is better for times, cycles, memory)"
+set title "Ember relative to QEMU microvm and to a raw KVM loop (lower is better; higher for vms_per_s)"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1

@@ -4,10 +4,10 @@
 # table, the raw numbers and a PNG plot (gnuplot) to bench-results/. A benchmark, not a test:
 # it reports, it never fails on a number.
 #   RUNS (default 11) startup runs per VMM; EXIT_RUNS (3) runs of the exits guest;
-#   EXIT_COUNT (20000) exits per metric; RATE_SECONDS (10) per VM-rate measurement.
+#   EXIT_COUNT (100000) exits per metric; RATE_SECONDS (10) per VM-rate measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-runs=${RUNS:-11} exit_runs=${EXIT_RUNS:-3} exit_count=${EXIT_COUNT:-20000} rate_seconds=${RATE_SECONDS:-10}
+runs=${RUNS:-11} exit_runs=${EXIT_RUNS:-3} exit_count=${EXIT_COUNT:-100000} rate_seconds=${RATE_SECONDS:-10}
 command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: needs qemu-system-x86_64 (scripts/setup.sh)" >&2; exit 1; }
 dir=$(scripts/build.sh release | tail -n 1)
 g=$dir/tests/guests b=$dir/scripts/bench
