@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# net_ping.sh EMBER NET_GUEST_ELF
+# net_ping.sh EMBER NET_GUEST_ELF WITH_TAP_FD
 # In a fresh network namespace: Ember creates a TAP with the host address 10.0.0.1, the net
 # guest answers ARP and ICMP echo as 10.0.0.2, and the host's own `ping -c 20` must get 20
-# replies; again with two queue pairs (a multiqueue TAP); then the same guest under QEMU
-# microvm's virtio-net-device on a TAP must answer too, with the same serial report.
+# replies; again with two queue pairs (a multiqueue TAP), and with a TAP handed over as an
+# open fd (--net fd=N); then the same guest under QEMU microvm's virtio-net-device on a TAP
+# must answer too, with the same serial report.
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guest=$2
+ember=$1 guest=$2 with_tap_fd=$3
 [ "$(id -u)" = 0 ] || skip "needs root for a network namespace and TAP devices"
 [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
 command -v ip >/dev/null && command -v ping >/dev/null || skip "needs ip and ping (scripts/setup.sh installs them)"
@@ -63,7 +64,10 @@ in_ns ip link show tap0 >/dev/null 2>&1 && fail "the TAP Ember created outlived 
 serve ember_mq : "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off \
     --net "tap=tap0,ip=10.0.0.1,mac=$mac,num_queues=2"
 diff -u "$dir/ember.txt" "$dir/ember_mq.txt" || fail "two queue pairs changed the report"
-echo "ok: 20/20 pings answered through Ember's virtio-net (1 and 2 queue pairs)"
+serve ember_fd "in_ns ip addr add 10.0.0.1/24 dev tapfd && in_ns ip link set tapfd up" \
+    "$with_tap_fd" tapfd "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off --net "fd={fd},mac=$mac"
+diff -u "$dir/ember.txt" "$dir/ember_fd.txt" || fail "a TAP handed over as an fd changed the report"
+echo "ok: 20/20 pings answered through Ember's virtio-net (1 and 2 queue pairs, and fd=N)"
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 serve qemu "in_ns ip addr add 10.0.0.1/24 dev tap1 && in_ns ip link set tap1 up" \
