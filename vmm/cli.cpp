@@ -1,6 +1,7 @@
 #include "vmm/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <tuple>
 #include <fmt/format.h>
 
 #include "vmm/lifecycle.h"
@@ -59,6 +60,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         ->take_all();
     std::string rng = "on";
     app.add_option("--rng", rng, "virtio-rng device backed by getrandom(): on | off")->capture_default_str();
+    std::string pit = "on";
+    app.add_option("--pit", pit, "in-kernel i8254 PIT, for guests without ACPI: on | off")->capture_default_str();
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
         ->capture_default_str();
     app.add_option("--console", console, "virtio-console (hvc0): tty | file=PATH | off")
@@ -93,9 +96,11 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     if (!console_config.ok())
         return usage_error(console_config.error().message());
     config.console = *console_config;
-    if (rng != "on" && rng != "off")
-        return usage_error(fmt::format("--rng '{}' is not one of on, off", rng));
-    config.rng = rng == "on";
+    for (auto [flag, text, value] : {std::tuple{"--rng", &rng, &config.rng}, std::tuple{"--pit", &pit, &config.pit}}) {
+        if (*text != "on" && *text != "off")
+            return usage_error(fmt::format("{} '{}' is not one of on, off", flag, *text));
+        *value = *text == "on";
+    }
     for (const auto& text : disks) {
         auto disk = parse_disk(text);
         if (!disk.ok())

@@ -81,11 +81,12 @@ Status create_guest_memory(Vmm& vmm, uint64_t size) {
     return {};
 }
 
-Status create_interrupt_controller(Vmm& vmm) {
+Status create_interrupt_controller(Vmm& vmm, const VmConfig& config) {
     TRY(vmm.vm->set_tss_addr(layout::TSS_ADDR));
     TRY(vmm.vm->set_identity_map_addr(layout::IDENTITY_MAP_ADDR));
     TRY(vmm.vm->create_irqchip());
-    TRY(vmm.vm->create_pit2());
+    if (config.pit)
+        TRY(vmm.vm->create_pit2());
     return {};
 }
 
@@ -220,7 +221,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(open_kvm(*vmm, config));
     TRY(create_vm(*vmm));
     TRY(create_guest_memory(*vmm, config.memory));
-    TRY(create_interrupt_controller(*vmm));
+    TRY(create_interrupt_controller(*vmm, config));
     TRY(attach_legacy_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks), cmdline));
     TRY(attach_net_devices(*vmm, config, std::move(nets), cmdline));

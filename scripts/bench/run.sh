@@ -23,6 +23,7 @@ vmm_command() {
     local vmm=$1 guest=$2 mib=$3 cpus=${4:-1}
     case $vmm in
     ember) printf '%s\n' "$dir/ember" --kernel "$guest" --memory "${mib}M" --cpus "$cpus" ;;
+    ember_pit_off) printf '%s\n' "$dir/ember" --kernel "$guest" --memory "${mib}M" --cpus "$cpus" --pit off ;;
     qemu) printf '%s\n' "${qemu_cmd[@]}" -m "${mib}M" -smp "$cpus" -kernel "$guest" ;;
     raw) printf '%s\n' "$b/bench_raw_kvm" "$guest" "$mib" ;;
     esac
@@ -30,13 +31,19 @@ vmm_command() {
 field() { sed -En "s/(^|.* )$1=([0-9.-]*).*/\2/p" <<<"$2"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 record() { echo "$1,$2,$3" >>"$raw_csv"; }
+# record_variant METRIC VARIANT_VALUE: a row for Ember with --pit off, next to the same run's
+# QEMU and raw numbers for METRIC.
+record_variant() {
+    record "$1_pit_off" ember "$2"
+    for vmm in qemu raw; do record "$1_pit_off" $vmm "$(awk -F, -v m="$1" -v v=$vmm '$1 == m && $2 == v {print $3}' "$raw_csv")"; done
+}
 
 # --- exec -> first serial byte, exec -> exit (hello guest) --------------------------------
 for mib in 64 1024; do
     unset first done_
     declare -A first=() done_=()
     for ((i = 0; i < runs; i++)); do
-        for vmm in ember qemu raw; do
+        for vmm in ember qemu raw ember_pit_off; do
             mapfile -t cmd < <(vmm_command $vmm "$g/hello.elf" $mib)
             r=$("$b/bench_first_byte" -- "${cmd[@]}" 2>/dev/null)
             first[$vmm]+="$(field first_byte_us "$r") " done_[$vmm]+="$(field exit_us "$r") "
@@ -46,6 +53,7 @@ for mib in 64 1024; do
         record "first_byte_ms_${mib}M" $vmm "$(awk -v u="$(median ${first[$vmm]})" 'BEGIN{printf "%.2f", u/1000}')"
         record "exit_ms_${mib}M" $vmm "$(awk -v u="$(median ${done_[$vmm]})" 'BEGIN{printf "%.2f", u/1000}')"
     done
+    record_variant "exit_ms_${mib}M" "$(awk -v u="$(median ${done_[ember_pit_off]})" 'BEGIN{printf "%.2f", u/1000}')"
 done
 
 # --- exit round trips (exits guest: port I/O, MMIO read, ioeventfd notify) -------------------
@@ -81,10 +89,14 @@ done
 
 # --- VM creation rate: hello guest start to exit, sequential and 2 at a time ---------------
 for parallel in 1 2; do
-    for vmm in ember qemu raw; do
+    for vmm in ember qemu raw ember_pit_off; do
         mapfile -t cmd < <(vmm_command $vmm "$g/hello.elf" 64)
         r=$("$b/bench_vm_rate" "$rate_seconds" $parallel -- "${cmd[@]}" || true)
-        record "vms_per_s_x${parallel}" $vmm "$(field vms_per_s "$r")"
+        if [ $vmm = ember_pit_off ]; then
+            record_variant "vms_per_s_x${parallel}" "$(field vms_per_s "$r")"
+        else
+            record "vms_per_s_x${parallel}" $vmm "$(field vms_per_s "$r")"
+        fi
     done
 done
 

@@ -81,6 +81,8 @@ console_bad_mode)
     args=(--kernel "$hello" --console pty); pattern="console 'pty' is not one of tty, off, file=PATH" ;;
 rng_bad_value)
     args=(--kernel "$hello" --rng maybe); pattern="--rng 'maybe' is not one of on, off" ;;
+pit_bad_value)
+    args=(--kernel "$hello" --pit 8254); pattern="--pit '8254' is not one of on, off" ;;
 disk_without_path)
     args=(--kernel "$hello" --disk "readonly=on"); pattern="--disk 'readonly=on': path=PATH is required" ;;
 disk_locked_by_another_vm)
