@@ -146,10 +146,13 @@ Status Tap::set_offload(uint32_t tun_flags) {
 }
 
 Status Tap::set_enabled(bool enabled) {
+    if (enabled == m_enabled)
+        return {};  // the kernel refuses to attach an attached queue (or detach a detached one)
     ifreq request{};
     request.ifr_flags = static_cast<short>(enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE);
     if (::ioctl(m_fd.get(), TUNSETQUEUE, &request) < 0)
         return Error::from_errno("TUNSETQUEUE");
+    m_enabled = enabled;
     return {};
 }
 

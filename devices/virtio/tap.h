@@ -36,6 +36,7 @@ private:
     static Result<std::unique_ptr<Tap>> prepare(UniqueFd fd, const std::string& what);
 
     UniqueFd m_fd;
+    bool m_enabled = true;  // a queue is attached when opened
 };
 
 }  // namespace vmm::virtio

@@ -1,20 +1,26 @@
 /* net: a polling virtio-net driver that answers ARP and ICMP echo requests for the address
- * in net.ip=A.B.C.D, with one receive buffer posted at a time (so the device must hold frames
- * back while the guest is busy). After net.count=N echo replies (default 20) it reports and
- * exits. Exit code: number of failed checks. */
+ * in net.ip=A.B.C.D, with one receive buffer posted per receive queue at a time (so the device
+ * must hold frames back while the guest is busy). With net.pairs=2 it negotiates MQ and a
+ * control queue, enables both queue pairs with MQ_VQ_PAIRS_SET, listens on both receive queues
+ * and answers on the transmit queue of the pair a request came in on. After net.count=N echo
+ * replies (default 20) it reports and exits. Exit code: number of failed checks. */
 #include "runtime/runtime.h"
 #include "runtime/virtio.h"
 
 #define F_MAC (1ull << 5)
 #define F_MRG_RXBUF (1ull << 15)
 #define F_STATUS (1ull << 16)
+#define F_CTRL_VQ (1ull << 17)
+#define F_MQ (1ull << 22)
+#define MAX_PAIRS 2
 #define HDR 12
 #define BUF 2048
 #define ETH_ARP 0x0806
 #define ETH_IP 0x0800
 
-static struct virtq rx, tx;
-static uint8_t rx_buf[BUF] __attribute__((aligned(64)));
+static struct virtq rx[MAX_PAIRS], tx[MAX_PAIRS], ctrl;
+static uint8_t rx_buf[MAX_PAIRS][BUF] __attribute__((aligned(64)));
+static struct virtq *reply_queue;
 static uint8_t tx_hdr[HDR], tx_frame[BUF] __attribute__((aligned(64)));
 static uint8_t mac[6];
 static uint8_t my_ip[4];
@@ -59,7 +65,7 @@ static uint16_t checksum(const uint8_t *p, uint32_t n) {
 static bool send(uint32_t len) {
     memset(tx_hdr, 0, HDR);
     struct vbuf bufs[2] = {{tx_hdr, HDR, false}, {tx_frame, len, false}};
-    return virtq_run(&tx, bufs, 2, false) == 0;
+    return virtq_run(reply_queue, bufs, 2, false) == 0;
 }
 
 /* Ethernet header of a reply to `frame`: back to its sender, from us. */
@@ -103,54 +109,99 @@ static int answer_icmp(const uint8_t *frame, uint32_t len) {
     return send(14 + total) ? 1 : -1;
 }
 
-int guest_main(const struct boot_info *boot) {
-    struct virtio_dev devs[VIRTIO_MAX_DEVICES];
-    struct virtio_dev *dev = virtio_find_device(boot->cmdline, devs, VIRTIO_ID_NET);
-    const char *ip_text = cmdline_value(boot->cmdline, "net.ip");
-    uint64_t count = 20;
-    cmdline_number(boot->cmdline, "net.count", &count);
-    if (!dev || !ip_text || !parse_ip(ip_text, my_ip)) {
-        print("net: needs a virtio-net device and net.ip=A.B.C.D\n");
-        return 0x7c;
-    }
-    print("net: virtio-net found\n");
-    check(virtio_negotiate(dev, F_MAC | F_STATUS | F_MRG_RXBUF), "features accepted");
-    check((dev->features & (F_MAC | F_STATUS | F_MRG_RXBUF)) == (F_MAC | F_STATUS | F_MRG_RXBUF),
-          "MAC, STATUS and MRG_RXBUF offered");
+/* MQ_VQ_PAIRS_SET through the control queue; true when the device acknowledged it. */
+static bool set_queue_pairs(uint16_t pairs) {
+    static uint8_t command[4], ack;
+    command[0] = 4; /* VIRTIO_NET_CTRL_MQ */
+    command[1] = 0; /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
+    command[2] = (uint8_t)pairs;
+    command[3] = (uint8_t)(pairs >> 8);
+    ack = 0xff;
+    struct vbuf bufs[2] = {{command, 4, false}, {&ack, 1, true}};
+    return virtq_run(&ctrl, bufs, 2, false) == 1 && ack == 0;
+}
+
+static void print_mac(void) {
     print("net: mac ");
     for (int i = 0; i < 6; i++) {
-        mac[i] = virtio_config8(dev, (uint32_t)i);
         print_char("0123456789abcdef"[mac[i] >> 4]);
         print_char("0123456789abcdef"[mac[i] & 15]);
         print_char(i < 5 ? ':' : '\n');
     }
+}
+
+/* Answers one received frame; counts echo replies and errors. */
+static void handle_frame(const uint8_t *buf, int64_t len, uint64_t *answered, uint64_t *bad_headers,
+                         uint64_t *errors) {
+    if (len < HDR + 14)
+        return;
+    if (be16(buf + 10) != 0x0100) /* num_buffers, little endian: 1 */
+        (*bad_headers)++;
+    const uint8_t *frame = buf + HDR;
+    const uint32_t frame_len = (uint32_t)len - HDR;
+    const uint16_t type = be16(frame + 12);
+    if (type == ETH_ARP && !answer_arp(frame, frame_len))
+        (*errors)++;
+    if (type == ETH_IP) {
+        const int r = answer_icmp(frame, frame_len);
+        *answered += r > 0;
+        *errors += r < 0;
+    }
+}
+
+int guest_main(const struct boot_info *boot) {
+    struct virtio_dev devs[VIRTIO_MAX_DEVICES];
+    struct virtio_dev *dev = virtio_find_device(boot->cmdline, devs, VIRTIO_ID_NET);
+    const char *ip_text = cmdline_value(boot->cmdline, "net.ip");
+    uint64_t count = 20, pairs = 1;
+    cmdline_number(boot->cmdline, "net.count", &count);
+    cmdline_number(boot->cmdline, "net.pairs", &pairs);
+    if (!dev || !ip_text || !parse_ip(ip_text, my_ip) || pairs < 1 || pairs > MAX_PAIRS) {
+        print("net: needs a virtio-net device, net.ip=A.B.C.D and net.pairs=1|2\n");
+        return 0x7c;
+    }
+    print("net: virtio-net found\n");
+    const uint64_t wanted = F_MAC | F_STATUS | F_MRG_RXBUF | (pairs > 1 ? F_MQ | F_CTRL_VQ : 0);
+    check(virtio_negotiate(dev, wanted), "features accepted");
+    check((dev->features & (F_MAC | F_STATUS | F_MRG_RXBUF)) == (F_MAC | F_STATUS | F_MRG_RXBUF),
+          "MAC, STATUS and MRG_RXBUF offered");
+    if (pairs > 1)
+        check((dev->features & (F_MQ | F_CTRL_VQ)) == (F_MQ | F_CTRL_VQ) && virtio_config8(dev, 8) >= pairs,
+              "MQ with a control queue and two pairs offered");
+    for (int i = 0; i < 6; i++)
+        mac[i] = virtio_config8(dev, (uint32_t)i);
+    print_mac();
     check((virtio_config8(dev, 6) & 1) == 1, "link is up");
-    check(virtio_setup_queue(dev, &rx, 0) && virtio_setup_queue(dev, &tx, 1), "queues ready");
+    bool ready = true;
+    for (uint16_t p = 0; p < pairs; p++)
+        ready = ready && virtio_setup_queue(dev, &rx[p], (uint16_t)(2 * p)) &&
+                virtio_setup_queue(dev, &tx[p], (uint16_t)(2 * p + 1));
+    if (pairs > 1) /* the control queue follows the last pair: 2 * max_virtqueue_pairs */
+        ready = ready && virtio_setup_queue(dev, &ctrl, (uint16_t)(2 * virtio_config8(dev, 8)));
+    check(ready, "queues ready");
     virtio_driver_ok(dev);
+    if (pairs > 1)
+        check(set_queue_pairs((uint16_t)pairs), "MQ_VQ_PAIRS_SET 2 acknowledged");
     print("net: ready\n");
 
     uint64_t answered = 0, bad_headers = 0, errors = 0;
-    struct vbuf post = {rx_buf, BUF, true};
-    while (answered < count && errors == 0) {
-        if (!virtq_submit(&rx, &post, 1, false))
+    for (uint16_t p = 0; p < pairs; p++) {
+        struct vbuf post = {rx_buf[p], BUF, true};
+        if (!virtq_submit(&rx[p], &post, 1, false))
             return 0x7d;
-        int64_t len;
-        while ((len = virtq_poll(&rx)) < 0)
-            cpu_relax();
-        if (len < HDR + 14)
-            continue;
-        if (be16(rx_buf + 10) != 0x0100) /* num_buffers, little endian: 1 */
-            bad_headers++;
-        const uint8_t *frame = rx_buf + HDR;
-        const uint32_t frame_len = (uint32_t)len - HDR;
-        const uint16_t type = be16(frame + 12);
-        if (type == ETH_ARP && !answer_arp(frame, frame_len))
-            errors++;
-        if (type == ETH_IP) {
-            const int r = answer_icmp(frame, frame_len);
-            answered += r > 0;
-            errors += r < 0;
+    }
+    while (answered < count && errors == 0) {
+        for (uint16_t p = 0; p < pairs; p++) {
+            const int64_t len = virtq_poll(&rx[p]);
+            if (len < 0)
+                continue;
+            reply_queue = &tx[p];
+            handle_frame(rx_buf[p], len, &answered, &bad_headers, &errors);
+            struct vbuf post = {rx_buf[p], BUF, true};
+            if (!virtq_submit(&rx[p], &post, 1, false))
+                return 0x7d;
         }
+        cpu_relax();
     }
     check(errors == 0, "every reply sent");
     check(bad_headers == 0, "every receive header says num_buffers 1");

@@ -2,9 +2,10 @@
 # net_ping.sh EMBER NET_GUEST_ELF WITH_TAP_FD
 # In a fresh network namespace: Ember creates a TAP with the host address 10.0.0.1, the net
 # guest answers ARP and ICMP echo as 10.0.0.2, and the host's own `ping -c 20` must get 20
-# replies; again with two queue pairs (a multiqueue TAP), and with a TAP handed over as an
-# open fd (--net fd=N); then the same guest under QEMU microvm's virtio-net-device on a TAP
-# must answer too, with the same serial report.
+# replies; again with two queue pairs (a multiqueue TAP) unused and used by the guest (MQ,
+# control queue, MQ_VQ_PAIRS_SET), and with a TAP handed over as an open fd (--net fd=N);
+# then the same guest under QEMU microvm's virtio-net-device on a TAP, with one and with two
+# queue pairs, must answer too, with the same serial reports.
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=$1 guest=$2 with_tap_fd=$3
@@ -67,7 +68,10 @@ diff -u "$dir/ember.txt" "$dir/ember_mq.txt" || fail "two queue pairs changed th
 serve ember_fd "in_ns ip addr add 10.0.0.1/24 dev tapfd && in_ns ip link set tapfd up" \
     "$with_tap_fd" tapfd "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off --net "fd={fd},mac=$mac"
 diff -u "$dir/ember.txt" "$dir/ember_fd.txt" || fail "a TAP handed over as an fd changed the report"
-echo "ok: 20/20 pings answered through Ember's virtio-net (1 and 2 queue pairs, and fd=N)"
+serve ember_mq2 : "$ember" --kernel "$guest" --cmdline "$cmdline net.pairs=2" --rng off \
+    --net "tap=tap0,ip=10.0.0.1,mac=$mac,num_queues=2"
+grep -q "^MQ_VQ_PAIRS_SET 2 acknowledged: ok" "$dir/ember_mq2.txt" || fail "two pairs were not enabled"
+echo "ok: 20/20 pings answered through Ember's virtio-net (1 pair, 2 pairs unused and used, fd=N)"
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 serve qemu "in_ns ip addr add 10.0.0.1/24 dev tap1 && in_ns ip link set tap1 up" \
@@ -75,4 +79,10 @@ serve qemu "in_ns ip addr add 10.0.0.1/24 dev tap1 && in_ns ip link set tap1 up"
     -global virtio-mmio.force-legacy=false \
     -netdev tap,id=n0,ifname=tap1,script=no,downscript=no -device "virtio-net-device,netdev=n0,mac=$mac"
 diff -u "$dir/qemu.txt" "$dir/ember.txt" || fail "Ember's net report differs from QEMU microvm's"
-echo "ok: QEMU microvm's virtio-net-device answered 20/20 too, with the same $(wc -l <"$dir/ember.txt")-line report"
+serve qemu_mq2 "in_ns ip addr add 10.0.0.1/24 dev tap2 && in_ns ip link set tap2 up" \
+    "${QEMU_MICROVM[@]/#microvm/microvm,acpi=off}" -kernel "$guest" -append "$cmdline net.pairs=2" \
+    -global virtio-mmio.force-legacy=false \
+    -netdev tap,id=n0,ifname=tap2,script=no,downscript=no,queues=2 \
+    -device "virtio-net-device,netdev=n0,mac=$mac,mq=on"
+diff -u "$dir/qemu_mq2.txt" "$dir/ember_mq2.txt" || fail "Ember's two-pair net report differs from QEMU microvm's"
+echo "ok: QEMU microvm's virtio-net-device answered 20/20 too (1 and 2 pairs), with the same reports"
