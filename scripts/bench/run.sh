@@ -101,7 +101,10 @@ for parallel in 1 2; do
 done
 
 # --- device paths (ratios against the host syscalls, from their own benchmarks) ------------
-"$b/bench_blk_path" /dev/shm/ember-run-bench.img 1 | tee "$out/blk.txt"
+for where in /dev/shm /var/tmp; do
+    echo "== $where"
+    "$b/bench_blk_path" "$where/ember-run-bench.img" 1
+done | tee "$out/blk.txt"
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
     scripts/bench/net.sh 1 | tee "$out/net.txt"
 else
