@@ -78,6 +78,14 @@ Net::Net(GuestMemory& memory, std::vector<std::unique_ptr<NetBackend>> backends,
     m_used.reserve(Virtqueue::MAX_SIZE);
 }
 
+Net::~Net() {
+    const NetStats& s = m_stats;
+    if (s.tx_dropped || s.tx_errors || s.rx_dropped)
+        spdlog::warn("virtio-net: {} of {} transmit frames dropped as malformed, {} not taken by the TAP; "
+                     "{} received frames dropped (no header, truncated, or buffers too small)",
+                     s.tx_dropped, s.tx_frames + s.tx_dropped + s.tx_errors, s.tx_errors, s.rx_dropped);
+}
+
 uint32_t Net::device_id() const { return device_id::NET; }
 
 // Receive and transmit queue per pair, then the control queue when there are several.

@@ -29,6 +29,8 @@ public:
 
     // One backend per queue pair (1..MAX_PAIRS); more than one offers MQ and a control queue.
     Net(GuestMemory& memory, std::vector<std::unique_ptr<NetBackend>> backends, const Mac& mac);
+    // Says what was dropped, if anything: drops are counted, never logged one by one.
+    ~Net() override;
 
     uint32_t device_id() const override;
     uint64_t device_features() const override { return m_offered; }

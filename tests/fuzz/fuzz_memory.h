@@ -10,9 +10,17 @@
 #include <span>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "vmm/guest_memory.h"
 
 namespace vmm::fuzz {
+
+// Guest-triggered warnings (needs-reset, drop summaries) would be printed for every input.
+inline const bool quiet_logs = [] {
+    spdlog::set_level(spdlog::level::off);
+    return true;
+}();
 
 inline constexpr uint64_t MEMORY_SIZE = 0x10000;
 // The available ring first, then the descriptors: short inputs already reach both.
