@@ -83,8 +83,7 @@ void Block::read_config(uint64_t offset, std::span<uint8_t> data) const {
     config.max_write_zeroes_sectors = blk::MAX_DISCARD_SECTORS;
     config.max_write_zeroes_seg = 1;
     config.write_zeroes_may_unmap = 1;
-    // SAFETY: packed POD; the transport guarantees offset + size <= config_size().
-    std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config) + offset, data.size());
+    copy_config(config, offset, data);
 }
 
 Status Block::process_queue(size_t, Virtqueue& queue) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "devices/virtio/chain_io.h"
 #include "devices/virtio/virtio.h"
@@ -31,8 +30,7 @@ size_t Console::config_size() const { return sizeof(ConsoleConfigSpace); }
 
 void Console::read_config(uint64_t offset, std::span<uint8_t> data) const {
     const ConsoleConfigSpace config{0, 0, 1, 0};
-    // SAFETY: packed POD; the transport guarantees offset + size <= config_size().
-    std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config) + offset, data.size());
+    copy_config(config, offset, data);
 }
 
 // Host input not yet delivered is not in-flight device state: it stays for the driver that

@@ -98,8 +98,7 @@ void Net::read_config(uint64_t offset, std::span<uint8_t> data) const {
     std::memcpy(config.mac, m_mac.data(), m_mac.size());
     config.status = STATUS_LINK_UP;
     config.max_virtqueue_pairs = static_cast<uint16_t>(m_pairs.size());
-    // SAFETY: packed POD; the transport guarantees offset + size <= config_size().
-    std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config) + offset, data.size());
+    copy_config(config, offset, data);
 }
 
 void Net::activate(uint64_t features) {

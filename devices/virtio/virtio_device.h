@@ -3,13 +3,23 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "devices/virtio/queue.h"
 #include "vmm/result.h"
 
 namespace vmm::virtio {
+
+// What read_config() does with a device's packed config-space struct: copies the bytes the
+// driver asked for. The transport has checked offset + out.size() <= config_size().
+template <typename Config>
+void copy_config(const Config& config, uint64_t offset, std::span<uint8_t> out) {
+    static_assert(std::is_trivially_copyable_v<Config>);
+    std::memcpy(out.data(), reinterpret_cast<const uint8_t*>(&config) + offset, out.size());
+}
 
 class VirtioDevice {
 public:
