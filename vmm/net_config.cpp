@@ -8,14 +8,15 @@
 
 #include <fmt/format.h>
 
+#include "devices/virtio/net.h"
 #include "vmm/key_values.h"
 
 namespace vmm {
 
 namespace {
 
-constexpr uint32_t MAX_QUEUE_PAIRS = 8;  // virtio::Net::MAX_PAIRS
-constexpr size_t MAX_IFNAME = 15;        // IFNAMSIZ - 1
+constexpr uint32_t MAX_QUEUE_PAIRS = virtio::Net::MAX_PAIRS;
+constexpr size_t MAX_IFNAME = 15;  // IFNAMSIZ - 1
 
 // What Linux's dev_valid_name() accepts.
 bool valid_interface_name(std::string_view name) {
@@ -94,24 +95,33 @@ Result<NetConfig> parse_net(std::string_view text) {
     const std::string where = fmt::format("--net '{}'", text);
     std::optional<uint32_t> mask;
     for (const auto& [key, value] : TRY(split_key_values(text, where))) {
-        if (key == "tap" && valid_interface_name(value)) {
+        bool valid = true;
+        if (key == "tap") {
+            valid = valid_interface_name(value);
             net.tap = value;
-        } else if (key == "fd" && parse_number<int>(value).value_or(-1) >= 0) {
-            net.fd = *parse_number<int>(value);
+        } else if (key == "fd") {
+            const auto fd = parse_number<int>(value);
+            valid = fd && *fd >= 0;
+            net.fd = fd.value_or(-1);
         } else if (key == "mac") {
             net.mac = TRY_CTX(parse_mac(value), where);
-        } else if (key == "ip" && parse_ipv4(value)) {
+        } else if (key == "ip") {
             net.ip = parse_ipv4(value);
-        } else if (key == "mask" && parse_ipv4(value) && contiguous_mask(*parse_ipv4(value))) {
+            valid = net.ip.has_value();
+        } else if (key == "mask") {
             mask = parse_ipv4(value);
-        } else if (key == "num_queues" && parse_number<uint32_t>(value).value_or(0) >= 1 &&
-                   *parse_number<uint32_t>(value) <= MAX_QUEUE_PAIRS) {
-            net.queues = *parse_number<uint32_t>(value);
+            valid = mask && contiguous_mask(*mask);
+        } else if (key == "num_queues") {
+            const auto queues = parse_number<uint32_t>(value);
+            valid = queues && *queues >= 1 && *queues <= MAX_QUEUE_PAIRS;
+            net.queues = queues.value_or(1);
         } else {
+            valid = false;
+        }
+        if (!valid)
             return Error(fmt::format("{}: bad '{}={}' (tap=NAME of at most {} characters, fd=N, mac=MAC, "
                                      "ip=A.B.C.D, mask=A.B.C.D, num_queues=1..{})",
                                      where, key, value, MAX_IFNAME, MAX_QUEUE_PAIRS));
-        }
     }
     if (mask && !net.ip)
         return Error(where + ": mask= needs ip=");

@@ -27,7 +27,7 @@ Result<NetBackends> open_net_backends(const VmConfig& config) {
 Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends,
                           boot::KernelCmdline& cmdline) {
     for (size_t i = 0; i < backends.size(); ++i) {
-        const MacAddress mac = config.nets[i].mac.value_or(random_mac());
+        const MacAddress mac = config.nets[i].mac ? *config.nets[i].mac : random_mac();
         auto device = std::make_unique<virtio::Net>(*vmm.memory, std::move(backends[i]), mac);
         virtio::Net* net = device.get();
         const VirtioSlot slot = TRY(attach_virtio_device(vmm, std::move(device), cmdline));
