@@ -1,7 +1,8 @@
 #include "vmm/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <tuple>
+
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "vmm/lifecycle.h"

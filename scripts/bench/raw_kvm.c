@@ -107,19 +107,31 @@ static void set_pvh_registers(int vcpu, uint32_t entry) {
     xioctl(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 }
 
-static uint32_t stub_mmio_read(uint64_t addr) {
-    switch (addr - VIRTIO_BASE) {
+/* What the guest wrote to the status, queue-ready and feature-select registers, so the stub
+ * reads back as a device that accepted them. */
+static uint32_t stub_status, stub_ready, stub_features_sel;
+
+static uint32_t stub_read(uint64_t offset) {
+    switch (offset) {
     case 0x000: return 0x74726976; /* "virt" */
     case 0x004: return 2;
     case 0x008: return 4; /* entropy */
+    case 0x010: return stub_features_sel == 1 ? 1 : 0; /* VERSION_1 */
     case 0x034: return 256; /* QueueNumMax */
+    case 0x044: return stub_ready;
+    case 0x070: return stub_status;
     default: return 0;
     }
 }
 
-/* What the guest asked for with its status register and queue-ready writes, so the stub
- * reads back as a device that accepted them. */
-static uint32_t stub_status, stub_ready, stub_features_sel;
+static void stub_write(uint64_t offset, uint32_t value) {
+    switch (offset) {
+    case 0x014: stub_features_sel = value; break;
+    case 0x044: stub_ready = value; break;
+    case 0x070: stub_status = value; break;
+    default: break;
+    }
+}
 
 static int handle_io(struct kvm_run *run) {
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -140,26 +152,15 @@ static int handle_io(struct kvm_run *run) {
 
 static void handle_mmio(struct kvm_run *run) {
     const uint64_t offset = run->mmio.phys_addr - VIRTIO_BASE;
+    const uint32_t len = run->mmio.len < 4 ? run->mmio.len : 4;
     uint32_t value = 0;
     if (run->mmio.is_write) {
-        memcpy(&value, run->mmio.data, run->mmio.len < 4 ? run->mmio.len : 4);
-        if (offset == 0x070)
-            stub_status = value;
-        if (offset == 0x044)
-            stub_ready = value;
-        if (offset == 0x014)
-            stub_features_sel = value;
-        return;
+        memcpy(&value, run->mmio.data, len);
+        stub_write(offset, value);
+    } else {
+        value = stub_read(offset);
+        memcpy(run->mmio.data, &value, len);
     }
-    if (offset == 0x070)
-        value = stub_status;
-    else if (offset == 0x044)
-        value = stub_ready;
-    else if (offset == 0x010)
-        value = stub_features_sel == 1 ? 1 : 0; /* VERSION_1 */
-    else
-        value = stub_mmio_read(run->mmio.phys_addr);
-    memcpy(run->mmio.data, &value, run->mmio.len < 4 ? run->mmio.len : 4);
 }
 
 int main(int argc, char **argv) {
