@@ -23,13 +23,14 @@ vmm_command() {
     local vmm=$1 guest=$2 mib=$3 cpus=${4:-1}
     case $vmm in
     ember) printf '%s\n' "$dir/ember" --kernel "$guest" --memory "${mib}M" --cpus "$cpus" ;;
-    ember_pit_off) printf '%s\n' "$dir/ember" --kernel "$guest" --memory "${mib}M" --cpus "$cpus" --pit off ;;
+    ember_pit_off) vmm_command ember "$guest" "$mib" "$cpus"; printf '%s\n' --pit off ;;
     qemu) printf '%s\n' "${qemu_cmd[@]}" -m "${mib}M" -smp "$cpus" -kernel "$guest" ;;
     raw) printf '%s\n' "$b/bench_raw_kvm" "$guest" "$mib" ;;
     esac
 }
 field() { sed -En "s/(^|.* )$1=([0-9.-]*).*/\2/p" <<<"$2"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median_ms() { awk -v u="$(median "$@")" 'BEGIN{printf "%.2f", u/1000}'; }  # of microseconds
 record() { echo "$1,$2,$3" >>"$raw_csv"; }
 # record_variant METRIC VARIANT_VALUE: a row for Ember with --pit off, next to the same run's
 # QEMU and raw numbers for METRIC.
@@ -50,10 +51,10 @@ for mib in 64 1024; do
         done
     done
     for vmm in ember qemu raw; do
-        record "first_byte_ms_${mib}M" $vmm "$(awk -v u="$(median ${first[$vmm]})" 'BEGIN{printf "%.2f", u/1000}')"
-        record "exit_ms_${mib}M" $vmm "$(awk -v u="$(median ${done_[$vmm]})" 'BEGIN{printf "%.2f", u/1000}')"
+        record "first_byte_ms_${mib}M" $vmm "$(median_ms ${first[$vmm]})"
+        record "exit_ms_${mib}M" $vmm "$(median_ms ${done_[$vmm]})"
     done
-    record_variant "exit_ms_${mib}M" "$(awk -v u="$(median ${done_[ember_pit_off]})" 'BEGIN{printf "%.2f", u/1000}')"
+    record_variant "exit_ms_${mib}M" "$(median_ms ${done_[ember_pit_off]})"
 done
 
 # --- exit round trips (exits guest: port I/O, MMIO read, ioeventfd notify) -------------------
