@@ -45,21 +45,66 @@ Result<std::optional<uint32_t>> find_pvh_note(std::span<const uint8_t> notes) {
     return std::optional<uint32_t>{};
 }
 
-Status check_header(const Elf64_Ehdr& eh) {
-    if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-        return Error("32-bit ELF kernels are not supported (need ELF64)");
+// The two ELF classes a kernel comes in: ELF64 x86_64 (vmlinux, PVH), and ELF32 i386, which
+// small PVH kernels are often linked as (the PVH entry is 32-bit whatever the class).
+struct Elf64 {
+    using Ehdr = Elf64_Ehdr;
+    using Phdr = Elf64_Phdr;
+    static constexpr uint16_t MACHINE = EM_X86_64;
+    static constexpr const char* MACHINE_NAME = "x86_64";
+};
+struct Elf32 {
+    using Ehdr = Elf32_Ehdr;
+    using Phdr = Elf32_Phdr;
+    static constexpr uint16_t MACHINE = EM_386;
+    static constexpr const char* MACHINE_NAME = "i386";
+};
+
+template <typename Class>
+Status check_header(const typename Class::Ehdr& eh) {
     if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
         return Error("big-endian ELF is not an x86_64 kernel");
-    if (eh.e_machine != EM_X86_64)
-        return Error(fmt::format("ELF machine {} is not x86_64 ({})", eh.e_machine, EM_X86_64));
+    if (eh.e_machine != Class::MACHINE)
+        return Error(fmt::format("ELF machine {} is not {} ({})", eh.e_machine, Class::MACHINE_NAME, Class::MACHINE));
     if (eh.e_type != ET_EXEC)
         return Error(fmt::format("ELF type {} is not an executable", eh.e_type));
-    if (eh.e_phentsize != sizeof(Elf64_Phdr))
+    if (eh.e_phentsize != sizeof(typename Class::Phdr))
         return Error(fmt::format("ELF program header size {} is not {}", eh.e_phentsize,
-                                 sizeof(Elf64_Phdr)));
+                                 sizeof(typename Class::Phdr)));
     if (eh.e_phnum == 0 || eh.e_phnum > MAX_SEGMENTS)
         return Error(fmt::format("ELF has {} program headers", eh.e_phnum));
     return {};
+}
+
+template <typename Class>
+Result<ElfKernel> parse_class(std::span<const uint8_t> image) {
+    using Phdr = typename Class::Phdr;
+    const auto eh = TRY(read_at<typename Class::Ehdr>(image, 0));
+    TRY(check_header<Class>(eh));
+
+    ElfKernel kernel{eh.e_entry, std::nullopt, {}, UINT64_MAX, 0};
+    for (uint64_t i = 0; i < eh.e_phnum; ++i) {
+        const auto ph = TRY(read_at<Phdr>(image, eh.e_phoff + i * sizeof(Phdr)));
+        if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
+            continue;
+        if (ph.p_offset > image.size() || ph.p_filesz > image.size() - ph.p_offset)
+            return Error(fmt::format("truncated ELF: segment {} runs past the end of the file", i));
+        const auto bytes = image.subspan(ph.p_offset, ph.p_filesz);
+        if (ph.p_type == PT_NOTE) {
+            if (!kernel.pvh_entry)
+                kernel.pvh_entry = TRY(find_pvh_note(bytes));
+            continue;
+        }
+        const uint64_t paddr = ph.p_paddr, memsz = ph.p_memsz;
+        if (ph.p_filesz > memsz || paddr + memsz < paddr)
+            return Error(fmt::format("ELF segment {} has an invalid size", i));
+        kernel.segments.push_back({paddr, bytes, memsz});
+        kernel.lowest_paddr = std::min(kernel.lowest_paddr, paddr);
+        kernel.end = std::max(kernel.end, paddr + memsz);
+    }
+    if (kernel.segments.empty())
+        return Error("ELF has no loadable segment");
+    return kernel;
 }
 
 }  // namespace
@@ -71,30 +116,15 @@ bool is_elf(std::span<const uint8_t> image) {
 Result<ElfKernel> parse_elf(std::span<const uint8_t> image) {
     if (!is_elf(image))
         return Error("not an ELF file");
-    const auto eh = TRY(read_at<Elf64_Ehdr>(image, 0));
-    TRY(check_header(eh));
-
-    ElfKernel kernel{eh.e_entry, std::nullopt, {}, UINT64_MAX, 0};
-    for (uint64_t i = 0; i < eh.e_phnum; ++i) {
-        const auto ph = TRY(read_at<Elf64_Phdr>(image, eh.e_phoff + i * sizeof(Elf64_Phdr)));
-        if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
-            continue;
-        if (ph.p_offset > image.size() || ph.p_filesz > image.size() - ph.p_offset)
-            return Error(fmt::format("truncated ELF: segment {} runs past the end of the file", i));
-        const auto bytes = image.subspan(ph.p_offset, ph.p_filesz);
-        if (ph.p_type == PT_NOTE) {
-            if (!kernel.pvh_entry)
-                kernel.pvh_entry = TRY(find_pvh_note(bytes));
-            continue;
-        }
-        if (ph.p_filesz > ph.p_memsz || ph.p_paddr + ph.p_memsz < ph.p_paddr)
-            return Error(fmt::format("ELF segment {} has an invalid size", i));
-        kernel.segments.push_back({ph.p_paddr, bytes, ph.p_memsz});
-        kernel.lowest_paddr = std::min(kernel.lowest_paddr, ph.p_paddr);
-        kernel.end = std::max(kernel.end, ph.p_paddr + ph.p_memsz);
-    }
-    if (kernel.segments.empty())
-        return Error("ELF has no loadable segment");
+    const uint8_t elf_class = image.size() > EI_CLASS ? image[EI_CLASS] : 0;
+    if (elf_class == ELFCLASS64)
+        return parse_class<Elf64>(image);
+    if (elf_class != ELFCLASS32)
+        return Error(fmt::format("ELF class {} is neither ELF32 nor ELF64", elf_class));
+    auto kernel = TRY(parse_class<Elf32>(image));
+    // An ELF32 kernel has no 64-bit entry; only its PVH entry can be booted.
+    if (!kernel.pvh_entry)
+        return Error("32-bit ELF kernel without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
     return kernel;
 }
 

@@ -1,5 +1,6 @@
-// ELF64 x86_64 kernels: vmlinux (PT_LOAD segments placed by physical address, 64-bit entry)
-// and PVH (the XEN_ELFNOTE_PHYS32_ENTRY note gives a 32-bit protected-mode entry point).
+// ELF kernels: ELF64 x86_64 vmlinux (PT_LOAD segments placed by physical address, 64-bit
+// entry), and PVH, ELF64 or ELF32 i386 (the XEN_ELFNOTE_PHYS32_ENTRY note gives a 32-bit
+// protected-mode entry point).
 #pragma once
 
 #include <cstdint>

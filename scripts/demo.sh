@@ -10,5 +10,5 @@ guests=$dir/tests/guests
 run() { echo "\$ ember $*"; "$dir/ember" "$@"; echo "(exit status $?)"; echo; }
 run --kernel "$guests/hello.elf"
 run --kernel "$guests/hello.bzImage" --memory 64M
-run --kernel "$guests/smp.elf" --cpus 4 --memory 128M
-run --kernel "$guests/cmdline.elf" --cmdline "console=ttyS0 greeting=hello"
+run --kernel "$guests/smp.elf" --cpus 4 --memory 128M --debug-exit
+run --kernel "$guests/cmdline.elf" --cmdline "console=ttyS0 greeting=hello" --debug-exit

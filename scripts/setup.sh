@@ -11,7 +11,8 @@ packages=(
     libgtest-dev                                     # unit tests
     clang-14 libclang-rt-14-dev                      # libFuzzer targets
     qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests
-    busybox-static cpio util-linux                   # Linux boot suite, setpriv for tests
+    busybox-static cpio util-linux lz4 e2fsprogs     # Linux suite (vmlinux from the bzImage, ext4), setpriv
+    acpica-tools                                     # iasl: the DSDT test disassembles Ember's AML
     iproute2 iputils-ping                            # virtio-net test: netns, TAP, ping
 )
 

@@ -19,7 +19,7 @@ constexpr const char* EXAMPLES = R"(Examples:
   ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
 
 Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
-debug-exit port 0xf4; 2 bad input; 4 triple fault; 6 KVM error; 8 VMM error;
+debug-exit port 0xf4 (with --debug-exit); 2 bad input; 4 triple fault; 6 KVM error; 8 VMM error;
 128 + N when stopped by signal N.)";
 
 int usage_error(const std::string& message) {
@@ -63,6 +63,10 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--rng", rng, "virtio-rng device backed by getrandom(): on | off")->capture_default_str();
     std::string pit = "on";
     app.add_option("--pit", pit, "in-kernel i8254 PIT, for guests without ACPI: on | off")->capture_default_str();
+    app.add_flag("--debug-exit", config.debug_exit,
+                 "isa-debug-exit port 0xf4 for test guests: a write of v exits with (v << 1) | 1");
+    app.add_flag("--virtio-mmio-cmdline", config.virtio_mmio_cmdline,
+                 "also announce virtio devices as virtio_mmio.device= (kernels without ACPI)");
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
         ->capture_default_str();
     app.add_option("--console", console, "virtio-console (hvc0): tty | file=PATH | off")

@@ -24,13 +24,12 @@ Result<NetBackends> open_net_backends(const VmConfig& config) {
     return all;
 }
 
-Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends,
-                          boot::KernelCmdline& cmdline) {
+Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends) {
     for (size_t i = 0; i < backends.size(); ++i) {
         const MacAddress mac = config.nets[i].mac ? *config.nets[i].mac : random_mac();
         auto device = std::make_unique<virtio::Net>(*vmm.memory, std::move(backends[i]), mac);
         virtio::Net* net = device.get();
-        const VirtioSlot slot = TRY(attach_virtio_device(vmm, std::move(device), cmdline));
+        const VirtioSlot slot = TRY(attach_virtio_device(vmm, std::move(device)));
         spdlog::info("virtio-net {}: mac {}, {} queue pair(s)", i, format_mac(mac), net->pairs());
         // Edge-triggered: a receive queue reads its TAP until it is empty or the driver has no
         // buffers; then new frames, or new buffers (a queue notification), resume it.

@@ -5,7 +5,6 @@
 #include <memory>
 #include <vector>
 
-#include "boot/cmdline.h"
 #include "devices/virtio/net_backend.h"
 #include "vmm/vm_config.h"
 #include "vmm/vmm.h"
@@ -15,7 +14,6 @@ namespace vmm {
 using NetBackends = std::vector<std::vector<std::unique_ptr<virtio::NetBackend>>>;
 
 Result<NetBackends> open_net_backends(const VmConfig& config);
-Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends,
-                          boot::KernelCmdline& cmdline);
+Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends);
 
 }  // namespace vmm

@@ -29,4 +29,11 @@ private:
     std::atomic<uint32_t> m_count{0};
 };
 
+// The one budget every guest-triggered log message draws from, whichever vCPU or device it
+// comes from (so 254 vCPUs or 18 devices do not multiply it): a few per second, and at most
+// GUEST_MESSAGES_MAX for the VM's life. Past that, one line says the rest are suppressed.
+inline constexpr uint32_t GUEST_MESSAGES_PER_SECOND = 10;
+inline constexpr uint32_t GUEST_MESSAGES_MAX = 1000;
+bool allow_guest_message();
+
 }  // namespace vmm

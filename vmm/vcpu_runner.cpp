@@ -121,7 +121,7 @@ void VcpuRunner::handle_io(kvm_run& run) {
         std::span<uint8_t> access(data + size_t(i) * run.io.size, run.io.size);
         const bool handled = run.io.direction == KVM_EXIT_IO_OUT ? m_pio.write(port, access)
                                                                  : m_pio.read(port, access);
-        if (!handled && m_unknown_access_log.allow())
+        if (!handled && allow_guest_message())
             spdlog::debug("vCPU {}: {} of {} bytes at unknown port {:#x}", m_vcpu.id(),
                           run.io.direction == KVM_EXIT_IO_OUT ? "write" : "read", run.io.size, port);
     }
@@ -132,7 +132,7 @@ void VcpuRunner::handle_mmio(kvm_run& run) {
     std::span<uint8_t> access(run.mmio.data, len);
     const bool handled = run.mmio.is_write ? m_mmio.write(run.mmio.phys_addr, access)
                                            : m_mmio.read(run.mmio.phys_addr, access);
-    if (!handled && m_unknown_access_log.allow())
+    if (!handled && allow_guest_message())
         spdlog::warn("vCPU {}: {} of {} bytes at unknown MMIO address {:#x}", m_vcpu.id(),
                      run.mmio.is_write ? "write" : "read", len,
                      static_cast<uint64_t>(run.mmio.phys_addr));

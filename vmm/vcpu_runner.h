@@ -43,7 +43,6 @@ private:
     const GuestMemory& m_memory;
     Lifecycle& m_lifecycle;
     std::thread m_thread;
-    RateLimiter m_unknown_access_log{10};
 };
 
 }  // namespace vmm

@@ -22,12 +22,11 @@ void kick_fd(int fd) {
 
 void VirtioSlot::kick(size_t index) const { kick_fd(notify_fds.at(index)); }
 
-Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
-                                        boot::KernelCmdline& cmdline) {
+Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device) {
     const size_t slot = vmm.virtio_devices.size();
     if (slot >= std::size(layout::VIRTIO_IRQS))
         return Error("no free virtio-mmio slot");
-    const uint64_t base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SIZE;
+    const uint64_t base = layout::virtio_mmio_base(slot);
     const uint32_t irq = layout::VIRTIO_IRQS[slot];
 
     auto interrupt = TRY(KvmIrqfd::create(*vmm.vm, irq));
@@ -55,9 +54,22 @@ Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::Virtio
         }));
     }
     vmm.virtio_devices.push_back(transport);
-    TRY(cmdline.append(fmt::format("virtio_mmio.device={}K@{:#x}:{}", layout::VIRTIO_MMIO_SIZE / 1024,
-                                   base, irq)));
     return slot_info;
+}
+
+std::vector<arch::x86_64::MmioDeviceResources> virtio_device_resources(const Vmm& vmm) {
+    std::vector<arch::x86_64::MmioDeviceResources> devices;
+    for (size_t slot = 0; slot < vmm.virtio_devices.size(); ++slot)
+        devices.push_back({layout::virtio_mmio_base(slot), layout::VIRTIO_MMIO_SIZE, layout::VIRTIO_IRQS[slot]});
+    return devices;
+}
+
+Status announce_on_cmdline(const std::vector<arch::x86_64::MmioDeviceResources>& devices,
+                           boot::KernelCmdline& cmdline) {
+    for (const auto& device : devices)
+        TRY(cmdline.append(fmt::format("virtio_mmio.device={}K@{:#x}:{}", device.size / 1024, device.base,
+                                       device.gsi)));
+    return {};
 }
 
 }  // namespace vmm

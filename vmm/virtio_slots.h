@@ -1,11 +1,12 @@
 // Places a virtio device on the machine: the next MMIO window and IRQ, an irqfd for its
-// interrupt, an ioeventfd per queue served by the event loop, and the kernel command-line
-// entry Linux discovers it by (virtio_mmio.device=<size>@<addr>:<irq>).
+// interrupt and an ioeventfd per queue served by the event loop. Guests find the devices in
+// the DSDT (virtio_acpi_devices()) or, for kernels without ACPI, on the command line.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "arch/x86_64/dsdt.h"
 #include "boot/cmdline.h"
 #include "devices/virtio/virtio_device.h"
 #include "vmm/vmm.h"
@@ -20,7 +21,12 @@ struct VirtioSlot {
     void kick(size_t index) const;
 };
 
-Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device,
-                                        boot::KernelCmdline& cmdline);
+Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device);
+
+// The windows and IRQs of the devices attached so far: for the DSDT, and as
+// virtio_mmio.device=<size>@<addr>:<irq> entries (Linux's CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES).
+std::vector<arch::x86_64::MmioDeviceResources> virtio_device_resources(const Vmm& vmm);
+Status announce_on_cmdline(const std::vector<arch::x86_64::MmioDeviceResources>& devices,
+                           boot::KernelCmdline& cmdline);
 
 }  // namespace vmm

@@ -13,8 +13,10 @@
 #include "arch/x86_64/mptable.h"
 #include "arch/x86_64/msrs.h"
 #include "arch/x86_64/regs.h"
+#include "arch/x86_64/reset_vector.h"
 #include "boot/image_file.h"
 #include "boot/kernel_loader.h"
+#include "devices/legacy/acpi_power.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_exit.h"
 #include "devices/legacy/i8042.h"
@@ -97,8 +99,7 @@ Result<std::vector<virtio::DiskFile>> open_disks(const VmConfig& config) {
     return disks;
 }
 
-Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio::DiskFile> disks,
-                            boot::KernelCmdline& cmdline) {
+Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio::DiskFile> disks) {
     for (size_t i = 0; i < disks.size(); ++i) {
         const DiskConfig& disk = config.disks[i];
         const virtio::BlockOptions options{
@@ -107,20 +108,19 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
                                                        : virtio::DiskEngineKind::Sync};
         auto block = TRY_CTX(virtio::Block::create(std::move(disks[i]), *vmm.memory, options),
                              fmt::format("disk '{}': engine=io_uring", disk.path));
-        TRY(attach_virtio_device(vmm, std::move(block), cmdline));
+        TRY(attach_virtio_device(vmm, std::move(block)));
     }
     return {};
 }
 
-Status attach_rng_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& cmdline) {
+Status attach_rng_device(Vmm& vmm, const VmConfig& config) {
     if (!config.rng)
         return {};
-    TRY(attach_virtio_device(vmm, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random),
-                             cmdline));
+    TRY(attach_virtio_device(vmm, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random)));
     return {};
 }
 
-Status attach_console_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdline& cmdline) {
+Status attach_console_device(Vmm& vmm, const VmConfig& config) {
     if (config.console.mode == ConsoleConfig::Mode::Off)
         return {};
     vmm.console_host = std::make_unique<HostConsole>(config.console, "console");
@@ -129,7 +129,7 @@ Status attach_console_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdli
         *vmm.memory, [host](std::span<const uint8_t> bytes) { host->write(bytes); },
         [host] { host->input_space(); });
     virtio::Console* console = device.get();
-    std::shared_ptr<virtio::MmioTransport> transport = TRY(attach_virtio_device(vmm, std::move(device), cmdline)).transport;
+    std::shared_ptr<virtio::MmioTransport> transport = TRY(attach_virtio_device(vmm, std::move(device))).transport;
     vmm.console_input = [console, transport](std::span<const uint8_t> bytes) {
         const size_t accepted = console->enqueue_input(bytes);
         transport->notify(virtio::Console::RECEIVEQ);  // deliver into posted receive buffers
@@ -139,10 +139,15 @@ Status attach_console_device(Vmm& vmm, const VmConfig& config, boot::KernelCmdli
 }
 
 Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const BootFiles& files,
-                                       const boot::KernelCmdline& cmdline) {
-    // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest.
+                                       boot::KernelCmdline& cmdline) {
+    // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest;
+    // its devices from the DSDT, or the command line for kernels without ACPI.
+    const x86::AcpiDevices devices{true, virtio_device_resources(vmm)};
+    if (config.virtio_mmio_cmdline)
+        TRY(announce_on_cmdline(devices.virtio_mmio, cmdline));
     TRY(x86::write_mptable(*vmm.memory, config.cpus));
-    const uint64_t rsdp = TRY(x86::write_acpi_tables(*vmm.memory, config.cpus));
+    const uint64_t rsdp = TRY(x86::write_acpi_tables(*vmm.memory, config.cpus, devices));
+    TRY(x86::write_reset_vector(*vmm.memory));
     const boot::BootSpec spec{files.kernel, files.initrd, cmdline, x86::e820_map(config.memory),
                               x86::low_ram_end(config.memory), rsdp};
     auto loaded = TRY(boot::load_kernel(*vmm.memory, spec));
@@ -157,8 +162,8 @@ Status attach_legacy_devices(Vmm& vmm, const VmConfig& config) {
     vmm.serial_host = std::make_unique<HostConsole>(config.serial, "serial");
     HostConsole* host = vmm.serial_host.get();
     vmm.irq_lines.push_back(std::make_unique<KvmIrqLine>(*vmm.vm, layout::COM1_IRQ));
-    vmm.serial = std::make_shared<SerialDevice>("serial", *vmm.irq_lines.back(),
-                                                [host](uint8_t byte) { host->write(std::span(&byte, 1)); });
+    vmm.serial = std::make_shared<SerialPort>(*vmm.irq_lines.back(),
+                                              [host](std::span<const uint8_t> bytes) { host->write(bytes); });
     vmm.serial->with_model([host](Serial& uart) { uart.set_rx_drained_listener([host] { host->input_space(); }); });
     TRY(vmm.pio_bus.insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
 
@@ -168,10 +173,19 @@ Status attach_legacy_devices(Vmm& vmm, const VmConfig& config) {
     TRY(vmm.pio_bus.insert(layout::I8042_DATA_PORT,
                            layout::I8042_COMMAND_PORT - layout::I8042_DATA_PORT + 1, i8042));
 
-    auto debug_exit = std::make_shared<DebugExit>([&lifecycle](int code) {
-        lifecycle.request_stop(code, fmt::format("guest wrote to the debug-exit port"));
-    });
-    TRY(vmm.pio_bus.insert(layout::DEBUG_EXIT_PORT, layout::DEBUG_EXIT_PORT_COUNT, debug_exit));
+    auto power = std::make_shared<ByteRegisterDevice<AcpiPower>>(
+        "acpi-power", x86::SLEEP_TYPE_S5, layout::ACPI_RESET_VALUE,
+        [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest powered off (ACPI S5)"); },
+        [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the ACPI reset register"); });
+    TRY(vmm.pio_bus.insert(layout::ACPI_PM_PORT, layout::ACPI_PM_PORT_COUNT, power));
+
+    // Only on request: otherwise a guest could choose Ember's exit status.
+    if (config.debug_exit) {
+        auto debug_exit = std::make_shared<DebugExit>([&lifecycle](int code) {
+            lifecycle.request_stop(code, fmt::format("guest wrote to the debug-exit port"));
+        });
+        TRY(vmm.pio_bus.insert(layout::DEBUG_EXIT_PORT, layout::DEBUG_EXIT_PORT_COUNT, debug_exit));
+    }
 
     const uint64_t below_4g = x86::low_ram_end(config.memory);
     auto cmos = std::make_shared<ByteRegisterDevice<Cmos>>(
@@ -186,7 +200,9 @@ Status configure_vcpu(Vcpu& vcpu, const x86::CpuidEntries& base_cpuid, uint32_t 
     auto cpuid = base_cpuid;
     x86::set_vcpu_topology(cpuid, vcpu.id(), vcpu_count);
     TRY(vcpu.set_cpuid(cpuid));
-    TRY(vcpu.set_msrs(x86::boot_msrs(msr_list)));
+    const kvm_cpuid_entry2* leaf1 = cpuid.find(1, 0);
+    const bool mtrr = leaf1 && (leaf1->edx & (1u << 12));  // CPUID.1:EDX.MTRR
+    TRY(vcpu.set_msrs(x86::boot_msrs(msr_list, mtrr)));
     TRY(vcpu.set_fpu(x86::boot_fpu()));
     TRY(vcpu.set_lapic(x86::with_lint_wiring(TRY(vcpu.get_lapic()))));
     return {};
@@ -223,10 +239,10 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
     TRY(create_guest_memory(*vmm, config.memory));
     TRY(create_interrupt_controller(*vmm, config));
     TRY(attach_legacy_devices(*vmm, config));
-    TRY(attach_block_devices(*vmm, config, std::move(disks), cmdline));
-    TRY(attach_net_devices(*vmm, config, std::move(nets), cmdline));
-    TRY(attach_rng_device(*vmm, config, cmdline));
-    TRY(attach_console_device(*vmm, config, cmdline));
+    TRY(attach_block_devices(*vmm, config, std::move(disks)));
+    TRY(attach_net_devices(*vmm, config, std::move(nets)));
+    TRY(attach_rng_device(*vmm, config));
+    TRY(attach_console_device(*vmm, config));
     const auto loaded = TRY(load_kernel(*vmm, config, files, cmdline));
     TRY(create_vcpus(*vmm, config, loaded.entry));
     // Last: a failed build creates no file.

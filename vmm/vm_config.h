@@ -46,6 +46,12 @@ struct VmConfig {
     // that boot from the MP table alone calibrate their timers with it. Off saves the kernel's
     // PIT teardown (~8 ms per VM on the development host).
     bool pit = true;
+    // QEMU's isa-debug-exit at port 0xf4, for test guests: a guest write of v ends Ember with
+    // (v << 1) | 1. Off by default, so that a guest cannot choose Ember's exit status.
+    bool debug_exit = false;
+    // Announce virtio devices with virtio_mmio.device= too, for kernels without ACPI (the DSDT
+    // always describes them).
+    bool virtio_mmio_cmdline = false;
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";
 

@@ -13,13 +13,11 @@
 #include "vmm/kvm_irq_line.h"
 #include "vmm/lifecycle.h"
 #include "devices/legacy/byte_register_device.h"
-#include "devices/legacy/serial.h"
+#include "devices/legacy/serial_port.h"
 #include "vmm/host_console.h"
 #include "vmm/vcpu_runner.h"
 
 namespace vmm {
-
-using SerialDevice = ByteRegisterDevice<Serial>;
 
 class Vmm {
 public:
@@ -36,7 +34,7 @@ public:
     Bus mmio_bus;
     std::vector<std::unique_ptr<KvmIrqLine>> irq_lines;
     std::unique_ptr<HostConsole> serial_host;
-    std::shared_ptr<SerialDevice> serial;
+    std::shared_ptr<SerialPort> serial;
     std::unique_ptr<HostConsole> console_host;  // virtio-console, when configured
     HostConsole::InputSink console_input;
     std::vector<std::unique_ptr<Interrupt>> interrupts;

@@ -46,8 +46,13 @@ constexpr size_t FADT_LENGTH = 276;
 constexpr size_t FADT_DSDT = 40;
 constexpr size_t FADT_IAPC_BOOT_ARCH = 109;
 constexpr size_t FADT_FLAGS = 112;
+constexpr size_t FADT_RESET_REG = 116;
+constexpr size_t FADT_RESET_VALUE = 128;
 constexpr size_t FADT_MINOR_VERSION = 131;
 constexpr size_t FADT_X_DSDT = 140;
+constexpr size_t FADT_SLEEP_CONTROL_REG = 244;
+constexpr size_t FADT_SLEEP_STATUS_REG = 256;
+constexpr uint32_t FADT_RESET_REG_SUP = 1u << 10;
 constexpr uint32_t FADT_HW_REDUCED_ACPI = 1u << 20;
 constexpr uint16_t IAPC_VGA_NOT_PRESENT = 1u << 2;
 constexpr uint16_t IAPC_MSI_NOT_SUPPORTED = 1u << 3;
@@ -59,6 +64,20 @@ constexpr uint8_t MADT_LOCAL_APIC = 0;
 constexpr uint8_t MADT_IO_APIC = 1;
 constexpr uint8_t MADT_LOCAL_APIC_NMI = 4;
 constexpr uint32_t LOCAL_APIC_ENABLED = 1;
+
+// ACPI 6.5 §5.2.3.2: Generic Address Structure.
+struct [[gnu::packed]] GenericAddress {
+    uint8_t space_id;
+    uint8_t bit_width;
+    uint8_t bit_offset;
+    uint8_t access_size;
+    uint64_t address;
+};
+static_assert(sizeof(GenericAddress) == 12);
+
+constexpr GenericAddress io_port_byte(uint16_t port) {
+    return GenericAddress{1 /* system I/O */, 8, 0, 1 /* byte access */, port};
+}
 
 class Table : public TableWriter {
 public:
@@ -89,7 +108,7 @@ public:
     Result<uint64_t> place(const std::vector<uint8_t>& bytes) {
         const uint64_t addr = (m_next + 15) & ~uint64_t(15);
         if (addr + bytes.size() > layout::ACPI_END)
-            return Error("ACPI tables do not fit below 1 MiB");
+            return Error("ACPI tables do not fit below the reset vector");
         TRY(m_memory.write(addr, bytes));
         m_next = addr + bytes.size();
         return addr;
@@ -119,25 +138,35 @@ std::vector<uint8_t> madt(uint32_t vcpu_count) {
     return t.finish();
 }
 
+std::vector<uint8_t> fadt(uint64_t dsdt_addr) {
+    Table t("FACP", 6);
+    t.put(FADT_DSDT, static_cast<uint32_t>(dsdt_addr));
+    t.put<uint16_t>(FADT_IAPC_BOOT_ARCH,
+                    IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED | IAPC_CMOS_RTC_NOT_PRESENT);
+    t.put(FADT_FLAGS, FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP);
+    // §4.8.3.7: hardware-reduced sleep (power-off writes SLP_TYP | SLP_EN) and §4.8.3.6 reset.
+    t.put(FADT_RESET_REG, io_port_byte(layout::ACPI_RESET_PORT));
+    t.put(FADT_RESET_VALUE, layout::ACPI_RESET_VALUE);
+    t.put<uint8_t>(FADT_MINOR_VERSION, 5);
+    t.put(FADT_X_DSDT, dsdt_addr);
+    t.put(FADT_SLEEP_CONTROL_REG, io_port_byte(layout::ACPI_SLEEP_CONTROL_PORT));
+    t.put(FADT_SLEEP_STATUS_REG, io_port_byte(layout::ACPI_SLEEP_STATUS_PORT));
+    t.put<uint8_t>(FADT_LENGTH - 1, 0);  // size the table to its full length
+    return t.finish();
+}
+
 }  // namespace
 
-Result<uint64_t> write_acpi_tables(GuestMemory& memory, uint32_t vcpu_count) {
+Result<uint64_t> write_acpi_tables(GuestMemory& memory, uint32_t vcpu_count, const AcpiDevices& devices) {
     if (vcpu_count == 0 || vcpu_count > layout::MAX_VCPUS)
         return Error(fmt::format("ACPI: {} vCPUs out of range", vcpu_count));
     Placer placer(memory, layout::ACPI_START + sizeof(Rsdp));
 
     Table dsdt("DSDT", 2);
+    const auto body = dsdt_body(devices);
+    dsdt.bytes().insert(dsdt.bytes().end(), body.begin(), body.end());
     const uint64_t dsdt_addr = TRY(placer.place(dsdt.finish()));
-
-    Table fadt("FACP", 6);
-    fadt.put(FADT_DSDT, static_cast<uint32_t>(dsdt_addr));
-    fadt.put<uint16_t>(FADT_IAPC_BOOT_ARCH,
-                       IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED | IAPC_CMOS_RTC_NOT_PRESENT);
-    fadt.put(FADT_FLAGS, FADT_HW_REDUCED_ACPI);
-    fadt.put<uint8_t>(FADT_MINOR_VERSION, 5);
-    fadt.put(FADT_X_DSDT, dsdt_addr);
-    fadt.put<uint8_t>(FADT_LENGTH - 1, 0);  // size the table to its full length
-    const uint64_t fadt_addr = TRY(placer.place(fadt.finish()));
+    const uint64_t fadt_addr = TRY(placer.place(fadt(dsdt_addr)));
     const uint64_t madt_addr = TRY(placer.place(madt(vcpu_count)));
 
     Table xsdt("XSDT", 1);

@@ -24,7 +24,8 @@ inline constexpr uint64_t CMDLINE_MAX = 0x10000;     // bytes reserved, NUL incl
 inline constexpr uint64_t EBDA_START = 0x9fc00;      // MP table lives here
 inline constexpr uint64_t MPTABLE_ADDR = EBDA_START;
 inline constexpr uint64_t ACPI_START = 0xe0000;      // RSDP + tables; Linux scans 0xe0000..0xfffff
-inline constexpr uint64_t ACPI_END = 0x100000;
+inline constexpr uint64_t RESET_VECTOR = 0xffff0;   // 0xf000:0xfff0, 16 bytes of reset stub
+inline constexpr uint64_t ACPI_END = RESET_VECTOR;
 inline constexpr uint64_t BIOS_END = 0x100000;
 inline constexpr uint64_t KERNEL_LOAD_ADDR = 0x100000;  // bzImage protected-mode part
 
@@ -51,12 +52,22 @@ inline constexpr uint16_t POST_CODE_PORT = 0x80;
 inline constexpr uint16_t CMOS_PORT_COUNT = 2;
 inline constexpr uint16_t DEBUG_EXIT_PORT = 0xf4;  // QEMU isa-debug-exit, iosize=4
 inline constexpr uint16_t DEBUG_EXIT_PORT_COUNT = 4;
+inline constexpr uint32_t I8042_KEYBOARD_IRQ = 1;
+inline constexpr uint32_t RTC_IRQ = 8;
+// ACPI power device (hardware-reduced FADT): sleep control, sleep status, reset register.
+inline constexpr uint16_t ACPI_PM_PORT = 0x600;
+inline constexpr uint16_t ACPI_PM_PORT_COUNT = 3;
+inline constexpr uint16_t ACPI_SLEEP_CONTROL_PORT = ACPI_PM_PORT;
+inline constexpr uint16_t ACPI_SLEEP_STATUS_PORT = ACPI_PM_PORT + 1;
+inline constexpr uint16_t ACPI_RESET_PORT = ACPI_PM_PORT + 2;
+inline constexpr uint8_t ACPI_RESET_VALUE = 1;
 
 inline constexpr uint32_t IOAPIC_PINS = 24;
 // IRQs for virtio-mmio devices, in order: every IOAPIC pin that no legacy device uses
 // (0 PIT, 1 keyboard, 2 cascade, 3/4 serial, 8 RTC).
 inline constexpr uint32_t VIRTIO_IRQS[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15,
                                            16, 17, 18, 19, 20, 21, 22, 23};
+inline constexpr uint64_t virtio_mmio_base(uint64_t slot) { return VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE; }
 inline constexpr uint32_t MAX_VCPUS = 254;  // xAPIC IDs 0..253; 254 is the IOAPIC, 255 broadcast
 
 }  // namespace vmm::arch::x86_64::layout

@@ -25,24 +25,26 @@ constexpr uint64_t MTRR_TYPE_WRBACK = 6;
 
 }  // namespace
 
-std::vector<kvm_msr_entry> boot_msrs(const std::vector<uint32_t>& supported) {
+std::vector<kvm_msr_entry> boot_msrs(const std::vector<uint32_t>& supported, bool mtrr) {
     const std::pair<uint32_t, uint64_t> wanted[] = {
         {MSR_IA32_SYSENTER_CS, 0},    {MSR_IA32_SYSENTER_ESP, 0},
         {MSR_IA32_SYSENTER_EIP, 0},   {MSR_STAR, 0},
         {MSR_CSTAR, 0},               {MSR_KERNEL_GS_BASE, 0},
         {MSR_SYSCALL_MASK, 0},        {MSR_LSTAR, 0},
         {MSR_IA32_TSC, 0},            {MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING},
-        {MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WRBACK},
     };
     std::vector<kvm_msr_entry> msrs;
-    for (const auto& [index, value] : wanted) {
-        if (std::find(supported.begin(), supported.end(), index) == supported.end())
-            continue;
+    auto add = [&msrs](uint32_t index, uint64_t value) {
         kvm_msr_entry entry{};
         entry.index = index;
         entry.data = value;
         msrs.push_back(entry);
-    }
+    };
+    for (const auto& [index, value] : wanted)
+        if (std::find(supported.begin(), supported.end(), index) != supported.end())
+            add(index, value);
+    if (mtrr)
+        add(MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WRBACK);
     return msrs;
 }
 

@@ -6,6 +6,7 @@ namespace {
 
 constexpr uint8_t STATUS_OUTPUT_FULL = 0x01;
 constexpr uint8_t STATUS_SYSTEM_FLAG = 0x04;
+constexpr uint8_t STATUS_NOT_INHIBITED = 0x10;  // keyboard not locked (Linux warns "Keylock active")
 constexpr uint8_t CMD_READ_CTR = 0x20;
 constexpr uint8_t CMD_WRITE_CTR = 0x60;
 constexpr uint8_t CMD_SELF_TEST = 0xaa;
@@ -16,7 +17,7 @@ constexpr uint8_t SELF_TEST_OK = 0x55;
 
 uint8_t I8042::read(uint8_t reg) {
     if (reg == COMMAND)
-        return STATUS_SYSTEM_FLAG | (m_output ? STATUS_OUTPUT_FULL : 0);
+        return STATUS_SYSTEM_FLAG | STATUS_NOT_INHIBITED | (m_output ? STATUS_OUTPUT_FULL : 0);
     if (reg == DATA && m_output) {
         const uint8_t value = *m_output;
         m_output.reset();

@@ -86,21 +86,23 @@ void Block::read_config(uint64_t offset, std::span<uint8_t> data) const {
     copy_config(config, offset, data);
 }
 
-Status Block::process_queue(size_t, Virtqueue& queue) {
-    for (size_t batch = 0; batch < BATCHES_PER_CALL; ++batch) {
+Result<bool> Block::process_queue(size_t, Virtqueue& queue) {
+    uint64_t bytes = 0;
+    for (size_t batch = 0; batch < BATCHES_PER_CALL && bytes < BYTES_PER_CALL; ++batch) {
         size_t count = 0;
         m_op_count = 0;
-        while (count < BATCH && TRY(queue.pop(m_chains[count]))) {
+        while (count < BATCH && bytes < BYTES_PER_CALL && TRY(queue.pop(m_chains[count]))) {
             prepare(m_chains[count], m_pending[count]);
+            bytes += m_chains[count].readable_bytes + m_chains[count].writable_bytes;
             ++count;
         }
         if (count == 0)
-            return {};
+            return false;
         m_engine->run(std::span(m_ops.data(), m_op_count));
         for (size_t i = 0; i < count; ++i)
             TRY(queue.add_used(m_chains[i].head, finish(m_chains[i], m_pending[i])));
     }
-    return {};
+    return queue.has_available();  // stopped at a budget: the rest after other events
 }
 
 uint32_t Block::complete(const DescriptorChain& chain) {
@@ -176,7 +178,7 @@ uint8_t Block::prepare_request(const DescriptorChain& chain, Pending& pending) {
 uint8_t Block::prepare_transfer(const DescriptorChain& chain, uint32_t type, uint64_t sector, Pending& pending) {
     const bool read = type == blk::T_IN;
     const uint64_t len = read ? pending.data_len : chain.readable_bytes - sizeof(BlockRequestHeader);
-    if ((!read && m_disk->readonly()) || !in_range(sector, len))
+    if ((!read && m_disk->readonly()) || len > MAX_REQUEST_BYTES || !in_range(sector, len))
         return blk::S_IOERR;
     DiskOp& op = add_op(read ? DiskOp::Kind::Read : DiskOp::Kind::Write, sector * SECTOR, len, pending);
     const Status views = read ? buffer_iovecs(m_memory, chain.writable, 0, len, op.iov)

@@ -66,7 +66,11 @@ inline constexpr uint32_t MAX_DISCARD_SECTORS = 1 << 22;  // 2 GiB per segment
 class Block final : public VirtioDevice {
 public:
     static constexpr size_t BATCH = 32;
-    static constexpr size_t BATCHES_PER_CALL = 4;  // budget of one process_queue() call
+    static constexpr size_t BATCHES_PER_CALL = 4;  // budget of one process_queue() call...
+    static constexpr uint64_t BYTES_PER_CALL = 16ull << 20;  // ...in requests and in bytes
+    // seg_max (the queue's size less header and status) segments of size_max each: the
+    // largest request a driver that honours the configuration sends.
+    static constexpr uint64_t MAX_REQUEST_BYTES = uint64_t(Virtqueue::MAX_SIZE - 2) * blk::SIZE_MAX_BYTES;
 
     // Fails when the engine cannot be set up (io_uring refused by the kernel or a sandbox).
     static Result<std::unique_ptr<Block>> create(DiskFile disk, GuestMemory& memory, BlockOptions options);
@@ -77,7 +81,7 @@ public:
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;
     void activate(uint64_t features) override { m_features = features; }
-    Status process_queue(size_t index, Virtqueue& queue) override;
+    Result<bool> process_queue(size_t index, Virtqueue& queue) override;
     void reset() override { m_features = 0; }
 
     // One request as a batch of one: writes the status byte and returns the used length

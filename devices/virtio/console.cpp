@@ -33,9 +33,6 @@ void Console::read_config(uint64_t offset, std::span<uint8_t> data) const {
     copy_config(config, offset, data);
 }
 
-// Host input not yet delivered is not in-flight device state: it stays for the driver that
-// comes next, as QEMU leaves it in its chardev until a driver is ready.
-void Console::reset() {}
 
 size_t Console::enqueue_input(std::span<const uint8_t> bytes) {
     std::lock_guard lock(m_input_mutex);
@@ -44,8 +41,14 @@ size_t Console::enqueue_input(std::span<const uint8_t> bytes) {
     return accepted;
 }
 
-Status Console::process_queue(size_t index, Virtqueue& queue) {
-    return index == RECEIVEQ ? receive(queue) : transmit(queue);
+// Host input not yet delivered is not in-flight device state: reset() keeps it for the driver
+// that comes next, as QEMU leaves it in its chardev until a driver is ready.
+Result<bool> Console::process_queue(size_t index, Virtqueue& queue) {
+    if (index != RECEIVEQ)
+        return transmit(queue);
+    // Receive buffers wait for host input: nothing to do until enqueue_input() notifies.
+    TRY(receive(queue));
+    return false;
 }
 
 Status Console::receive(Virtqueue& queue) {
@@ -68,14 +71,29 @@ Status Console::receive(Virtqueue& queue) {
     return {};
 }
 
-Status Console::transmit(Virtqueue& queue) {
-    // §5.3.6.1: the device reads only the readable part of transmit buffers.
-    for (size_t served = 0; served < REQUESTS_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
-        for (const Buffer& buffer : m_chain.readable)
-            m_output(TRY(m_memory.slice(buffer.addr, buffer.len)));
+Result<bool> Console::transmit(Virtqueue& queue) {
+    uint64_t budget = TX_BYTES_PER_CALL;
+    size_t served = 0;
+    for (; served < REQUESTS_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
+        // §5.3.6.1: the device reads only the readable part of transmit buffers.
+        const uint64_t offset = std::min(m_tx_offset, m_chain.readable_bytes);
+        const uint64_t n = std::min(m_chain.readable_bytes - offset, budget);
+        m_iovecs.clear();
+        TRY(buffer_iovecs(m_memory, m_chain.readable, offset, n, m_iovecs));
+        for (const iovec& piece : m_iovecs)
+            m_output(std::span(static_cast<const uint8_t*>(piece.iov_base), piece.iov_len));
+        budget -= n;
+        if (offset + n < m_chain.readable_bytes) {
+            m_tx_offset = offset + n;  // the rest of this chain in the next call
+            queue.undo_pop(1);
+            return true;
+        }
+        m_tx_offset = 0;
         TRY(queue.add_used(m_chain.head, 0));
+        if (budget == 0)
+            return queue.has_available();
     }
-    return {};
+    return stopped_at_budget(served, REQUESTS_PER_CALL, queue);
 }
 
 }  // namespace vmm::virtio

@@ -7,6 +7,9 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <vector>
+
+#include <sys/uio.h>
 
 #include "devices/virtio/virtio_device.h"
 #include "vmm/guest_memory.h"
@@ -19,6 +22,9 @@ public:
     static constexpr size_t TRANSMITQ = 1;
     static constexpr size_t INPUT_CAPACITY = 4096;
     static constexpr size_t REQUESTS_PER_CALL = 64;
+    // Output handed to the sink per call: a chain may be up to 4 GiB (the same pages again and
+    // again); a longer one is written over several calls, other events served in between.
+    static constexpr uint64_t TX_BYTES_PER_CALL = 64 * 1024;
 
     using OutputSink = std::function<void(std::span<const uint8_t>)>;
 
@@ -32,8 +38,8 @@ public:
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;
     void activate(uint64_t) override {}
-    Status process_queue(size_t index, Virtqueue& queue) override;
-    void reset() override;
+    Result<bool> process_queue(size_t index, Virtqueue& queue) override;
+    void reset() override { m_tx_offset = 0; }
 
     // Thread-safe: buffers host input for the guest; returns how many bytes fit. The caller
     // then notifies the receive queue so it is delivered.
@@ -41,7 +47,7 @@ public:
 
 private:
     Status receive(Virtqueue& queue);
-    Status transmit(Virtqueue& queue);
+    Result<bool> transmit(Virtqueue& queue);
 
     GuestMemory& m_memory;
     OutputSink m_output;
@@ -49,6 +55,8 @@ private:
     std::mutex m_input_mutex;
     std::deque<uint8_t> m_input;
     DescriptorChain m_chain;
+    uint64_t m_tx_offset = 0;  // bytes of the chain at the head of the transmit queue already written
+    std::vector<iovec> m_iovecs;
 };
 
 }  // namespace vmm::virtio

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "devices/virtio/virtio.h"
+#include "vmm/rate_limiter.h"
 
 namespace vmm::virtio {
 
@@ -79,7 +80,7 @@ bool MmioTransport::register_access_ok(uint64_t offset, size_t size, const char*
     // §4.2.2.2: the driver MUST use 32-bit wide, aligned accesses for the registers.
     if (size == 4 && offset % 4 == 0)
         return true;
-    if (!std::exchange(m_warned_access, true))
+    if (allow_guest_message())
         spdlog::warn("virtio-mmio: ignoring {}-byte register {} at {:#x}", size, what, offset);
     return false;
 }
@@ -204,7 +205,7 @@ void MmioTransport::write_status(uint32_t value) {
         reset();
         return;
     }
-    const uint32_t added = value & ~m_status;
+    uint32_t added = value & ~m_status;
     // §3.1.1: the driver only adds bits, in order ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK.
     if ((m_status & ~value) || ((added & status::DRIVER) && !(value & status::ACKNOWLEDGE)) ||
         ((added & status::FEATURES_OK) && !(value & status::DRIVER)) ||
@@ -218,6 +219,11 @@ void MmioTransport::write_status(uint32_t value) {
         if ((m_driver_features & ~offered_features()) || !(m_driver_features & feature::VERSION_1))
             value &= ~status::FEATURES_OK;
     }
+    // §3.1.1: DRIVER_OK only after FEATURES_OK was accepted, also when both come in one write.
+    if ((added & status::DRIVER_OK) && !(value & status::FEATURES_OK)) {
+        value &= ~status::DRIVER_OK;
+        added &= ~status::DRIVER_OK;
+    }
     // A driver sets up only the queues it uses (a NIC's control queue or extra pairs may stay
     // off); a queue that is not ready is simply never served.
     if (added & status::DRIVER_OK)
@@ -226,7 +232,8 @@ void MmioTransport::write_status(uint32_t value) {
 }
 
 void MmioTransport::needs_reset(const std::string& why) {
-    spdlog::warn("virtio-mmio ({}): {}; device needs reset", m_device->device_id(), why);
+    if (allow_guest_message())
+        spdlog::warn("virtio-mmio ({}): {}; device needs reset", m_device->device_id(), why);
     m_status |= status::DEVICE_NEEDS_RESET;
     for (auto& q : m_queues) {
         q.queue.reset();
@@ -259,8 +266,9 @@ bool MmioTransport::process(size_t index) {
     if (!(m_status & status::DRIVER_OK) || (m_status & (status::DEVICE_NEEDS_RESET | status::FAILED)) ||
         !q.queue)
         return false;
-    if (auto result = m_device->process_queue(index, *q.queue); !result.ok()) {
-        needs_reset(result.error().message());
+    auto more = m_device->process_queue(index, *q.queue);
+    if (!more.ok()) {
+        needs_reset(more.error().message());
         return false;
     }
     auto notify = q.queue->should_notify();
@@ -272,7 +280,7 @@ bool MmioTransport::process(size_t index) {
         m_interrupt_status |= INTERRUPT_USED_BUFFER;
         m_interrupt.trigger();
     }
-    return m_device->more_pending(index, *q.queue);
+    return *more;
 }
 
 }  // namespace vmm::virtio

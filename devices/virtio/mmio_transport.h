@@ -67,7 +67,6 @@ private:
     uint32_t m_queue_sel = 0;
     uint32_t m_interrupt_status = 0;
     uint32_t m_config_generation = 0;
-    bool m_warned_access = false;
 };
 
 }  // namespace vmm::virtio

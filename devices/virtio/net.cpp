@@ -11,6 +11,7 @@
 
 #include "devices/virtio/chain_io.h"
 #include "devices/virtio/virtio.h"
+#include "vmm/rate_limiter.h"
 
 namespace vmm::virtio {
 
@@ -104,7 +105,7 @@ void Net::read_config(uint64_t offset, std::span<uint8_t> data) const {
 void Net::activate(uint64_t features) {
     m_features = features;
     for (Pair& pair : m_pairs)
-        if (auto result = pair.backend->set_offload(tun_flags(features)); !result.ok())
+        if (auto result = pair.backend->set_offload(tun_flags(features)); !result.ok() && allow_guest_message())
             spdlog::warn("virtio-net: receive offloads not set: {}", result.error().message());
     // §5.1.5: until the driver asks for more, only the first pair is used.
     if (m_pairs.size() > 1)
@@ -112,10 +113,8 @@ void Net::activate(uint64_t features) {
 }
 
 void Net::reset() {
-    for (Pair& pair : m_pairs) {
+    for (Pair& pair : m_pairs)
         pair.frame_len = 0;
-        pair.more = false;
-    }
     m_features = 0;
 }
 
@@ -131,29 +130,26 @@ Net::Role Net::role(size_t index, size_t& pair) const {
     return Role::Unused;
 }
 
-Status Net::process_queue(size_t index, Virtqueue& queue) {
+// A queue this device does not serve now (an inactive pair's receive queue, a queue outside
+// the negotiated layout) has nothing to do, whatever buffers the driver posted on it.
+Result<bool> Net::process_queue(size_t index, Virtqueue& queue) {
     size_t pair = 0;
     switch (role(index, pair)) {
-    case Role::Rx: return pair < m_active_pairs ? receive(m_pairs[pair], queue) : Status{};
+    case Role::Rx: return pair < m_active_pairs ? receive(m_pairs[pair], queue) : false;
     case Role::Tx: return transmit(m_pairs[pair], queue);
     case Role::Control: return control(queue);
     case Role::Unused: break;
     }
-    return {};
+    return false;
 }
 
-bool Net::more_pending(size_t index, const Virtqueue& queue) const {
-    size_t pair = 0;
-    return role(index, pair) == Role::Rx ? m_pairs[pair].more : queue.has_available();
-}
-
-Status Net::receive(Pair& pair, Virtqueue& queue) {
-    pair.more = false;
+// True when it stopped at the budget with frames possibly left in the backend.
+Result<bool> Net::receive(Pair& pair, Virtqueue& queue) {
     for (size_t served = 0; served < FRAMES_PER_CALL; ++served) {
         if (pair.frame_len == 0) {
             auto got = pair.backend->receive(std::span(pair.frame.get(), RX_CAPACITY));
             if (!got.ok() || *got == 0)
-                return {};  // nothing waiting; a backend error is the host's, not the guest's
+                return false;  // nothing waiting; a backend error is the host's, not the guest's
             if (*got < HEADER || *got == RX_CAPACITY) {
                 ++m_stats.rx_dropped;  // no header, or truncated
                 continue;
@@ -161,11 +157,10 @@ Status Net::receive(Pair& pair, Virtqueue& queue) {
             pair.frame_len = *got;
         }
         if (!TRY(deliver(pair, queue)))
-            return {};  // no buffers: the frame waits, and the backend is not read further
+            return false;  // no buffers: the frame waits until the driver posts some
         pair.frame_len = 0;
     }
-    pair.more = true;
-    return {};
+    return true;
 }
 
 // Copies the waiting frame into as many receive buffers as it needs (one without
@@ -205,13 +200,14 @@ Result<bool> Net::deliver(Pair& pair, Virtqueue& queue) {
     return true;
 }
 
-Status Net::transmit(Pair& pair, Virtqueue& queue) {
-    for (size_t served = 0; served < FRAMES_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
+Result<bool> Net::transmit(Pair& pair, Virtqueue& queue) {
+    size_t served = 0;
+    for (; served < FRAMES_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
         if (!transmit_one(pair))
             ++m_stats.tx_dropped;
         TRY(queue.add_used(m_chain.head, 0));
     }
-    return {};
+    return stopped_at_budget(served, FRAMES_PER_CALL, queue);
 }
 
 // One transmit chain: header, then the frame. The header is checked and passed on from a
@@ -239,8 +235,9 @@ bool Net::transmit_one(Pair& pair) {
 }
 
 // §5.1.6.5: class, command, data in; one ack byte out. Only MQ_VQ_PAIRS_SET is supported.
-Status Net::control(Virtqueue& queue) {
-    for (size_t served = 0; served < FRAMES_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
+Result<bool> Net::control(Virtqueue& queue) {
+    size_t served = 0;
+    for (; served < FRAMES_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
         if (m_chain.readable_bytes < 2 || m_chain.writable_bytes < 1)
             return Error("control command without class, command or ack byte");
         uint8_t command[4] = {};
@@ -253,7 +250,7 @@ Status Net::control(Virtqueue& queue) {
         TRY(write_buffers(m_memory, m_chain.writable, 0, std::span(&ack, 1)));
         TRY(queue.add_used(m_chain.head, 1));
     }
-    return {};
+    return stopped_at_budget(served, FRAMES_PER_CALL, queue);
 }
 
 uint8_t Net::set_active_pairs(uint16_t count) {

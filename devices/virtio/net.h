@@ -38,8 +38,7 @@ public:
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;
     void activate(uint64_t features) override;
-    Status process_queue(size_t index, Virtqueue& queue) override;
-    bool more_pending(size_t index, const Virtqueue& queue) const override;
+    Result<bool> process_queue(size_t index, Virtqueue& queue) override;
     void reset() override;
 
     size_t pairs() const { return m_pairs.size(); }
@@ -52,16 +51,15 @@ private:
         std::unique_ptr<NetBackend> backend;
         std::unique_ptr<uint8_t[]> frame;  // a received frame waiting for buffers
         size_t frame_len = 0;
-        bool more = false;  // stopped at the budget with frames left
     };
     enum class Role { Rx, Tx, Control, Unused };
 
     Role role(size_t index, size_t& pair) const;
-    Status receive(Pair& pair, Virtqueue& queue);
+    Result<bool> receive(Pair& pair, Virtqueue& queue);
     Result<bool> deliver(Pair& pair, Virtqueue& queue);
-    Status transmit(Pair& pair, Virtqueue& queue);
+    Result<bool> transmit(Pair& pair, Virtqueue& queue);
     bool transmit_one(Pair& pair);
-    Status control(Virtqueue& queue);
+    Result<bool> control(Virtqueue& queue);
     uint8_t set_active_pairs(uint16_t count);
 
     GuestMemory& m_memory;

@@ -88,11 +88,14 @@ Status Virtqueue::read_chain(uint16_t head, DescriptorChain& chain) const {
     uint32_t table_size = m_layout.size;
     bool in_indirect = false;
     uint32_t index = head;
-    // §2.7.5.3.1: no chain is longer than the queue size, indirect entries included; this
-    // also ends loops.
+    // §2.7.5.3.1: no chain is longer than the queue size. An indirect table is a table of its
+    // own: its entries are counted against its size (at most MAX_SIZE, whatever the queue's
+    // size: Linux's virtio-blk sends header + seg_max segments + status = 256 entries through
+    // one indirect descriptor on a 256-entry queue, as the spec allows and QEMU serves). The
+    // budget also ends loops.
     for (uint32_t budget = m_layout.size;; --budget) {
         if (budget == 0)
-            return Error("descriptor chain is longer than the queue (a loop?)");
+            return Error("descriptor chain is longer than its table (a loop?)");
         if (index >= table_size)
             return Error(fmt::format("descriptor index {} out of range {}", index, table_size));
         const auto desc = TRY(m_memory->load<VirtqDesc>(table + sizeof(VirtqDesc) * index));
@@ -100,13 +103,16 @@ Status Virtqueue::read_chain(uint16_t head, DescriptorChain& chain) const {
             // §2.7.5.3: negotiated only, not nested, not combined with NEXT, whole entries.
             if (!m_indirect || in_indirect || (desc.flags & VIRTQ_DESC_F_NEXT))
                 return Error("invalid indirect descriptor (not negotiated, nested or chained)");
-            if (desc.len == 0 || desc.len % sizeof(VirtqDesc) || desc.addr % 16 ||
+            // No alignment is required of the table (§2.7.5.3); it is read field by field.
+            if (desc.len == 0 || desc.len % sizeof(VirtqDesc) || desc.len / sizeof(VirtqDesc) > MAX_SIZE ||
                 !m_memory->slice(desc.addr, desc.len).ok())
-                return Error("indirect descriptor table is empty, misaligned or outside guest memory");
+                return Error("indirect descriptor table is empty, a partial entry, larger than 256 "
+                             "entries or outside guest memory");
             table = desc.addr;
             table_size = desc.len / sizeof(VirtqDesc);
             in_indirect = true;
             index = 0;
+            budget = table_size + 1;  // the loop's decrement takes the indirect descriptor back
             continue;
         }
         if (!m_memory->slice(desc.addr, desc.len).ok())

@@ -25,10 +25,11 @@ bool Rng::system_random(std::span<uint8_t> out) {
     return true;
 }
 
-Status Rng::process_queue(size_t, Virtqueue& queue) {
-    for (size_t served = 0; served < REQUESTS_PER_CALL && TRY(queue.pop(m_chain)); ++served)
+Result<bool> Rng::process_queue(size_t, Virtqueue& queue) {
+    size_t served = 0;
+    for (; served < REQUESTS_PER_CALL && TRY(queue.pop(m_chain)); ++served)
         TRY(queue.add_used(m_chain.head, fill(m_chain)));
-    return {};
+    return stopped_at_budget(served, REQUESTS_PER_CALL, queue);
 }
 
 uint32_t Rng::fill(const DescriptorChain& chain) {

@@ -25,7 +25,7 @@ public:
     size_t config_size() const override { return 0; }
     void read_config(uint64_t, std::span<uint8_t>) const override {}
     void activate(uint64_t) override {}
-    Status process_queue(size_t index, Virtqueue& queue) override;
+    Result<bool> process_queue(size_t index, Virtqueue& queue) override;
     void reset() override {}
 
     // getrandom(2), retrying on EINTR and short reads.

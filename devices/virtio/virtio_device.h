@@ -21,6 +21,12 @@ void copy_config(const Config& config, uint64_t offset, std::span<uint8_t> out) 
     std::memcpy(out.data(), reinterpret_cast<const uint8_t*>(&config) + offset, out.size());
 }
 
+// What a device's serve loop returns after `served` chains against a budget of `budget`:
+// whether it stopped at the budget with chains still available.
+inline bool stopped_at_budget(size_t served, size_t budget, const Virtqueue& queue) {
+    return served >= budget && queue.has_available();
+}
+
 class VirtioDevice {
 public:
     virtual ~VirtioDevice() = default;
@@ -38,14 +44,13 @@ public:
 
     // DRIVER_OK with these negotiated features.
     virtual void activate(uint64_t features) = 0;
-    // Serves what the driver made available, up to a device-chosen budget so one busy queue
-    // cannot starve the event loop (the transport reschedules the rest). An error means the
-    // driver broke the spec: the transport sets DEVICE_NEEDS_RESET.
-    virtual Status process_queue(size_t index, Virtqueue& queue) = 0;
-    // After process_queue(): whether it stopped at its budget with work left, so the
-    // transport should call again. Queues fed by the driver have work while chains are
-    // available; a device fed from the host (a NIC's receive queue) says for itself.
-    virtual bool more_pending(size_t, const Virtqueue& queue) const { return queue.has_available(); }
+    // Serves what the driver made available, up to a device-chosen budget (requests and
+    // bytes) so one busy queue cannot starve the event loop. Returns true only when it stopped
+    // at that budget with work left: the transport then reschedules the queue. A queue with
+    // nothing to do for now (receive buffers waiting for host input, say) returns false and
+    // is served again on the next event. An error means the driver broke the spec: the
+    // transport sets DEVICE_NEEDS_RESET.
+    virtual Result<bool> process_queue(size_t index, Virtqueue& queue) = 0;
     // Back to the initial state; drops in-flight requests.
     virtual void reset() = 0;
 };

@@ -22,7 +22,7 @@ qemu_cmd=(qemu-system-x86_64 -accel kvm -M microvm -nodefaults -no-user-config -
 vmm_command() {
     local vmm=$1 guest=$2 mib=$3 cpus=${4:-1}
     case $vmm in
-    ember) printf '%s\n' "$dir/ember" --kernel "$guest" --memory "${mib}M" --cpus "$cpus" ;;
+    ember) printf '%s\n' "$dir/ember" --debug-exit --kernel "$guest" --memory "${mib}M" --cpus "$cpus" ;;
     ember_pit_off) vmm_command ember "$guest" "$mib" "$cpus"; printf '%s\n' --pit off ;;
     qemu) printf '%s\n' "${qemu_cmd[@]}" -m "${mib}M" -smp "$cpus" -kernel "$guest" ;;
     raw) printf '%s\n' "$b/bench_raw_kvm" "$guest" "$mib" ;;
@@ -62,7 +62,7 @@ declare -A cycles=()
 for ((i = 0; i < exit_runs; i++)); do
     for vmm in ember qemu raw; do
         case $vmm in
-        ember) r=$("$dir/ember" --kernel "$g/exits.elf" --memory 64M --cmdline "exits.count=$exit_count" </dev/null 2>/dev/null || true) ;;
+        ember) r=$("$dir/ember" --debug-exit --virtio-mmio-cmdline --kernel "$g/exits.elf" --memory 64M --cmdline "exits.count=$exit_count" </dev/null 2>/dev/null || true) ;;
         qemu) r=$("${qemu_cmd[@]/#microvm/microvm,acpi=off}" -m 64M -kernel "$g/exits.elf" -append "exits.count=$exit_count" \
                  -global virtio-mmio.force-legacy=false -object rng-random,id=rng0,filename=/dev/urandom \
                  -device virtio-rng-device,rng=rng0 </dev/null 2>/dev/null || true) ;;

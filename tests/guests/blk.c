@@ -10,6 +10,7 @@
 #define T_OUT 1
 #define T_FLUSH 4
 #define T_GET_ID 8
+#define F_SEG_MAX (1ull << 2)
 #define F_RO (1ull << 5)
 #define F_BLK_SIZE (1ull << 6)
 #define F_FLUSH (1ull << 9)
@@ -24,6 +25,23 @@ static struct req_header header;
 static uint8_t data[4 * SECTOR] __attribute__((aligned(64)));
 static uint8_t status;
 static struct virtq vq;
+static uint8_t big[VQ_MAX * SECTOR] __attribute__((aligned(4096)));
+static struct vbuf big_bufs[VQ_MAX];
+
+/* The largest request the configuration allows, as Linux sends it: header, seg_max segments
+ * of one sector each, status, all through one indirect table of seg_max + 2 entries, on a
+ * queue of VQ_MAX entries. Reads sectors 0 .. seg_max - 1. */
+static uint8_t largest_read(uint32_t seg_max) {
+    header.type = T_IN;
+    header.reserved = 0;
+    header.sector = 0;
+    status = 0xee;
+    big_bufs[0] = (struct vbuf){&header, sizeof header, false};
+    for (uint32_t i = 0; i < seg_max; i++)
+        big_bufs[1 + i] = (struct vbuf){big + i * SECTOR, SECTOR, true};
+    big_bufs[1 + seg_max] = (struct vbuf){&status, 1, true};
+    return virtq_run(&vq, big_bufs, (int)seg_max + 2, true) < 0 ? 0xff : status;
+}
 /* One request; returns the status byte, 0xff when the device never answered. */
 static uint8_t request(uint32_t type, uint64_t sector, uint32_t len, bool device_writes, bool indirect) {
     header.type = type;
@@ -63,7 +81,7 @@ int guest_main(const struct boot_info *boot) {
         return 0x7c;
     }
     print("blk: virtio-blk found, mmio version 2\n");
-    check(virtio_negotiate(blk, F_RO | F_BLK_SIZE | F_FLUSH | VIRTIO_F_INDIRECT_DESC), "features accepted");
+    check(virtio_negotiate(blk, F_SEG_MAX | F_RO | F_BLK_SIZE | F_FLUSH | VIRTIO_F_INDIRECT_DESC), "features accepted");
     check(blk->features & F_FLUSH, "flush offered");
     check(blk->features & VIRTIO_F_INDIRECT_DESC, "indirect descriptors offered");
     const bool ro = (blk->features & F_RO) != 0;
@@ -72,7 +90,11 @@ int guest_main(const struct boot_info *boot) {
     print("capacity: ");
     print_dec(capacity);
     print(" sectors\n");
-    check(virtio_setup_queue(blk, &vq, 0), "queue 0 ready");
+    const uint32_t seg_max = virtio_config32(blk, 12);
+    print("seg_max: ");
+    print_dec(seg_max);
+    print("\n");
+    check(virtio_setup_queue_sized(blk, &vq, 0, VQ_MAX), "queue 0 ready with 256 entries");
     virtio_driver_ok(blk);
     check((virtio_status(blk) & 0x4f) == 0x0f, "status DRIVER_OK");
 
@@ -80,6 +102,12 @@ int guest_main(const struct boot_info *boot) {
           "read sector 0 matches the host pattern");
     check(request(T_IN, capacity - 1, SECTOR, true, true) == 0 && is_pattern(data + 496, capacity * 32 - 1),
           "read last sector through an indirect table");
+    if (seg_max + 2 <= VQ_MAX && seg_max <= capacity) {
+        bool same = largest_read(seg_max) == 0;
+        for (uint32_t i = 0; i < seg_max && same; i++)
+            same = is_pattern(big + i * SECTOR, i * 32) && is_pattern(big + i * SECTOR + 496, i * 32 + 31);
+        check(same, "read seg_max sectors in one request through a seg_max + 2 indirect table");
+    }
     print_status("read past the end", request(T_IN, capacity, SECTOR, true, false));
     print_status("read of half a sector", request(T_IN, 0, SECTOR / 2, true, false));
     print_status("unknown request type 0x55", request(0x55, 0, 0, false, false));

@@ -5,7 +5,7 @@
 # leave no file behind.
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guests=$2 case=$3
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guests=$2 case=$3
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 hello=$guests/hello.elf
@@ -88,7 +88,7 @@ disk_without_path)
 disk_locked_by_another_vm)
     head -c 1048576 /dev/zero >"$dir/shared.img"
     # A first VM holds the disk (the echo guest waits for input forever); the second must refuse.
-    coproc HOLDER { exec timeout 30 "$ember" --kernel "$guests/echo.elf" --disk "path=$dir/shared.img" 2>&1; }
+    coproc HOLDER { exec timeout 30 "${ember[@]}" --kernel "$guests/echo.elf" --disk "path=$dir/shared.img" 2>&1; }
     IFS= read -r -t 20 ready <&"${HOLDER[0]}" || fail "the first VM did not start"
     args=(--kernel "$hello" --disk "path=$dir/shared.img"); pattern="disk '.*shared.img': locked by another process" ;;
 net_bad_option)
@@ -123,7 +123,7 @@ bad_cpu_template)
     fail "unknown case $case" ;;
 esac
 
-bounded "${run_as[@]}" "$ember" "${args[@]}" </dev/null >"$dir/stdout" 2>"$dir/stderr"
+bounded "${run_as[@]}" "${ember[@]}" "${args[@]}" </dev/null >"$dir/stdout" 2>"$dir/stderr"
 status=$?
 [ -n "${HOLDER_PID:-}" ] && kill "$HOLDER_PID" 2>/dev/null
 cat "$dir/stderr" >&2

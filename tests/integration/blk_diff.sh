@@ -8,7 +8,7 @@ set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
 . "$here/disk_image.sh"
-ember=$1 guest=$2 mode=$3 engine=${4:-sync}
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2 mode=$3 engine=${4:-sync}
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -17,7 +17,7 @@ cp "$dir/ember.img" "$dir/qemu.img"
 [ "$mode" = ro ] && ro=on || ro=off
 qemu_ro=$([ "$mode" = ro ] && echo ",readonly=on")
 
-run_virtio_both "$dir" "$ember" "$guest" --disk "path=$dir/ember.img,serial=ember-disk-0,readonly=$ro,engine=$engine" \
+run_virtio_both "$dir" "${ember[0]}" "$guest" --disk "path=$dir/ember.img,serial=ember-disk-0,readonly=$ro,engine=$engine" \
     -- -drive "file=$dir/qemu.img,if=none,id=d0,format=raw$qemu_ro" -device virtio-blk-device,drive=d0,serial=ember-disk-0
 grep -q "^blk: done" "$dir/ember.txt" || fail "the blk guest did not finish under Ember: $(cat "$dir/ember.txt")"
 diff -u "$dir/qemu.txt" "$dir/ember.txt" || fail "Ember's blk report differs from QEMU microvm's"

@@ -6,13 +6,13 @@ set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
 . "$here/disk_image.sh"
-ember=$1 guest=$2 engine=${3:-sync}
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2 engine=${3:-sync}
 dir=$(mktemp -d)
 make_pattern_disk "$dir/disk.img"
 
 # Ember itself is the coprocess (no timeout wrapper: SIGKILL must reach Ember, and a wrapper
 # would leave it running); the trap kills it on every exit path.
-coproc VM { exec "$ember" --kernel "$guest" --cmdline "console=ttyS0 blk.hold=1" \
+coproc VM { exec "${ember[@]}" --kernel "$guest" --cmdline "console=ttyS0 blk.hold=1" \
             --disk "path=$dir/disk.img,cache=writeback,engine=$engine" 2>&1; }
 pid=$VM_PID
 trap 'kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"' EXIT

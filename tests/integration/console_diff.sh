@@ -5,13 +5,13 @@
 # chardev. Same host input, same serial report, same console output, exit status 1 for both.
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guest=$2
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 input='ping pong.'
 
-printf '%s' "$input" | bounded "$ember" --kernel "$guest" --serial "file=$dir/ember.serial" --console tty \
+printf '%s' "$input" | bounded "${ember[@]}" --kernel "$guest" --serial "file=$dir/ember.serial" --console tty \
     >"$dir/ember.console" 2>"$dir/ember.err"
 ember_status=$?
 cat "$dir/ember.err" >&2

@@ -25,7 +25,7 @@ run_virtio_both() {
     local ember_args=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do ember_args+=("$1"); shift; done
     shift
-    bounded "$ember" --kernel "$guest" "${ember_args[@]}" </dev/null >"$dir/ember.raw" 2>"$dir/ember.err"
+    bounded "$ember" --debug-exit --virtio-mmio-cmdline --kernel "$guest" "${ember_args[@]}" </dev/null >"$dir/ember.raw" 2>"$dir/ember.err"
     EMBER_STATUS=$?
     bounded "${QEMU_MICROVM[@]/#microvm/microvm,acpi=off}" -kernel "$guest" -append "console=ttyS0" \
         -global virtio-mmio.force-legacy=false "$@" </dev/null >"$dir/qemu.raw" 2>"$dir/qemu.err"

@@ -8,7 +8,7 @@
 # queue pairs, must answer too, with the same serial reports.
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guest=$2 with_tap_fd=$3
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2 with_tap_fd=$3
 [ "$(id -u)" = 0 ] || skip "needs root for a network namespace and TAP devices"
 [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
 command -v ip >/dev/null && command -v ping >/dev/null || skip "needs ip and ping (scripts/setup.sh installs them)"
@@ -59,16 +59,16 @@ serve() {
     expect_eq "$name: exit status" 1 "$RC"
 }
 
-serve ember : "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off \
+serve ember : "${ember[@]}" --kernel "$guest" --cmdline "$cmdline" --rng off \
     --net "tap=tap0,ip=10.0.0.1,mask=255.255.255.0,mac=$mac"
 in_ns ip link show tap0 >/dev/null 2>&1 && fail "the TAP Ember created outlived it"
-serve ember_mq : "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off \
+serve ember_mq : "${ember[@]}" --kernel "$guest" --cmdline "$cmdline" --rng off \
     --net "tap=tap0,ip=10.0.0.1,mac=$mac,num_queues=2"
 diff -u "$dir/ember.txt" "$dir/ember_mq.txt" || fail "two queue pairs changed the report"
 serve ember_fd "in_ns ip addr add 10.0.0.1/24 dev tapfd && in_ns ip link set tapfd up" \
-    "$with_tap_fd" tapfd "$ember" --kernel "$guest" --cmdline "$cmdline" --rng off --net "fd={fd},mac=$mac"
+    "$with_tap_fd" tapfd "${ember[@]}" --kernel "$guest" --cmdline "$cmdline" --rng off --net "fd={fd},mac=$mac"
 diff -u "$dir/ember.txt" "$dir/ember_fd.txt" || fail "a TAP handed over as an fd changed the report"
-serve ember_mq2 : "$ember" --kernel "$guest" --cmdline "$cmdline net.pairs=2" --rng off \
+serve ember_mq2 : "${ember[@]}" --kernel "$guest" --cmdline "$cmdline net.pairs=2" --rng off \
     --net "tap=tap0,ip=10.0.0.1,mac=$mac,num_queues=2"
 grep -q "^MQ_VQ_PAIRS_SET 2 acknowledged: ok" "$dir/ember_mq2.txt" || fail "two pairs were not enabled"
 echo "ok: 20/20 pings answered through Ember's virtio-net (1 pair, 2 pairs unused and used, fd=N)"

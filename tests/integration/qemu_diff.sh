@@ -5,13 +5,13 @@
 # are left out of the comparison; exit statuses are checked against each VMM's own.
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guest=$2 cpus=$3 memory=$4 ember_exit=$5 qemu_exit=$6 cmdline=${7:-}
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2 cpus=$3 memory=$4 ember_exit=$5 qemu_exit=$6 cmdline=${7:-}
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # --rng off: QEMU gets no virtio devices here, and the cmdline guest prints the command line.
-bounded "$ember" --kernel "$guest" --cpus "$cpus" --memory "$memory" --cmdline "$cmdline" --rng off \
+bounded "${ember[@]}" --kernel "$guest" --cpus "$cpus" --memory "$memory" --cmdline "$cmdline" --rng off \
     </dev/null >"$dir/ember.raw" 2>"$dir/ember.err"
 got_ember=$?
 bounded "${QEMU_MICROVM[@]}" -kernel "$guest" -smp "$cpus" -m "$memory" -append "$cmdline" \

@@ -5,10 +5,10 @@
 # must exit with EXPECTED_EXIT (128 + signal number).
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guest=$2 signal=$3 want_exit=$4
+ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2 signal=$3 want_exit=$4
 shift 4
 
-coproc VM { exec "$ember" --kernel "$guest" "$@" 2>&1; }
+coproc VM { exec "${ember[@]}" --kernel "$guest" "$@" 2>&1; }
 pid=$VM_PID
 trap 'kill -KILL "$pid" 2>/dev/null' EXIT  # never leave a spinning VM behind
 IFS= read -r -t 20 line <&"${VM[0]}" || fail "guest did not report ready"

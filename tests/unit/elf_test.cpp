@@ -36,10 +36,26 @@ TEST(Elf, RejectsAnotherMachine) {
     EXPECT_EQ(elf.error().message(), "ELF machine 183 is not x86_64 (62)");
 }
 
-TEST(Elf, Rejects32BitElf) {
-    auto elf = parse_elf(make_elf({.elf_class = ELFCLASS32}));
+// Small PVH kernels are often linked as ELF32 i386: the PVH entry is 32-bit whatever the class.
+TEST(Elf, Accepts32BitElfWithAPvhEntry) {
+    auto elf = parse_elf(make_elf({.machine = EM_386, .elf_class = ELFCLASS32, .pvh_entry = 0x100020}));
+    ASSERT_TRUE(elf.ok()) << elf.error().message();
+    EXPECT_EQ(*elf->pvh_entry, 0x100020u);
+    ASSERT_EQ(elf->segments.size(), 1u);
+    EXPECT_EQ(elf->segments[0].paddr, 0x100000u);
+    EXPECT_EQ(elf->segments[0].memsz, 0x2000u);
+}
+
+TEST(Elf, Rejects32BitElfWithoutAPvhEntry) {
+    auto elf = parse_elf(make_elf({.machine = EM_386, .elf_class = ELFCLASS32}));
     ASSERT_FALSE(elf.ok());
-    EXPECT_NE(elf.error().message().find("ELF64"), std::string::npos);
+    EXPECT_NE(elf.error().message().find("PVH entry"), std::string::npos);
+}
+
+TEST(Elf, Rejects32BitElfForAnotherMachine) {
+    auto elf = parse_elf(make_elf({.machine = EM_X86_64, .elf_class = ELFCLASS32, .pvh_entry = 0x100020}));
+    ASSERT_FALSE(elf.ok());
+    EXPECT_EQ(elf.error().message(), "ELF machine 62 is not i386 (3)");
 }
 
 TEST(Elf, RejectsSegmentRunningPastTheFile) {

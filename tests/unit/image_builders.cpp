@@ -25,15 +25,19 @@ std::vector<uint8_t> make_bzimage(const BzImageSpec& spec) {
     return image;
 }
 
-std::vector<uint8_t> make_elf(const ElfSpec& spec) {
+namespace {
+
+// The same image in either ELF class.
+template <typename Ehdr, typename Phdr, typename Nhdr>
+std::vector<uint8_t> build_elf(const ElfSpec& spec) {
     // Layout: ELF header, two program headers (LOAD, NOTE), note, segment bytes.
-    const size_t phoff = sizeof(Elf64_Ehdr);
-    const size_t note_off = phoff + 2 * sizeof(Elf64_Phdr);
-    const size_t note_size = sizeof(Elf64_Nhdr) + 4 + 4;
+    const size_t phoff = sizeof(Ehdr);
+    const size_t note_off = phoff + 2 * sizeof(Phdr);
+    const size_t note_size = sizeof(Nhdr) + 4 + 4;
     const size_t data_off = 0x200;
     std::vector<uint8_t> image(data_off + spec.filesz, 0);
 
-    Elf64_Ehdr eh{};
+    Ehdr eh{};
     std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
     eh.e_ident[EI_CLASS] = spec.elf_class;
     eh.e_ident[EI_DATA] = ELFDATA2LSB;
@@ -44,11 +48,11 @@ std::vector<uint8_t> make_elf(const ElfSpec& spec) {
     eh.e_entry = spec.entry;
     eh.e_phoff = phoff;
     eh.e_ehsize = sizeof eh;
-    eh.e_phentsize = sizeof(Elf64_Phdr);
+    eh.e_phentsize = sizeof(Phdr);
     eh.e_phnum = spec.pvh_entry ? 2 : 1;
     put(image, 0, eh);
 
-    Elf64_Phdr load{};
+    Phdr load{};
     load.p_type = PT_LOAD;
     load.p_offset = data_off;
     load.p_paddr = load.p_vaddr = spec.paddr;
@@ -59,17 +63,24 @@ std::vector<uint8_t> make_elf(const ElfSpec& spec) {
         image[data_off + i] = static_cast<uint8_t>(0xc0 + i);
 
     if (spec.pvh_entry) {
-        Elf64_Phdr note{};
+        Phdr note{};
         note.p_type = PT_NOTE;
         note.p_offset = note_off;
         note.p_filesz = note_size;
-        put(image, phoff + sizeof(Elf64_Phdr), note);
-        Elf64_Nhdr nh{4, 4, 18};
+        put(image, phoff + sizeof(Phdr), note);
+        Nhdr nh{4, 4, 18};
         put(image, note_off, nh);
         std::memcpy(image.data() + note_off + sizeof nh, "Xen", 4);
         put(image, note_off + sizeof nh + 4, *spec.pvh_entry);
     }
     return image;
+}
+
+}  // namespace
+
+std::vector<uint8_t> make_elf(const ElfSpec& spec) {
+    return spec.elf_class == ELFCLASS32 ? build_elf<Elf32_Ehdr, Elf32_Phdr, Elf32_Nhdr>(spec)
+                                        : build_elf<Elf64_Ehdr, Elf64_Phdr, Elf64_Nhdr>(spec);
 }
 
 }  // namespace vmm::test

@@ -126,3 +126,60 @@ TEST_F(SerialTest, IrqLineOnlyToggledOnChange) {
 
 }  // namespace
 }  // namespace vmm
+
+namespace vmm {
+namespace {
+
+// The Linux 8250 driver's own register sequence (drivers/tty/serial/8250/8250_port.c): the
+// startup tests, then interrupt-driven transmit as the tty layer drives it when userspace
+// writes to /dev/console. Each step asserts what the driver checks.
+TEST_F(SerialTest, LinuxDriverStartupAndInterruptDrivenTransmit) {
+    // autoconfig: FIFO detection (IIR bits 7:6 = 3 means a 16550A).
+    serial.write(IIR, 0x01);
+    EXPECT_EQ(serial.read(IIR) >> 6, 3);
+    // Loopback test: MCR = LOOP | OUT2 | RTS must read back CTS | DCD in MSR.
+    serial.write(MCR, 0x10 | 0x0a);
+    EXPECT_EQ(serial.read(MSR) & 0xf0, 0x90);
+    serial.write(MCR, 0x00);
+    // serial8250_do_startup: UART_BUG_THRE test; THRE must be reasserted when IER.THRI is
+    // enabled again with the transmitter idle.
+    serial.write(IER, 0x02);
+    const uint8_t iir1 = serial.read(IIR);
+    serial.write(IER, 0x00);
+    serial.write(IER, 0x02);
+    const uint8_t iir2 = serial.read(IIR);
+    serial.write(IER, 0x00);
+    EXPECT_EQ(iir1 & 0x0f, 0x02);  // THRE pending
+    EXPECT_EQ(iir2 & 0x0f, 0x02);  // reasserted: no UART_BUG_THRE
+    // UART_BUG_TXEN test: with THRI enabled, LSR.TEMT set and IIR must not say "no interrupt".
+    serial.write(IER, 0x02);
+    EXPECT_TRUE(serial.read(LSR) & 0x40);
+    EXPECT_EQ(serial.read(IIR) & 0x01, 0);
+    serial.write(IER, 0x00);
+    // OUT2 and the receive interrupt on, as after startup.
+    serial.write(MCR, 0x0b);
+    serial.write(IER, 0x05);
+    irq.transitions.clear();
+
+    // start_tx: IER |= THRI raises the interrupt at once (the holding register is empty).
+    serial.write(IER, 0x07);
+    ASSERT_TRUE(irq.level);
+    // The interrupt handler loops: IIR says THRE, LSR says THRE, up to 16 bytes are written,
+    // and again until the buffer is empty; then stop_tx clears THRI.
+    const std::string text = "userspace says hello from /init\n";
+    size_t sent = 0;
+    for (int round = 0; round < 10 && sent < text.size(); ++round) {
+        ASSERT_EQ(serial.read(IIR) & 0x0f, 0x02) << "round " << round;
+        ASSERT_TRUE(serial.read(LSR) & 0x20);
+        for (int i = 0; i < 16 && sent < text.size(); ++i)
+            serial.write(THR, static_cast<uint8_t>(text[sent++]));
+        EXPECT_TRUE(irq.level);  // THRE pending again: the next round of the handler
+    }
+    serial.write(IER, 0x05);  // __stop_tx
+    EXPECT_EQ(serial.read(IIR) & 0x0f, 0x01);  // no interrupt pending
+    EXPECT_FALSE(irq.level);
+    EXPECT_EQ(output, text);
+}
+
+}  // namespace
+}  // namespace vmm

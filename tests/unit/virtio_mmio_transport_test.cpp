@@ -27,18 +27,20 @@ struct FakeDevice : VirtioDevice {
             data[i] = static_cast<uint8_t>(0xa0 + offset + i);
     }
     void activate(uint64_t features) override { activated_with = features; }
-    Status process_queue(size_t, Virtqueue& queue) override {
+    Result<bool> process_queue(size_t, Virtqueue& queue) override {
+        ++calls;
         if (fail)
             return Error("bad request");
         DescriptorChain chain;
         while (TRY(queue.pop(chain)))
             TRY(queue.add_used(chain.head, 1));
-        return {};
+        return false;
     }
     void reset() override { ++resets; }
 
     uint64_t activated_with = 0;
     int resets = 0;
+    int calls = 0;
     bool fail = false;
 };
 
@@ -111,6 +113,27 @@ TEST_F(TransportTest, FeaturesOkRefusedForUnofferedFeature) {
 TEST_F(TransportTest, FeaturesOkRefusedWithoutVersion1) {
     negotiate(1ull << 3);
     EXPECT_FALSE(rd(STATUS) & status::FEATURES_OK);
+}
+
+// Regression: FEATURES_OK refused in the same write that sets DRIVER_OK must not activate the
+// device with features it never offered (§3.1.1).
+TEST_F(TransportTest, DriverOkWithRefusedFeaturesInOneWriteDoesNotActivate) {
+    wr(STATUS, status::ACKNOWLEDGE);
+    wr(STATUS, status::ACKNOWLEDGE | status::DRIVER);
+    wr(0x24, 0);
+    wr(0x20, 1u << 7);  // not offered, and no VERSION_1
+    wr(STATUS, status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK | status::DRIVER_OK);
+    EXPECT_FALSE(rd(STATUS) & status::FEATURES_OK);
+    EXPECT_FALSE(rd(STATUS) & status::DRIVER_OK);
+    EXPECT_EQ(device->activated_with, 0u);
+}
+
+// Regression: a device that says it has nothing left is not called again by notify().
+TEST_F(TransportTest, NotifyReportsNoWorkWhenTheDeviceHasNone) {
+    bring_up();
+    driver.add_chain({{0x10000, 16, false}});
+    EXPECT_FALSE(transport.notify(0));
+    EXPECT_EQ(device->calls, 1);
 }
 
 // §3.1.1: DRIVER_OK before FEATURES_OK is an illegal transition.

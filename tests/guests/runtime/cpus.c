@@ -43,8 +43,8 @@ static const void *scan(uint64_t start, uint64_t size, const char *signature, ui
     return 0;
 }
 
-/* ACPI 6.5 §5.2.5 RSDP, §5.2.7/8 RSDT/XSDT, §5.2.12 MADT. */
-static const uint8_t *acpi_find_madt(void) {
+/* ACPI 6.5 §5.2.5 RSDP, §5.2.7/8 RSDT/XSDT. */
+const uint8_t *acpi_find_table(const char *signature) {
     const uint8_t *rsdp = scan(0xe0000, 0x20000, "RSD PTR ", 20);
     if (!rsdp)
         return 0;
@@ -55,14 +55,14 @@ static const uint8_t *acpi_find_madt(void) {
     const uint32_t length = *(const uint32_t *)(sdt + 4);
     for (uint32_t off = 36; off + entry_size <= length; off += entry_size) {
         uint64_t table = entry_size == 8 ? *(const uint64_t *)(sdt + off) : *(const uint32_t *)(sdt + off);
-        if (has_signature((const void *)table, "APIC"))
+        if (has_signature((const void *)table, signature))
             return (const uint8_t *)table;
     }
     return 0;
 }
 
 static bool acpi_find_cpus(struct cpu_list *out) {
-    const uint8_t *madt = acpi_find_madt();
+    const uint8_t *madt = acpi_find_table("APIC"); /* §5.2.12 MADT */
     if (!madt)
         return false;
     const uint32_t length = *(const uint32_t *)(madt + 4);

@@ -46,6 +46,8 @@ void print_hex(uint64_t v) {
 
 void debug_exit(uint32_t code) {
     outl(DEBUG_EXIT_PORT, code);
+    // Still running: the VMM has no debug-exit port. End through a reset rather than idle.
+    i8042_reset();
     for (;;)
         __asm__ volatile("cli; hlt");
 }

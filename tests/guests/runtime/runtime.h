@@ -49,6 +49,9 @@ __attribute__((noreturn)) void debug_exit(uint32_t code);
 /* Pulse the reset line through the i8042 (what Linux does with reboot=k). */
 void i8042_reset(void);
 
+/* The ACPI table with this 4-byte signature, through RSDP -> XSDT (or RSDT), or null. */
+const uint8_t *acpi_find_table(const char *signature);
+
 /* Identity-maps (uncached) the 2 MiB page holding `addr`, an MMIO address in 3..4 GiB
  * (LAPIC, virtio-mmio windows), into whichever page tables are live. */
 void map_mmio(uint64_t addr);

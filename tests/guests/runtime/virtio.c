@@ -25,10 +25,10 @@
 #define STATUS_FEATURES_OK 8
 #define TIMEOUT_TSC 5000000000ull
 
-static struct virtq_desc desc_table[VIRTIO_MAX_DEVICES][VQ_SIZE] __attribute__((aligned(4096)));
-static uint16_t avail_ring[VIRTIO_MAX_DEVICES][3 + VQ_SIZE] __attribute__((aligned(4096)));
-static uint32_t used_ring[VIRTIO_MAX_DEVICES][1 + 2 * VQ_SIZE + 1] __attribute__((aligned(4096)));
-static struct virtq_desc indirect_table[VQ_SIZE] __attribute__((aligned(16)));
+static struct virtq_desc desc_table[VIRTIO_MAX_DEVICES][VQ_MAX] __attribute__((aligned(4096)));
+static uint16_t avail_ring[VIRTIO_MAX_DEVICES][3 + VQ_MAX] __attribute__((aligned(4096)));
+static uint32_t used_ring[VIRTIO_MAX_DEVICES][1 + 2 * VQ_MAX + 1] __attribute__((aligned(4096)));
+static struct virtq_desc indirect_table[VQ_MAX] __attribute__((aligned(16)));
 static int queues_set_up;
 
 static volatile uint32_t *reg(const struct virtio_dev *dev, uint32_t offset) {
@@ -122,19 +122,24 @@ bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted) {
 }
 
 bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq, uint16_t index) {
-    if (queues_set_up >= VIRTIO_MAX_DEVICES)
+    return virtio_setup_queue_sized(dev, vq, index, VQ_SIZE);
+}
+
+bool virtio_setup_queue_sized(struct virtio_dev *dev, struct virtq *vq, uint16_t index, uint16_t size) {
+    if (queues_set_up >= VIRTIO_MAX_DEVICES || size > VQ_MAX)
         return false;
     const int slot = queues_set_up++;
     write32(dev, REG_QUEUE_SEL, index);
-    if (virtio_read32(dev, REG_QUEUE_READY) || virtio_read32(dev, REG_QUEUE_NUM_MAX) < VQ_SIZE)
+    if (virtio_read32(dev, REG_QUEUE_READY) || virtio_read32(dev, REG_QUEUE_NUM_MAX) < size)
         return false;
     vq->dev = dev;
     vq->index = index;
+    vq->size = size;
     vq->desc = desc_table[slot];
     vq->avail = avail_ring[slot];
     vq->used = used_ring[slot];
     vq->next_avail = vq->last_used = 0;
-    write32(dev, REG_QUEUE_NUM, VQ_SIZE);
+    write32(dev, REG_QUEUE_NUM, size);
     write32(dev, REG_QUEUE_DESC, (uint32_t)(uint64_t)vq->desc);
     write32(dev, REG_QUEUE_DESC + 4, 0);
     write32(dev, REG_QUEUE_DRIVER, (uint32_t)(uint64_t)vq->avail);
@@ -159,7 +164,7 @@ static void fill(struct virtq_desc *table, const struct vbuf *bufs, int n) {
 }
 
 bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect) {
-    if (n <= 0 || n > VQ_SIZE)
+    if (n <= 0 || n > (indirect ? VQ_MAX : vq->size))
         return false;
     if (indirect) {
         fill(indirect_table, bufs, n);
@@ -170,7 +175,7 @@ bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirec
     } else {
         fill(vq->desc, bufs, n);
     }
-    vq->avail[2 + vq->next_avail % VQ_SIZE] = 0; /* head: descriptor 0 */
+    vq->avail[2 + vq->next_avail % vq->size] = 0; /* head: descriptor 0 */
     __asm__ volatile("" ::: "memory");           /* x86: stores stay ordered */
     vq->avail[1] = ++vq->next_avail;
     __asm__ volatile("mfence" ::: "memory");
@@ -197,7 +202,7 @@ int64_t virtq_poll(struct virtq *vq) {
     volatile uint16_t *used_idx = (volatile uint16_t *)vq->used + 1;
     if (*used_idx == vq->last_used)
         return -1;
-    const uint32_t len = vq->used[2 + 2 * (vq->last_used % VQ_SIZE)]; /* {id, len} after flags|idx */
+    const uint32_t len = vq->used[2 + 2 * (vq->last_used % vq->size)]; /* {id, len} after flags|idx */
     vq->last_used++;
     return len;
 }

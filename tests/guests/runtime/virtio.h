@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 #define VIRTIO_MAX_DEVICES 8
-#define VQ_SIZE 16
+#define VQ_SIZE 16  /* what virtio_setup_queue() asks for */
+#define VQ_MAX 256  /* the largest queue, and indirect table, the storage holds */
 
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
@@ -36,6 +37,7 @@ struct virtq_desc {
 struct virtq {
     struct virtio_dev *dev;
     uint16_t index;
+    uint16_t size;
     struct virtq_desc *desc;
     volatile uint16_t *avail; /* flags, idx, ring[VQ_SIZE], used_event */
     volatile uint32_t *used;  /* flags|idx, then {id, len} pairs */
@@ -60,12 +62,13 @@ uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset);
 uint64_t virtio_config64(const struct virtio_dev *dev, uint32_t offset);
 /* Reset, ACKNOWLEDGE, DRIVER, features (wanted & offered, VERSION_1 required), FEATURES_OK. */
 bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted);
-/* Queue `index` of VQ_SIZE entries in static memory. */
+/* Queue `index` of VQ_SIZE entries in static memory; _sized: of `size` (<= VQ_MAX). */
 bool virtio_setup_queue(struct virtio_dev *dev, struct virtq *vq, uint16_t index);
+bool virtio_setup_queue_sized(struct virtio_dev *dev, struct virtq *vq, uint16_t index, uint16_t size);
 void virtio_driver_ok(struct virtio_dev *dev);
 uint32_t virtio_status(const struct virtio_dev *dev);
-/* Makes the buffers available as one chain (through an indirect table when `indirect`) and
- * notifies the device. One chain per queue may be outstanding. */
+/* Makes the buffers available as one chain (through an indirect table of up to VQ_MAX
+ * entries when `indirect`) and notifies the device. One chain per queue may be outstanding. */
 bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);
 /* Polls for the outstanding chain's completion: its used length, or -1 on timeout. */
 int64_t virtq_wait(struct virtq *vq);

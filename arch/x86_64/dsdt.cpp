@@ -1,0 +1,69 @@
+#include "arch/x86_64/dsdt.h"
+
+#include <fmt/format.h>
+
+#include "arch/x86_64/layout.h"
+
+namespace vmm::arch::x86_64 {
+
+namespace {
+
+using aml::Bytes;
+namespace res = aml::resource;
+
+Bytes com1() {
+    return aml::device("COM1", {aml::name("_HID", aml::eisa_id("PNP0501")), aml::name("_UID", aml::integer(0)),
+                                aml::name("_CRS", aml::resource_template({
+                                                      res::io(layout::COM1_PORT, layout::COM_PORT_COUNT),
+                                                      res::irq_no_flags(layout::COM1_IRQ),
+                                                  }))});
+}
+
+Bytes rtc() {
+    return aml::device("RTC", {aml::name("_HID", aml::eisa_id("PNP0B00")),
+                               aml::name("_CRS", aml::resource_template({
+                                                     res::io(layout::CMOS_PORT, layout::CMOS_PORT_COUNT),
+                                                     res::irq_no_flags(layout::RTC_IRQ),
+                                                 }))});
+}
+
+Bytes keyboard_controller() {
+    return aml::device("PS2K", {aml::name("_HID", aml::eisa_id("PNP0303")),
+                                aml::name("_CRS", aml::resource_template({
+                                                      res::io(layout::I8042_DATA_PORT, 1),
+                                                      res::io(layout::I8042_COMMAND_PORT, 1),
+                                                      res::irq_no_flags(layout::I8042_KEYBOARD_IRQ),
+                                                  }))});
+}
+
+// "LNRO0005" is the virtio-mmio id Linux's driver matches (drivers/virtio/virtio_mmio.c);
+// the interrupt is edge-triggered because Ember signals it through an irqfd.
+Bytes virtio_mmio(size_t index, const MmioDeviceResources& device) {
+    return aml::device(fmt::format("V{:03X}", index),
+                       {aml::name("_HID", aml::string("LNRO0005")), aml::name("_UID", aml::integer(index)),
+                        aml::name("_CCA", aml::integer(1)),  // cache-coherent DMA
+                        aml::name("_CRS", aml::resource_template({
+                                              res::memory32_fixed(static_cast<uint32_t>(device.base),
+                                                                  static_cast<uint32_t>(device.size)),
+                                              res::interrupt(device.gsi, true),
+                                          }))});
+}
+
+}  // namespace
+
+Bytes dsdt_body(const AcpiDevices& devices) {
+    Bytes sb = aml::concat({com1(), rtc()});
+    if (devices.i8042) {
+        const Bytes kbd = keyboard_controller();
+        sb.insert(sb.end(), kbd.begin(), kbd.end());
+    }
+    for (size_t i = 0; i < devices.virtio_mmio.size(); ++i) {
+        const Bytes dev = virtio_mmio(i, devices.virtio_mmio[i]);
+        sb.insert(sb.end(), dev.begin(), dev.end());
+    }
+    // \_S5_: SLP_TYPa, SLP_TYPb (the same register serves both in hardware-reduced mode).
+    return aml::concat({aml::scope("\\_SB", {sb}),
+                        aml::name("\\_S5", aml::package({aml::integer(SLEEP_TYPE_S5), aml::integer(0)}))});
+}
+
+}  // namespace vmm::arch::x86_64

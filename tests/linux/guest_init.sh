@@ -1,0 +1,94 @@
+#!/bin/busybox sh
+# /init of the Linux suite's guest (L2): Debian's cloud kernel, unmodified, with busybox and the
+# kernel's own virtio modules. The case to run comes from the command line (ember.case=NAME);
+# every result is a line on ttyS0 that the host side (cases.sh) asserts on.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for arg in $(cat /proc/cmdline); do
+    case $arg in ember.case=*) CASE=${arg#ember.case=} ;; esac
+done
+load() { for m in "$@"; do insmod "/lib/modules/$m.ko" || echo "GUEST insmod $m failed"; done; }
+# Modules in dependency order (modinfo -F depends).
+load virtio_ring virtio virtio_mmio
+echo "GUEST userspace nproc=$(nproc) case=$CASE"
+
+wait_for() {  # wait_for PATH: a device node appearing after its driver probed
+    i=0
+    while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e "$1" ] || echo "GUEST missing $1"
+}
+
+case $CASE in
+shell)
+    # The host types a command line on ttyS0; a shell runs it and its answer comes back.
+    echo "GUEST ready-for-input"
+    read -r line
+    sh -c "$line"
+    reboot -f
+    ;;
+reboot)
+    echo "GUEST reboot type $(cat /sys/kernel/reboot/type 2>&1) mode $(cat /sys/kernel/reboot/mode 2>&1)"
+    reboot -f
+    ;;
+blk)
+    load virtio_blk
+    wait_for /dev/vda
+    wait_for /dev/vdb
+    mkdir -p /mnt/a /mnt/b
+    mount -t ext4 /dev/vda /mnt/a && echo "GUEST mounted vda"
+    echo "GUEST read: $(cat /mnt/a/hello.txt)"
+    echo "written by the guest" >/mnt/a/from-guest.txt
+    # Linux's largest requests (seg_max segments, direct I/O of 1 MiB).
+    dd if=/dev/zero of=/mnt/a/direct.bin bs=1M count=16 oflag=direct 2>/dev/null && echo "GUEST direct write ok"
+    dd if=/mnt/a/direct.bin of=/dev/null bs=1M iflag=direct 2>/dev/null && echo "GUEST direct read ok"
+    sync
+    rm /mnt/a/direct.bin
+    sync
+    fstrim -v /mnt/a
+    umount /mnt/a && echo "GUEST unmounted vda"
+    mount -t ext4 -o ro /dev/vdb /mnt/b && echo "GUEST read-only: $(cat /mnt/b/hello.txt)"
+    echo x | dd of=/dev/vdb bs=512 count=1 conv=sync,fsync 2>/dev/null || echo "GUEST read-only write refused"
+    poweroff -f
+    ;;
+net)
+    load failover net_failover virtio_net
+    wait_for /sys/class/net/eth0
+    ip addr add 10.0.2.15/24 dev eth0
+    ip link set eth0 up
+    ping -c 3 -W 5 10.0.2.1 >/dev/null && echo "GUEST ping host ok"
+    dd if=/dev/urandom of=/tmp/blob bs=1M count=64 2>/dev/null
+    echo "GUEST blob md5 $(md5sum </tmp/blob | cut -d' ' -f1)"
+    echo "GUEST net ready"
+    # The host listens once it has pinged us; retry until its listener is up.
+    i=0
+    until nc 10.0.2.1 5000 </tmp/blob || [ $i -ge 100 ]; do sleep 0.2; i=$((i + 1)); done
+    echo "GUEST sent blob"
+    poweroff -f
+    ;;
+console)
+    load virtio_console
+    wait_for /dev/hvc0
+    echo "hello from hvc0" >/dev/hvc0
+    read -r line </dev/hvc0
+    echo "GUEST hvc0 got: $line"
+    poweroff -f
+    ;;
+rng)
+    load virtio-rng
+    wait_for /dev/hwrng
+    echo "GUEST rng_current $(cat /sys/class/misc/hw_random/rng_current)"
+    echo "GUEST hwrng bytes $(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)"
+    poweroff -f
+    ;;
+panic)
+    echo c >/proc/sysrq-trigger
+    ;;
+hold)
+    echo "GUEST holding"
+    while :; do sleep 1; done
+    ;;
+esac
+echo "GUEST unknown case '$CASE'"
+poweroff -f

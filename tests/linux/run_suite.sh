@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# run_suite.sh EMBER OUTDIR: the Linux suite. Builds, from Debian packages only, the guest
+# (Debian's cloud kernel unmodified, as bzImage and as the vmlinux ELF inside it; an initramfs
+# of busybox-static and the kernel's own virtio modules) and runs tests/linux/cases.sh:
+# - directly, where /dev/kvm runs guests in hardware (VT-x/AMD-V);
+# - else inside an L1 that QEMU's TCG boots with `-cpu max` (AMD-V with nested paging): the
+#   same Debian kernel with kvm.ko/kvm-amd.ko gives it a /dev/kvm that runs unmodified guests.
+# Writes OUTDIR/results.txt (one "CASE name PASS|FAIL why" line per case) and OUTDIR/suite.log.
+set -uo pipefail
+ember=$(realpath "$1")
+out=$(mkdir -p "$2" && realpath "$2")
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cache=${EMBER_LINUX_CACHE:-$root/tests/linux/cache}
+probe=${EMBER_PROBE_GUEST:-}
+rm -f "$out/results.txt" "$out/suite.log"
+die() { echo "run_suite.sh: $*" >&2; exit 1; }
+
+# --- Debian packages (cached) ------------------------------------------------------------
+mkdir -p "$cache"
+kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+[ -n "$kernel_pkg" ] || die "no linux-image-cloud-amd64 in the apt lists (run apt-get update)"
+(cd "$cache" && for p in "$kernel_pkg" busybox-static; do
+     ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1 || exit 1
+ done) || die "apt-get download $kernel_pkg busybox-static failed"
+
+work=$(mktemp -d /tmp/ember-linux.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+dpkg-deb -x "$cache/${kernel_pkg}"_*.deb "$work/kernel"
+dpkg-deb -x "$cache"/busybox-static_*.deb "$work/busybox"
+busybox=$work/busybox/bin/busybox
+version=${kernel_pkg#linux-image-}
+modules=$work/kernel/lib/modules/$version/kernel
+suite=$work/suite
+mkdir -p "$suite/work"
+cp "$work/kernel/boot/vmlinuz-$version" "$suite/bzImage"
+
+# vmlinux: the payload the bzImage's decompressor unpacks (setup header payload_offset and
+# payload_length, boot protocol 2.08), an ELF with the PVH entry note.
+u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
+setup_sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$suite/bzImage" | tr -d ' ')
+payload_at=$(( (setup_sects + 1) * 512 + $(u32 "$suite/bzImage" $((0x248))) ))
+tail -c +$((payload_at + 1)) "$suite/bzImage" | head -c "$(u32 "$suite/bzImage" $((0x24c)))" |
+    lz4 -dc >"$suite/vmlinux" 2>/dev/null
+[ "$(head -c 4 "$suite/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ] || die "could not unpack vmlinux (lz4) from the bzImage"
+
+# --- the guest's initramfs ----------------------------------------------------------------
+guest=$work/guest
+mkdir -p "$guest/bin" "$guest/lib/modules" "$guest/dev" "$guest/proc" "$guest/sys" "$guest/tmp"
+cp "$busybox" "$guest/bin/busybox"
+cp "$here/guest_init.sh" "$guest/init"
+for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/block/virtio_blk \
+         net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/char/virtio_console \
+         drivers/char/hw_random/virtio-rng; do
+    cp "$modules/$m.ko" "$guest/lib/modules/" || die "kernel module $m missing"
+done
+(cd "$guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$suite/initramfs"
+cp "$ember" "$suite/ember"
+cp "$here/cases.sh" "$suite/cases.sh"
+
+hardware_kvm() {
+    [ -n "$probe" ] || return 1
+    local cycles
+    cycles=$(timeout 30 "$ember" --kernel "$probe" </dev/null 2>&1 | sed -n 's/^probe: cycles-per-iteration \([0-9]*\).*/\1/p')
+    [ -n "$cycles" ] && [ "$cycles" -lt 500 ]
+}
+
+if hardware_kvm; then
+    echo "run_suite.sh: /dev/kvm is hardware-backed: running the cases directly" | tee "$out/suite.log"
+    mkdir -p "$work/bin"
+    for a in ping nc timeout; do ln -s "$busybox" "$work/bin/$a"; done
+    PATH=$work/bin:$PATH sh "$suite/cases.sh" "$suite" 2>&1 | tee -a "$out/suite.log"
+else
+    command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is needed for the nested L1"
+    # --- L1: the same kernel with KVM, busybox, Ember and e2fsprogs, booted by QEMU TCG ------
+    l1=$work/l1
+    mkdir -p "$l1/bin" "$l1/opt/bin" "$l1/lib/modules" "$l1/dev" "$l1/proc" "$l1/sys" "$l1/tmp"
+    cp "$busybox" "$l1/bin/busybox"
+    for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/net/tun; do
+        cp "$modules/$m.ko" "$l1/lib/modules/" || die "kernel module $m missing"
+    done
+    # Ember and e2fsprogs with the shared libraries their loader names, in /opt/bin: busybox's
+    # applets of the same names (mke2fs) stay behind them on PATH.
+    for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)"; do
+        cp "$b" "$l1/opt/bin/"
+        for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+            mkdir -p "$l1$(dirname "$lib")"
+            cp -L "$lib" "$l1$lib"
+        done
+    done
+    # QEMU microvm for the differential boot-log case, with its firmware.
+    qemu=$(command -v qemu-system-x86_64)
+    cp "$qemu" "$l1/opt/bin/"
+    for lib in $(ldd "$qemu" | grep -o '/[^ ]*'); do
+        mkdir -p "$l1$(dirname "$lib")"
+        cp -L "$lib" "$l1$lib"
+    done
+    mkdir -p "$l1/opt/qemu"
+    cp -L /usr/share/qemu/bios-microvm.bin "$l1/opt/qemu/"
+    mv "$suite" "$l1/suite"
+    cat >"$l1/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/opt/bin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs -o size=1500M tmpfs /suite/work
+for m in irqbypass kvm kvm-amd tun; do insmod /lib/modules/$m.ko || echo "L1: insmod $m failed"; done
+ip link set lo up
+echo "L1: $(ls -l /dev/kvm)"
+for arg in $(cat /proc/cmdline); do
+    case $arg in ember.cases=*) export EMBER_LINUX_CASES=$(echo "${arg#ember.cases=}" | tr , ' ') ;;
+                 ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;; esac
+done
+export QEMU_FIRMWARE=/opt/qemu
+sh /suite/cases.sh /suite
+poweroff -f
+INIT
+    chmod +x "$l1/init"
+    (cd "$l1" && find . | cpio -o -H newc --quiet) >"$work/l1.cpio"
+    echo "run_suite.sh: booting the nested L1 under QEMU TCG (-cpu max)" | tee "$out/suite.log"
+    timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G -nographic -no-reboot -nodefaults \
+        -serial stdio -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
+        -append "console=ttyS0 panic=-1 quiet ${EMBER_LINUX_CASES:+ember.cases=${EMBER_LINUX_CASES// /,}} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}}" </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$out/suite.log"
+fi
+grep '^CASE ' "$out/suite.log" >"$out/results.txt"
+grep -q '^CASES-DONE' "$out/suite.log" || die "the suite did not run to the end (see $out/suite.log)"
+echo "run_suite.sh: $(grep -c ' PASS$' "$out/results.txt") passed, $(grep -c ' FAIL ' "$out/results.txt") failed"
