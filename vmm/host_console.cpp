@@ -4,7 +4,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+
+#include <spdlog/spdlog.h>
 
 namespace vmm {
 
@@ -29,8 +32,22 @@ void write_all(int fd, const uint8_t* data, size_t len) {
 HostConsole::~HostConsole() = default;
 
 void HostConsole::write(std::span<const uint8_t> bytes) {
-    if (m_output_fd >= 0)
-        write_all(m_output_fd, bytes.data(), bytes.size());
+    if (m_output_fd < 0)
+        return;
+    if (m_config.mode == ConsoleConfig::Mode::File) {
+        // The guest writes as much as it likes; the host's disk takes at most the cap.
+        const uint64_t room = MAX_FILE_BYTES - std::min(m_file_bytes, MAX_FILE_BYTES);
+        if (bytes.size() > room) {
+            if (m_file_bytes <= MAX_FILE_BYTES)
+                spdlog::warn("{} output file '{}' reached {} MiB; further guest output is dropped", m_name,
+                             m_config.path, MAX_FILE_BYTES >> 20);
+            m_file_bytes = MAX_FILE_BYTES + 1;
+            bytes = bytes.first(room);
+        } else {
+            m_file_bytes += bytes.size();
+        }
+    }
+    write_all(m_output_fd, bytes.data(), bytes.size());
 }
 
 Status HostConsole::open_output() {

@@ -24,6 +24,9 @@ public:
     HostConsole(ConsoleConfig config, const char* name) : m_config(std::move(config)), m_name(name) {}
     ~HostConsole();
 
+    // A file=PATH output takes at most this much guest output; the rest is dropped (one warning).
+    static constexpr uint64_t MAX_FILE_BYTES = 256ull << 20;
+
     // Guest output (dropped until open_output(), and when off).
     void write(std::span<const uint8_t> bytes);
 
@@ -52,6 +55,7 @@ private:
     UniqueFd m_space_event;
     std::vector<uint8_t> m_pending;  // read from stdin, not yet accepted by the guest
     bool m_stdin_paused = false;
+    uint64_t m_file_bytes = 0;  // written to a file=PATH output so far
 };
 
 }  // namespace vmm

@@ -1,11 +1,13 @@
 #!/bin/sh
 # cases.sh DIR: the Linux suite's cases, run where /dev/kvm runs unmodified guests (inside the
 # nested L1 that run_suite.sh boots under QEMU TCG, or directly on a VT-x/AMD-V host).
-# DIR holds ember, bzImage, vmlinux, initramfs and a writable work/; mke2fs, e2fsck, debugfs
-# and busybox are on PATH. Prints one line per case: "CASE <name> PASS" or
+# DIR holds ember, bzImage, vmlinux, initramfs and a writable work/; busybox is on PATH, and
+# e2fsprogs' mke2fs, e2fsck and debugfs are $MKE2FS, $E2FSCK, $DEBUGFS (full paths: a busybox
+# shell runs its own applets of those names first). Prints one line per case: "CASE <name> PASS" or
 # "CASE <name> FAIL <why>", then each failed case's output between LOG markers.
 dir=$1
 ember=$dir/ember
+MKE2FS=${MKE2FS:-mke2fs} E2FSCK=${E2FSCK:-e2fsck} DEBUGFS=${DEBUGFS:-debugfs}
 work=$dir/work
 mkdir -p "$work"
 base="console=ttyS0 panic=-1"
@@ -117,7 +119,7 @@ case_blk() {  # ext4 made on the host: read, write, direct I/O, fstrim; a read-o
     for img in rw ro; do
         rm -f "$work/$img.img"
         truncate -s 256M "$work/$img.img"
-        mke2fs -q -t ext4 -d "$work/files" "$work/$img.img"
+        "$MKE2FS" -q -t ext4 -d "$work/files" "$work/$img.img"
     done
     before=$(allocated_kib "$work/rw.img")
     ro_sum=$(md5sum <"$work/ro.img")
@@ -133,9 +135,9 @@ case_blk() {  # ext4 made on the host: read, write, direct I/O, fstrim; a read-o
     check "vda not unmounted" has "$out" "GUEST unmounted vda"
     check "the read-only disk was not readable" has "$out" "GUEST read-only: hello from the host"
     check "the read-only disk took a write" has "$out" "GUEST read-only write refused"
-    check "e2fsck -n found errors" e2fsck -fn "$work/rw.img"
+    check "e2fsck -n found errors" "$E2FSCK" -fn "$work/rw.img"
     check "debugfs does not show the guest's file" sh -c \
-        "debugfs -R 'cat /from-guest.txt' '$work/rw.img' 2>/dev/null | grep -q 'written by the guest'"
+        "'$DEBUGFS' -R 'cat /from-guest.txt' '$work/rw.img' 2>/dev/null | grep -q 'written by the guest'"
     after=$(allocated_kib "$work/rw.img")
     # The guest wrote 16 MiB and deleted it; after fstrim those blocks are holes again.
     check "fstrim did not shrink the image ($before KiB -> $after KiB)" test $((after - before)) -lt 8192

@@ -113,7 +113,7 @@ for arg in $(cat /proc/cmdline); do
     case $arg in ember.cases=*) export EMBER_LINUX_CASES=$(echo "${arg#ember.cases=}" | tr , ' ') ;;
                  ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;; esac
 done
-export QEMU_FIRMWARE=/opt/qemu
+export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs
 sh /suite/cases.sh /suite
 poweroff -f
 INIT

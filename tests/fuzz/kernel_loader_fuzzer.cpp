@@ -1,0 +1,29 @@
+// Fuzzes the kernel loaders (bzImage, ELF64/ELF32, PVH) on attacker-chosen images: a user may
+// boot an untrusted kernel. Invariants: no crash and no access outside guest memory (ASan);
+// a loaded kernel's entry lies inside guest RAM.
+#include <cstddef>
+#include <cstdint>
+
+#include "boot/kernel_loader.h"
+#include "fuzz_memory.h"
+
+using namespace vmm;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    constexpr uint64_t RAM = 64ull << 20;
+    const MemoryRegionSpec spec[] = {{0, RAM}};
+    static auto memory = std::move(GuestMemory::create(spec).value());
+    static const auto cmdline = boot::KernelCmdline::create("console=ttyS0").value();
+    const size_t initrd_len = size > 16 ? data[0] : 0;
+    const std::span<const uint8_t> image(data, size);
+    const boot::BootSpec boot{image.subspan(initrd_len ? 1 + initrd_len : 0),
+                              image.subspan(initrd_len ? 1 : 0, initrd_len),
+                              cmdline,
+                              {{0, 0x9fc00, arch::x86_64::E820Type::Ram}, {0x100000, RAM - 0x100000, arch::x86_64::E820Type::Ram}},
+                              RAM,
+                              0xe0000};
+    auto loaded = boot::load_kernel(memory, boot);
+    if (loaded.ok() && loaded->entry.entry >= RAM)
+        __builtin_trap();
+    return 0;
+}
