@@ -12,6 +12,8 @@ goal() {
     pio_exit_cycles) echo "<= 1.10x raw" ;;
     rss_kib_*|pss_kib_*) echo "< 2048 KiB" ;;
     vms_per_s_*) echo ">= 50/s" ;;
+    idle_cpu_pct_*) echo "~0 (no measurable CPU)" ;;
+    linux_nested_*) echo "nested TCG: ratio only" ;;
     *) echo "-" ;;
     esac
 }

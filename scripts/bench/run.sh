@@ -112,4 +112,41 @@ else
     echo "net: skipped (needs root for a TAP)" | tee "$out/net.txt"
 fi
 
+# --- idle CPU: VMs whose guests posted buffers on every device and halted --------------------
+# CPU time (user + system) of the Ember processes over IDLE_SECONDS, per VM, in % of a core.
+idle_seconds=${IDLE_SECONDS:-5}
+for count in 1 10; do
+    pids=()
+    for ((i = 0; i < count; i++)); do
+        truncate -s 1M "$out/idle-$i.img"
+        "$dir/ember" --virtio-mmio-cmdline --kernel "$g/idle.elf" --console file=/dev/null \
+            --disk "path=$out/idle-$i.img" --memory 64M </dev/null >"$out/idle-$i.out" 2>/dev/null &
+        pids+=($!)
+    done
+    for ((i = 0; i < count; i++)); do
+        for _ in $(seq 300); do grep -q "idle: ready" "$out/idle-$i.out" && break; sleep 0.1; done
+    done
+    ticks() { local t=0 p; for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+    before=$(ticks)
+    sleep "$idle_seconds"
+    after=$(ticks)
+    kill -TERM "${pids[@]}"
+    wait "${pids[@]}" 2>/dev/null || true
+    rm -f "$out"/idle-*.img "$out"/idle-*.out
+    record "idle_cpu_pct_per_vm_x${count}" ember \
+        "$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$idle_seconds" -v n="$count" 'BEGIN{printf "%.3f", 100 * t / hz / s / n}')"
+done
+
+# --- Linux boot, nested (tests/linux: Debian's cloud kernel inside an L1 under QEMU TCG) -----
+# TCG time inside L1, so only the ratio means much; LINUX=0 skips it.
+if [ "${LINUX:-1}" = 1 ]; then
+    EMBER_LINUX_CASES=bench tests/linux/run_suite.sh "$dir/ember" "$out/linux" >/dev/null 2>&1 || true
+    for metric in first_userspace_ms exit_ms; do
+        for vmm in ember qemu; do
+            values=$(sed -n "s/^BENCH vmm=$vmm .*$metric=\([0-9]*\).*/\1/p" "$out/linux/suite.log" 2>/dev/null)
+            [ -n "$values" ] && record "linux_nested_${metric}" $vmm "$(median $values)"
+        done
+    done
+fi
+
 scripts/bench/report.sh "$raw_csv" "$out"

@@ -214,6 +214,38 @@ case_sigterm() {  # SIGTERM during boot: 128 + 15, and the TAP Ember created is 
     case_result sigterm
 }
 
+# Not a test (never in the default list): Linux boot times for scripts/bench/run.sh, Ember and
+# QEMU microvm alternating, in this place's clock (nested: TCG time). exec -> the first line
+# /init writes on ttyS0, exec -> exit after `poweroff -f`; 10 ms resolution (/proc/uptime).
+now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
+bench_one() {
+    name=$1
+    shift
+    out=$work/bench.out
+    : >"$out"
+    t0=$(now_ms)
+    "$@" </dev/null >"$out" 2>/dev/null &
+    pid=$!
+    first=
+    while kill -0 $pid 2>/dev/null; do
+        [ -z "$first" ] && grep -q "GUEST userspace" "$out" && first=$(now_ms)
+        usleep 10000
+    done
+    wait $pid
+    t2=$(now_ms)
+    grep -q "GUEST userspace" "$out" && echo "BENCH vmm=$name first_userspace_ms=$((${first:-$t2} - t0)) exit_ms=$((t2 - t0))"
+}
+case_bench() {
+    for i in $(seq "${EMBER_BENCH_RUNS:-5}"); do
+        bench_one ember "$ember" --kernel "$dir/bzImage" --initramfs "$dir/initramfs" --cpus 1 --memory 256M \
+            --cmdline "$base ember.case=poweroff"
+        command -v qemu-system-x86_64 >/dev/null || continue
+        bench_one qemu qemu-system-x86_64 -M microvm,acpi=on,rtc=on -accel kvm -cpu host -m 256M -smp 1 \
+            -nodefaults -no-user-config -nographic -serial stdio -no-reboot ${QEMU_FIRMWARE:+-L "$QEMU_FIRMWARE"} \
+            -kernel "$dir/bzImage" -initrd "$dir/initramfs" -append "$base ember.case=poweroff"
+    done
+}
+
 for c in ${EMBER_LINUX_CASES:-shell smp_reboot pvh blk net console rng panic sigterm}; do
     "case_$c"
 done

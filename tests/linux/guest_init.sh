@@ -28,6 +28,9 @@ shell)
     sh -c "$line"
     reboot -f
     ;;
+poweroff)
+    poweroff -f
+    ;;
 reboot)
     echo "GUEST reboot type $(cat /sys/kernel/reboot/type 2>&1) mode $(cat /sys/kernel/reboot/mode 2>&1)"
     reboot -f
