@@ -2,8 +2,11 @@
 #include <liburing.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "devices/virtio/disk_engine.h"
 
@@ -87,15 +90,7 @@ private:
             submitted += static_cast<size_t>(r);
         }
         for (size_t reaped = 0; reaped < submitted; ++reaped) {
-            io_uring_cqe* cqe = nullptr;
-            int r;
-            do
-                r = io_uring_wait_cqe(&m_ring, &cqe);
-            while (r == -EINTR);
-            if (r < 0 || !cqe) {
-                m_broken = true;
-                return;
-            }
+            io_uring_cqe* cqe = wait_for_completion(submitted - reaped);
             auto* op = static_cast<DiskOp*>(io_uring_cqe_get_data(cqe));
             const bool transfer = op->kind == DiskOp::Kind::Read || op->kind == DiskOp::Kind::Write;
             op->ok = transfer ? cqe->res >= 0 && static_cast<uint64_t>(cqe->res) == op->length : cqe->res == 0;
@@ -103,6 +98,24 @@ private:
             // Short transfers and file systems without ZERO_RANGE: finish synchronously.
             if (!op->ok)
                 op->ok = run_sync(m_disk, *op);
+        }
+    }
+
+    // Every submitted request is reaped before its chain goes back to the guest: one still in
+    // flight could write guest memory after the guest reused the buffer. A wait that fails
+    // other than transiently means the ring itself is gone, with requests the kernel may still
+    // run: the only safe end is to stop the VMM rather than to complete them.
+    io_uring_cqe* wait_for_completion(size_t in_flight) {
+        for (;;) {
+            io_uring_cqe* cqe = nullptr;
+            const int r = io_uring_wait_cqe(&m_ring, &cqe);
+            if (r == 0 && cqe)
+                return cqe;
+            if (r == -EINTR || r == -EAGAIN || r == -EBUSY)
+                continue;
+            spdlog::critical("virtio-blk io_uring: waiting for {} in-flight requests failed ({}); stopping",
+                             in_flight, std::strerror(-r));
+            std::abort();
         }
     }
 
