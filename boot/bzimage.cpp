@@ -42,7 +42,8 @@ Result<BzImage> parse_bzimage(std::span<const uint8_t> image) {
     const setup_header& hdr = bz.header;
 
     if (hdr.boot_flag != BOOT_FLAG)
-        return Error(fmt::format("bzImage boot flag is {:#x}, expected 0xaa55", hdr.boot_flag));
+        return Error(fmt::format("bzImage boot flag is {:#x}, expected 0xaa55",
+                                 static_cast<unsigned>(hdr.boot_flag)));  // a copy: the field is packed
     if (hdr.version < MIN_PROTOCOL)
         return Error(fmt::format("bzImage boot protocol {}.{:02} is too old (need 2.06 or newer)",
                                  hdr.version >> 8, hdr.version & 0xff));

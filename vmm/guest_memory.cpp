@@ -40,15 +40,18 @@ Result<std::span<uint8_t>> GuestMemory::slice(uint64_t gpa, uint64_t len) const 
     return Error(fmt::format("guest range {:#x}+{:#x} is outside guest memory", gpa, len));
 }
 
+// An empty span may have a null data(): memcpy must not see it (UB even for 0 bytes).
 Status GuestMemory::read(uint64_t gpa, std::span<uint8_t> out) const {
     auto view = TRY(slice(gpa, out.size()));
-    std::memcpy(out.data(), view.data(), out.size());
+    if (!out.empty())
+        std::memcpy(out.data(), view.data(), out.size());
     return {};
 }
 
 Status GuestMemory::write(uint64_t gpa, std::span<const uint8_t> in) {
     auto view = TRY(slice(gpa, in.size()));
-    std::memcpy(view.data(), in.data(), in.size());
+    if (!in.empty())
+        std::memcpy(view.data(), in.data(), in.size());
     return {};
 }
 

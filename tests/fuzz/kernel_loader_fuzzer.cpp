@@ -1,6 +1,7 @@
 // Fuzzes the kernel loaders (bzImage, ELF64/ELF32, PVH) on attacker-chosen images: a user may
 // boot an untrusted kernel. Invariants: no crash and no access outside guest memory (ASan);
 // a loaded kernel's entry lies inside guest RAM.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -14,10 +15,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const MemoryRegionSpec spec[] = {{0, RAM}};
     static auto memory = std::move(GuestMemory::create(spec).value());
     static const auto cmdline = boot::KernelCmdline::create("console=ttyS0").value();
-    const size_t initrd_len = size > 16 ? data[0] : 0;
-    const std::span<const uint8_t> image(data, size);
-    const boot::BootSpec boot{image.subspan(initrd_len ? 1 + initrd_len : 0),
-                              image.subspan(initrd_len ? 1 : 0, initrd_len),
+    // The first byte, on long inputs, splits off an initramfs of up to 255 bytes.
+    const std::span<const uint8_t> input(data, size);
+    const size_t initrd_len = size > 16 ? std::min<size_t>(data[0], size - 1) : 0;
+    const auto initrd = initrd_len ? input.subspan(1, initrd_len) : std::span<const uint8_t>{};
+    const auto kernel = initrd_len ? input.subspan(1 + initrd_len) : input;
+    const boot::BootSpec boot{kernel,
+                              initrd,
                               cmdline,
                               {{0, 0x9fc00, arch::x86_64::E820Type::Ram}, {0x100000, RAM - 0x100000, arch::x86_64::E820Type::Ram}},
                               RAM,

@@ -111,6 +111,7 @@ ip link set lo up
 echo "L1: $(ls -l /dev/kvm)"
 for arg in $(cat /proc/cmdline); do
     case $arg in ember.cases=*) export EMBER_LINUX_CASES=$(echo "${arg#ember.cases=}" | tr , ' ') ;;
+                 ember.qemu=*) export EMBER_LINUX_QEMU=${arg#ember.qemu=} ;;
                  ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;; esac
 done
 export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs
@@ -122,7 +123,7 @@ INIT
     echo "run_suite.sh: booting the nested L1 under QEMU TCG (-cpu max)" | tee "$out/suite.log"
     timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G -nographic -no-reboot -nodefaults \
         -serial stdio -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
-        -append "console=ttyS0 panic=-1 quiet ${EMBER_LINUX_CASES:+ember.cases=${EMBER_LINUX_CASES// /,}} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}}" </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$out/suite.log"
+        -append "console=ttyS0 panic=-1 quiet ${EMBER_LINUX_CASES:+ember.cases=${EMBER_LINUX_CASES// /,}} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}" </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$out/suite.log"
 fi
 grep '^CASE ' "$out/suite.log" >"$out/results.txt"
 grep -q '^CASES-DONE' "$out/suite.log" || die "the suite did not run to the end (see $out/suite.log)"
