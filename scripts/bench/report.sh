@@ -13,6 +13,7 @@ goal() {
     rss_kib_*|pss_kib_*) echo "< 2048 KiB" ;;
     vms_per_s_*) echo ">= 50/s" ;;
     idle_cpu_pct_*) echo "~0 (no measurable CPU)" ;;
+    sigterm_exit_ms_*) echo "-" ;;
     linux_nested_*) echo "nested TCG: ratio only" ;;
     *) echo "-" ;;
     esac

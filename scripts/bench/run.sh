@@ -137,6 +137,22 @@ for count in 1 10; do
         "$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$idle_seconds" -v n="$count" 'BEGIN{printf "%.3f", 100 * t / hz / s / n}')"
 done
 
+# --- SIGTERM -> exit while the busy guest keeps disk, rng and console saturated ----------------
+latencies=()
+truncate -s 8M "$out/busy.img"
+for ((i = 0; i < runs; i++)); do
+    "$dir/ember" --virtio-mmio-cmdline --kernel "$g/busy.elf" --disk "path=$out/busy.img" \
+        --console file=/dev/null --memory 64M </dev/null >"$out/busy.out" 2>/dev/null &
+    pid=$!
+    for _ in $(seq 300); do grep -q "busy: running" "$out/busy.out" && break; sleep 0.1; done
+    t0=$(date +%s%N)
+    kill -TERM $pid
+    wait $pid || true
+    latencies+=($((($(date +%s%N) - t0) / 1000)))
+done
+rm -f "$out/busy.img" "$out/busy.out"
+record sigterm_exit_ms_saturated ember "$(median_ms "${latencies[@]}")"
+
 # --- Linux boot, nested (tests/linux: Debian's cloud kernel inside an L1 under QEMU TCG) -----
 # TCG time inside L1, so only the ratio means much; LINUX=0 skips it.
 if [ "${LINUX:-1}" = 1 ]; then
