@@ -14,6 +14,7 @@ root=$(cd "$here/../.." && pwd)
 cache=${EMBER_LINUX_CACHE:-$root/tests/linux/cache}
 probe=${EMBER_PROBE_GUEST:-}
 rm -f "$out/results.txt" "$out/suite.log"
+: >"$out/suite.log"
 die() { echo "run_suite.sh: $*" >&2; exit 1; }
 
 # --- Debian packages (cached) ------------------------------------------------------------
@@ -120,11 +121,38 @@ poweroff -f
 INIT
     chmod +x "$l1/init"
     (cd "$l1" && find . | cpio -o -H newc --quiet) >"$work/l1.cpio"
-    echo "run_suite.sh: booting the nested L1 under QEMU TCG (-cpu max)" | tee "$out/suite.log"
-    timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G -nographic -no-reboot -nodefaults \
-        -serial stdio -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
-        -append "console=ttyS0 panic=-1 quiet ${EMBER_LINUX_CASES:+ember.cases=${EMBER_LINUX_CASES// /,}} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}" </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$out/suite.log"
+    boot_l1() {  # boot_l1 CASES: one L1 boot running those cases, its console appended to the log
+        echo "run_suite.sh: booting the nested L1 under QEMU TCG (-cpu max) for: $1" | tee -a "$out/suite.log"
+        timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G -nographic -no-reboot -nodefaults \
+            -serial stdio -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
+            -append "console=ttyS0 panic=-1 quiet ember.cases=${1// /,} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}" \
+            </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$out/suite.log"
+    }
+    # The nested stack under Ember (L1's kvm_amd on TCG's emulated SVM) is not Ember's, and it
+    # has been seen to panic L1 itself (a page fault in __svm_vcpu_run) once in many runs. When
+    # L1 dies before its cases are done, a fresh L1 runs the cases that have no verdict yet,
+    # once; the log says so, and every case still needs its own PASS.
+    remaining=${EMBER_LINUX_CASES:-shell smp_reboot pvh blk net console rng panic sigterm}
+    for attempt in 1 2; do
+        boot_l1 "$remaining"
+        grep -q '^CASES-DONE' "$out/suite.log" && break
+        grep -q 'Kernel panic' "$out/suite.log" || break
+        left=
+        for c in $remaining; do
+            result=$c
+            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; esac
+            if ! grep -q "^CASE $result " "$out/suite.log" ||
+               { [ "${EMBER_LINUX_QEMU:-1}" != 0 ] && ! grep -q "^CASE qemu_$result " "$out/suite.log"; }; then
+                left="$left $c"
+            fi
+        done
+        remaining=${left# }
+        [ -n "$remaining" ] || break
+        echo "run_suite.sh: L1 died (kernel panic in L1, outside Ember) before these cases ran: $remaining; once more in a fresh L1" | tee -a "$out/suite.log"
+    done
 fi
 grep '^CASE ' "$out/suite.log" >"$out/results.txt"
 grep -q '^CASES-DONE' "$out/suite.log" || die "the suite did not run to the end (see $out/suite.log)"
+# A case started in an L1 that died and then rerun has two lines: the last one counts.
+tac "$out/results.txt" | awk '!seen[$2]++' | tac >"$out/results.tmp" && mv "$out/results.tmp" "$out/results.txt"
 echo "run_suite.sh: $(grep -c ' PASS$' "$out/results.txt") passed, $(grep -c ' FAIL ' "$out/results.txt") failed"
