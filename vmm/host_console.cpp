@@ -36,16 +36,15 @@ void HostConsole::write(std::span<const uint8_t> bytes) {
         return;
     if (m_config.mode == ConsoleConfig::Mode::File) {
         // The guest writes as much as it likes; the host's disk takes at most the cap.
-        const uint64_t room = MAX_FILE_BYTES - std::min(m_file_bytes, MAX_FILE_BYTES);
+        const uint64_t room = m_max_file_bytes - m_file_bytes;
         if (bytes.size() > room) {
-            if (m_file_bytes <= MAX_FILE_BYTES)
-                spdlog::warn("{} output file '{}' reached {} MiB; further guest output is dropped", m_name,
-                             m_config.path, MAX_FILE_BYTES >> 20);
-            m_file_bytes = MAX_FILE_BYTES + 1;
+            if (!m_file_full)
+                spdlog::warn("{} output file '{}' reached {} bytes; further guest output is dropped", m_name,
+                             m_config.path, m_max_file_bytes);
+            m_file_full = true;
             bytes = bytes.first(room);
-        } else {
-            m_file_bytes += bytes.size();
         }
+        m_file_bytes += bytes.size();
     }
     write_all(m_output_fd, bytes.data(), bytes.size());
 }

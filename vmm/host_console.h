@@ -20,12 +20,13 @@ public:
     // Offers input to the guest; returns how many bytes it accepted.
     using InputSink = std::function<size_t(std::span<const uint8_t>)>;
 
-    // `name` ("serial", "console") prefixes errors about the output file.
-    HostConsole(ConsoleConfig config, const char* name) : m_config(std::move(config)), m_name(name) {}
-    ~HostConsole();
-
     // A file=PATH output takes at most this much guest output; the rest is dropped (one warning).
     static constexpr uint64_t MAX_FILE_BYTES = 256ull << 20;
+
+    // `name` ("serial", "console") prefixes errors about the output file.
+    HostConsole(ConsoleConfig config, const char* name, uint64_t max_file_bytes = MAX_FILE_BYTES)
+        : m_config(std::move(config)), m_name(name), m_max_file_bytes(max_file_bytes) {}
+    ~HostConsole();
 
     // Guest output (dropped until open_output(), and when off).
     void write(std::span<const uint8_t> bytes);
@@ -55,7 +56,9 @@ private:
     UniqueFd m_space_event;
     std::vector<uint8_t> m_pending;  // read from stdin, not yet accepted by the guest
     bool m_stdin_paused = false;
+    uint64_t m_max_file_bytes;
     uint64_t m_file_bytes = 0;  // written to a file=PATH output so far
+    bool m_file_full = false;   // the cap was reached (and said once)
 };
 
 }  // namespace vmm

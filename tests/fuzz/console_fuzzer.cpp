@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             __builtin_trap();
         if (index == virtio::Console::RECEIVEQ && *more)
             __builtin_trap();
-        (void)accepted;
+        if (accepted > input.size())
+            __builtin_trap();
         if (in.ConsumeIntegralInRange(0, 15) == 0)
             console.reset();
     }

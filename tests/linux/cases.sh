@@ -96,16 +96,18 @@ run() {  # run VMM NAME: vm with stdin closed, output in work/NAME.{out,err}; se
     (vm "$1") </dev/null >"$work/$2.out" 2>"$work/$2.err"
     status=$?
 }
+run_typing() {  # run_typing VMM NAME MARKER LINE: as run, typing LINE once the output shows MARKER
+    : >"$work/$2.out"
+    { wait_for_line "$work/$2.out" "$3" && echo "$4"; } | (vm "$1") >"$work/$2.out" 2>"$work/$2.err"
+    status=$?
+}
 
 case_shell() {  # 1 vCPU, bzImage; a command typed on the host runs in a shell on ttyS0
     name=$(name_of "$1" shell_1cpu)
     out=$work/$name.out
-    : >"$out"
     reset_machine
     CASE=shell
-    { wait_for_line "$out" "GUEST ready-for-input" && echo 'echo ANSWER-$((6 * 7))'; } |
-        (vm "$1") >"$out" 2>"$work/$name.err"
-    status=$?
+    run_typing "$1" "$name" "GUEST ready-for-input" 'echo ANSWER-$((6 * 7))'
     check "exit status $status, not 0" equal "$status" 0
     check "no 'GUEST userspace nproc=1' on ttyS0" has "$out" "GUEST userspace nproc=1"
     check "no answer to the typed command" has "$out" "^ANSWER-42"
@@ -234,15 +236,11 @@ case_net() {  # ping both ways; 64 MiB over TCP with the same checksum; the TAP 
 
 case_console() {  # one line each way on hvc0
     name=$(name_of "$1" console)
-    out=$work/$name.out
-    : >"$out"
     reset_machine
     CASE=console CONSOLE_SERIAL=$work/$name.serial
-    { wait_for_line "$out" "hello from hvc0" && echo "line from the host"; } |
-        (vm "$1") >"$out" 2>"$work/$name.err"
-    status=$?
+    run_typing "$1" "$name" "hello from hvc0" "line from the host"
     check "exit status $status, not 0" equal "$status" 0
-    check "nothing from the guest on hvc0" has "$out" "hello from hvc0"
+    check "nothing from the guest on hvc0" has "$work/$name.out" "hello from hvc0"
     check "the host's line did not reach hvc0" has "$work/$name.serial" "GUEST hvc0 got: line from the host"
     case_result "$name"
 }
