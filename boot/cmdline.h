@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm::boot {
 

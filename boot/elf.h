@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm::boot {
 

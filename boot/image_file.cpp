@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "vmm/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace vmm::boot {
 

@@ -4,10 +4,14 @@
 #include <cstdint>
 #include <span>
 
-#include "boot/boot_info.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::boot {
+
+struct InitrdPlacement {
+    uint64_t addr = 0;
+    uint64_t size = 0;  // 0: no initramfs
+};
 
 // Highest page-aligned address with addr >= kernel_end and addr + size <= min(limit, addr_max + 1).
 // `limit` is the end of usable low RAM; `addr_max` the kernel's initrd_addr_max.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fuzz_coverage.sh: line coverage of devices/ and boot/ that the fuzz corpora in fuzz-corpus/
-# reach (clang-14 source-based coverage: a build in build-cov/, llvm-profdata-14, llvm-cov-14).
+# fuzz_coverage.sh: line coverage of devices/ and boot/ that the fuzz
+# corpora in fuzz-corpus/ reach (clang-14 source-based coverage: a build in build-cov/,
+# llvm-profdata-14, llvm-cov-14).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-cov -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON -DEMBER_TESTS=OFF \

@@ -9,17 +9,17 @@ namespace vmm {
 
 Status Bus::insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> device) {
     if (length == 0)
-        return Error(fmt::format("bus range at {:#x} has zero length", base));
+        return Error(ErrorKind::Internal, fmt::format("bus range at {:#x} has zero length", base));
     if (base + (length - 1) < base)
-        return Error(fmt::format("bus range {:#x}+{:#x} wraps around", base, length));
+        return Error(ErrorKind::Internal, fmt::format("bus range {:#x}+{:#x} wraps around", base, length));
     const uint64_t last = base + (length - 1);
     auto next = std::upper_bound(m_ranges.begin(), m_ranges.end(), base,
                                  [](uint64_t b, const Range& r) { return b < r.base; });
     if (next != m_ranges.end() && next->base <= last)
-        return Error(fmt::format("bus range {:#x}-{:#x} ({}) overlaps {}", base, last,
+        return Error(ErrorKind::Internal, fmt::format("bus range {:#x}-{:#x} ({}) overlaps {}", base, last,
                                  device->name(), next->device->name()));
     if (next != m_ranges.begin() && std::prev(next)->last >= base)
-        return Error(fmt::format("bus range {:#x}-{:#x} ({}) overlaps {}", base, last,
+        return Error(ErrorKind::Internal, fmt::format("bus range {:#x}-{:#x} ({}) overlaps {}", base, last,
                                  device->name(), std::prev(next)->device->name()));
     m_ranges.insert(next, Range{base, last, std::move(device)});
     return {};

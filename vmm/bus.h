@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "devices/device.h"
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm {
 

@@ -19,8 +19,9 @@ constexpr const char* EXAMPLES = R"(Examples:
   ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
 
 Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
-debug-exit port 0xf4 (with --debug-exit); 2 bad input; 4 triple fault; 6 KVM error; 8 VMM error;
-128 + N when stopped by signal N.)";
+debug-exit port 0xf4 (with --debug-exit); 2 bad input, or a file or device not found or not
+allowed; 4 triple fault; 6 KVM error; 8 VMM error; 10 a disk or TAP is held by someone else;
+12 the host is out of a resource (memory, fds, KVM); 128 + N when stopped by signal N.)";
 
 int usage_error(const std::string& message) {
     fmt::print(stderr, "ember: error: {}\n", message);

@@ -9,8 +9,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "vmm/result.h"
-#include "vmm/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace vmm {
 

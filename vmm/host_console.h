@@ -10,7 +10,7 @@
 
 #include "vmm/event_loop.h"
 #include "vmm/terminal.h"
-#include "vmm/unique_fd.h"
+#include "base/unique_fd.h"
 #include "vmm/vm_config.h"
 
 namespace vmm {

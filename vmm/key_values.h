@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm {
 

@@ -57,9 +57,9 @@ Result<Kvm> Kvm::open(const std::string& path) {
     Kvm kvm{UniqueFd(fd)};
     int version = ::ioctl(fd, KVM_GET_API_VERSION, 0);
     if (version < 0)
-        return Error::from_errno(path + " is not a KVM device (KVM_GET_API_VERSION)");
+        return Error::from_errno(path + " is not a KVM device (KVM_GET_API_VERSION)").with_kind(ErrorKind::InvalidInput);
     if (version != KVM_API_VERSION)
-        return Error(fmt::format("{}: KVM API version {} (need {})", path, version, KVM_API_VERSION));
+        return Error(ErrorKind::HostResource, fmt::format("{}: KVM API version {} (need {})", path, version, KVM_API_VERSION));
     return kvm;
 }
 
@@ -69,7 +69,7 @@ Result<int> Kvm::check_extension(long cap) const {
 
 Status Kvm::require_extension(long cap, const char* name) const {
     if (TRY(check_extension(cap)) <= 0)
-        return Error(fmt::format("KVM lacks the required capability {}", name));
+        return Error(ErrorKind::HostResource, fmt::format("KVM lacks the required capability {}", name));
     return {};
 }
 
@@ -86,7 +86,7 @@ Result<CpuidEntries> Kvm::supported_cpuid() const {
         result.entries.assign(buf.entries(), buf.entries() + buf.header()->nent);
         return result;
     }
-    return Error("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
+    return Error(ErrorKind::HostResource, "KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
 }
 
 Result<std::vector<uint32_t>> Kvm::msr_index_list() const {
@@ -220,7 +220,7 @@ Status Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
     std::memcpy(buf.entries(), msrs.data(), msrs.size() * sizeof(kvm_msr_entry));
     int written = TRY(checked_ioctl(m_fd.get(), IOCTL_SET_MSRS, "KVM_SET_MSRS", buf.header()));
     if (static_cast<size_t>(written) != msrs.size())
-        return Error(fmt::format("KVM_SET_MSRS: MSR {:#x} rejected", msrs[written].index));
+        return Error(ErrorKind::HostResource, fmt::format("KVM_SET_MSRS: MSR {:#x} rejected", msrs[written].index));
     return {};
 }
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "arch/x86_64/cpuid.h"
-#include "vmm/result.h"
-#include "vmm/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace vmm {
 

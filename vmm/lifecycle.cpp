@@ -4,6 +4,17 @@
 
 namespace vmm {
 
+int exit_status::for_error(ErrorKind kind) {
+    switch (kind) {
+    case ErrorKind::InvalidInput: case ErrorKind::NotFound: return USAGE;
+    case ErrorKind::Busy: return BUSY;
+    case ErrorKind::HostResource: return HOST_RESOURCE;
+    case ErrorKind::GuestFault: return GUEST_FAULT;
+    case ErrorKind::Internal: return VMM_ERROR;
+    }
+    return VMM_ERROR;
+}
+
 Result<std::unique_ptr<Lifecycle>> Lifecycle::create() {
     int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)

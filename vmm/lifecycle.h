@@ -7,19 +7,24 @@
 #include <mutex>
 #include <string>
 
-#include "vmm/result.h"
-#include "vmm/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace vmm {
 
 // Process exit statuses. Debug-exit codes are odd ((v << 1) | 1); Ember's own are even.
 namespace exit_status {
 inline constexpr int GUEST_ENDED = 0;     // reset or power-off requested by the guest
-inline constexpr int USAGE = 2;           // bad input, or the VM could not be built
-inline constexpr int TRIPLE_FAULT = 4;    // KVM_EXIT_SHUTDOWN
+inline constexpr int USAGE = 2;           // invalid input, or a file or device not found / not allowed
+inline constexpr int GUEST_FAULT = 4;     // the guest faulted: a triple fault (KVM_EXIT_SHUTDOWN)
 inline constexpr int KVM_ERROR = 6;       // internal error, failed entry, unknown exit
-inline constexpr int VMM_ERROR = 8;       // a host-side failure while running
+inline constexpr int VMM_ERROR = 8;       // an internal error, or a host-side failure while running
+inline constexpr int BUSY = 10;           // a disk, TAP or other resource held by someone else
+inline constexpr int HOST_RESOURCE = 12;  // the host could not provide memory, fds, a KVM VM or vCPU
 inline constexpr int SIGNAL_BASE = 128;   // + signal number, for SIGINT/SIGTERM
+
+// The status of a VM that could not be built or started, from the error's kind.
+int for_error(ErrorKind kind);
 }  // namespace exit_status
 
 class Lifecycle {

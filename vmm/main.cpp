@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     auto vmm = vmm::build_vmm(options.config);
     if (!vmm.ok()) {
         spdlog::error("{}", vmm.error().message());
-        return vmm::exit_status::USAGE;
+        return vmm::exit_status::for_error(vmm.error().kind());
     }
     return (*vmm)->run();
 }

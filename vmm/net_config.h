@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm {
 

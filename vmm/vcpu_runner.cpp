@@ -82,7 +82,7 @@ bool VcpuRunner::handle_exit(kvm_run& run) {
         m_lifecycle.request_stop(exit_status::GUEST_ENDED, fmt::format("vCPU {} halted", m_vcpu.id()));
         return false;
     case KVM_EXIT_SHUTDOWN:
-        m_lifecycle.request_stop(exit_status::TRIPLE_FAULT,
+        m_lifecycle.request_stop(exit_status::GUEST_FAULT,
                                  fmt::format("vCPU {}: guest triple fault (KVM_EXIT_SHUTDOWN)", m_vcpu.id()));
         return false;
     case KVM_EXIT_SYSTEM_EVENT:

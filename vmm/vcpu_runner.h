@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "vmm/bus.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
-#include "vmm/rate_limiter.h"
+#include "base/rate_limiter.h"
 
 namespace vmm {
 

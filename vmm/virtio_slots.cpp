@@ -25,7 +25,7 @@ void VirtioSlot::kick(size_t index) const { kick_fd(notify_fds.at(index)); }
 Result<VirtioSlot> attach_virtio_device(Vmm& vmm, std::unique_ptr<virtio::VirtioDevice> device) {
     const size_t slot = vmm.virtio_devices.size();
     if (slot >= std::size(layout::VIRTIO_IRQS))
-        return Error("no free virtio-mmio slot");
+        return Error(ErrorKind::Internal, "no free virtio-mmio slot");
     const uint64_t base = layout::virtio_mmio_base(slot);
     const uint32_t irq = layout::VIRTIO_IRQS[slot];
 

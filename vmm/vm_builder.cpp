@@ -15,7 +15,7 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/reset_vector.h"
 #include "boot/image_file.h"
-#include "boot/kernel_loader.h"
+#include "boot/x86_64/kernel_loader.h"
 #include "devices/legacy/acpi_power.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_exit.h"
@@ -24,6 +24,7 @@
 #include "devices/virtio/block.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
+#include "vmm/boot_layout.h"
 #include "vmm/net_devices.h"
 #include "vmm/virtio_slots.h"
 
@@ -148,10 +149,10 @@ Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const B
     TRY(x86::write_mptable(*vmm.memory, config.cpus));
     const uint64_t rsdp = TRY(x86::write_acpi_tables(*vmm.memory, config.cpus, devices));
     TRY(x86::write_reset_vector(*vmm.memory));
-    const boot::BootSpec spec{files.kernel, files.initrd, cmdline, x86::e820_map(config.memory),
-                              x86::low_ram_end(config.memory), rsdp};
+    const boot::BootSpec spec{files.kernel, files.initrd, cmdline, x86_boot_layout(),
+                              x86::e820_map(config.memory), x86::low_ram_end(config.memory), rsdp};
     auto loaded = TRY(boot::load_kernel(*vmm.memory, spec));
-    TRY(x86::write_boot_tables(*vmm.memory, loaded.entry.mode));
+    TRY(x86::write_boot_tables(*vmm.memory, cpu_mode(loaded.entry.mode)));
     spdlog::info("loaded {} kernel, entry {:#x}, {} vCPUs, {} MiB", boot::format_name(loaded.format),
                  loaded.entry.entry, config.cpus, config.memory >> 20);
     return loaded;
@@ -219,8 +220,8 @@ Status create_vcpus(Vmm& vmm, const VmConfig& config, const boot::BootEntry& ent
     }
     // Only the boot processor gets registers; the others wait for INIT/SIPI from the guest.
     Vcpu& bsp = vmm.vcpus.front();
-    TRY(bsp.set_sregs(x86::boot_sregs(TRY(bsp.get_sregs()), entry.mode)));
-    TRY(bsp.set_regs(x86::boot_regs(entry.mode, entry.entry, entry.boot_info)));
+    TRY(bsp.set_sregs(x86::boot_sregs(TRY(bsp.get_sregs()), cpu_mode(entry.mode))));
+    TRY(bsp.set_regs(x86::boot_regs(cpu_mode(entry.mode), entry.entry, entry.boot_info)));
     return {};
 }
 

@@ -10,7 +10,7 @@
 
 #include "arch/x86_64/cpuid.h"
 #include "vmm/net_config.h"
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm {
 

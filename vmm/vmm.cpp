@@ -16,7 +16,7 @@ Status Vmm::serve_signals() {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
-        return Error("pthread_sigmask failed");
+        return Error(ErrorKind::Internal, "pthread_sigmask failed");
     int fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd < 0)
         return Error::from_errno("signalfd");
@@ -44,7 +44,7 @@ int Vmm::run() {
     }();
     if (!setup.ok()) {
         spdlog::error("{}", setup.error().message());
-        return exit_status::VMM_ERROR;
+        return exit_status::for_error(setup.error().kind());
     }
     for (auto& vcpu : vcpus) {
         runners.push_back(std::make_unique<VcpuRunner>(vcpu, pio_bus, mmio_bus, *memory, *lifecycle));

@@ -8,7 +8,7 @@
 #include "devices/virtio/mmio_transport.h"
 #include "vmm/bus.h"
 #include "vmm/event_loop.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 #include "vmm/kvm.h"
 #include "vmm/kvm_irq_line.h"
 #include "vmm/lifecycle.h"

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "arch/x86_64/dsdt.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::arch::x86_64 {
 

@@ -15,14 +15,14 @@ std::vector<MemoryRegionSpec> ram_regions(uint64_t mem_size) {
     return regions;
 }
 
-std::vector<E820Entry> e820_map(uint64_t mem_size) {
-    std::vector<E820Entry> map{
-        {0, layout::EBDA_START, E820Type::Ram},
-        {layout::EBDA_START, layout::BIOS_END - layout::EBDA_START, E820Type::Reserved},
-        {layout::BIOS_END, low_ram_end(mem_size) - layout::BIOS_END, E820Type::Ram},
+std::vector<MemoryMapEntry> e820_map(uint64_t mem_size) {
+    std::vector<MemoryMapEntry> map{
+        {0, layout::EBDA_START, MemoryType::Ram},
+        {layout::EBDA_START, layout::BIOS_END - layout::EBDA_START, MemoryType::Reserved},
+        {layout::BIOS_END, low_ram_end(mem_size) - layout::BIOS_END, MemoryType::Ram},
     };
     if (mem_size > layout::MMIO_GAP_START)
-        map.push_back({layout::MMIO_GAP_END, mem_size - layout::MMIO_GAP_START, E820Type::Ram});
+        map.push_back({layout::MMIO_GAP_END, mem_size - layout::MMIO_GAP_START, MemoryType::Ram});
     return map;
 }
 

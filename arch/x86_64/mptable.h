@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::arch::x86_64 {
 

@@ -67,22 +67,22 @@ kvm_segment segment_from_gdt(uint64_t entry, uint16_t selector) {
     return seg;
 }
 
-Status write_boot_tables(GuestMemory& memory, EntryMode mode) {
+Status write_boot_tables(GuestMemory& memory, CpuMode mode) {
     TRY(memory.store(layout::GDT_ADDR, boot_gdt()));
     TRY(memory.store<uint64_t>(layout::IDT_ADDR, 0));
-    if (mode == EntryMode::Long64)
+    if (mode == CpuMode::Long64)
         TRY(write_page_tables(memory));
     return {};
 }
 
-kvm_sregs boot_sregs(kvm_sregs sregs, EntryMode mode) {
+kvm_sregs boot_sregs(kvm_sregs sregs, CpuMode mode) {
     const auto gdt = boot_gdt();
     sregs.gdt.base = layout::GDT_ADDR;
     sregs.gdt.limit = sizeof(gdt) - 1;
     sregs.idt.base = layout::IDT_ADDR;
     sregs.idt.limit = sizeof(uint64_t) - 1;
 
-    const uint16_t code = mode == EntryMode::Long64 ? SELECTOR_CODE64 : SELECTOR_CODE32;
+    const uint16_t code = mode == CpuMode::Long64 ? SELECTOR_CODE64 : SELECTOR_CODE32;
     sregs.cs = segment_from_gdt(gdt[code / 8], code);
     const kvm_segment data = segment_from_gdt(gdt[SELECTOR_DATA / 8], SELECTOR_DATA);
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
@@ -91,7 +91,7 @@ kvm_sregs boot_sregs(kvm_sregs sregs, EntryMode mode) {
     sregs.cr0 = CR0_PE | CR0_ET;
     sregs.cr4 = 0;
     sregs.efer = 0;
-    if (mode == EntryMode::Long64) {
+    if (mode == CpuMode::Long64) {
         sregs.cr3 = layout::PML4_ADDR;
         sregs.cr4 |= CR4_PAE;
         sregs.cr0 |= CR0_PG;
@@ -100,12 +100,12 @@ kvm_sregs boot_sregs(kvm_sregs sregs, EntryMode mode) {
     return sregs;
 }
 
-kvm_regs boot_regs(EntryMode mode, uint64_t entry, uint64_t boot_info_gpa) {
+kvm_regs boot_regs(CpuMode mode, uint64_t entry, uint64_t boot_info_gpa) {
     kvm_regs regs{};
     regs.rflags = 0x2;  // reserved bit 1; interrupts off
     regs.rip = entry;
     regs.rsp = regs.rbp = layout::BOOT_STACK_TOP;
-    if (mode == EntryMode::Long64)
+    if (mode == CpuMode::Long64)
         regs.rsi = boot_info_gpa;  // Linux boot protocol: boot_params
     else
         regs.rbx = boot_info_gpa;  // PVH: hvm_start_info

@@ -6,13 +6,13 @@
 
 #include <cstdint>
 
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::arch::x86_64 {
 
-enum class EntryMode {
-    Long64,  // paging on, identity map of the first GiB, RSI = boot_params
-    Pvh32,   // flat 32-bit protected mode, paging off, EBX = hvm_start_info
+enum class CpuMode {
+    Long64,       // paging on, identity map of the first GiB, RSI = boot_params
+    Protected32,  // flat 32-bit protected mode, paging off, EBX = hvm_start_info (PVH)
 };
 
 // GDT selectors. 0x10/0x18 are what the Linux boot protocol calls __BOOT_CS/__BOOT_DS.
@@ -27,12 +27,12 @@ uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit);
 kvm_segment segment_from_gdt(uint64_t entry, uint16_t selector);
 
 // Writes the GDT, an empty IDT and (for Long64) the identity-mapping page tables.
-Status write_boot_tables(GuestMemory& memory, EntryMode mode);
+Status write_boot_tables(GuestMemory& memory, CpuMode mode);
 
 // Segment, control and EFER state for the mode; other fields of `base` are kept.
-kvm_sregs boot_sregs(kvm_sregs base, EntryMode mode);
+kvm_sregs boot_sregs(kvm_sregs base, CpuMode mode);
 
-kvm_regs boot_regs(EntryMode mode, uint64_t entry, uint64_t boot_info_gpa);
+kvm_regs boot_regs(CpuMode mode, uint64_t entry, uint64_t boot_info_gpa);
 
 // x87 control word and MXCSR at their reset values.
 kvm_fpu boot_fpu();

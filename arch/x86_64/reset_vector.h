@@ -5,7 +5,7 @@
 // a plain `reboot` would run into whatever lies at 1 MiB - 16 and hang there.
 #pragma once
 
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::arch::x86_64 {
 

@@ -13,7 +13,7 @@
 #include "devices/virtio/disk_engine.h"
 #include "devices/virtio/disk_file.h"
 #include "devices/virtio/virtio_device.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::virtio {
 

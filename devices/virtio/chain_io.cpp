@@ -24,7 +24,7 @@ Status for_each_piece(const GuestMemory& memory, std::span<const Buffer> buffers
         offset = 0;
     }
     if (length)
-        return Error("request runs past the end of its buffers");
+        return guest_fault("request runs past the end of its buffers");
     return {};
 }
 

@@ -60,7 +60,7 @@ Status Console::receive(Virtqueue& queue) {
         std::array<uint8_t, INPUT_CAPACITY> bytes;  // n <= INPUT_CAPACITY; no allocation
         std::copy_n(m_input.begin(), n, bytes.begin());
         if (!write_buffers(m_memory, m_chain.writable, 0, std::span(bytes.data(), n)).ok())
-            return Error("receive buffer is not writable guest memory");
+            return guest_fault("receive buffer is not writable guest memory");
         m_input.erase(m_input.begin(), m_input.begin() + static_cast<std::ptrdiff_t>(n));
         TRY(queue.add_used(m_chain.head, static_cast<uint32_t>(n)));
     }

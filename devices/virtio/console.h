@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 
 #include "devices/virtio/virtio_device.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::virtio {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "devices/virtio/disk_file.h"
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm::virtio {
 

@@ -39,7 +39,7 @@ Status transfer(std::span<const iovec> iov_in, uint64_t offset, Op op, const cha
         if (n < 0)
             return Error::from_errno(what);
         if (n == 0)
-            return Error(fmt::format("{}: unexpected end of disk at {}", what, offset));
+            return Error(ErrorKind::HostResource, fmt::format("{}: unexpected end of disk at {}", what, offset));
         offset += static_cast<uint64_t>(n);
         for (size_t left = static_cast<size_t>(n); left && first < iov.size();) {
             const size_t step = std::min(left, iov[first].iov_len);
@@ -78,7 +78,7 @@ Result<DiskFile> DiskFile::open(const std::string& path, bool readonly) {
         return Error(fmt::format("{}: size {} is not a multiple of {} bytes", name, size, SECTOR));
     if (::flock(fd.get(), (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
         if (errno == EWOULDBLOCK)
-            return Error(name + ": locked by another process (is another VM using it?)");
+            return Error(ErrorKind::Busy, name + ": locked by another process (is another VM using it?)");
         return Error::from_errno(name + ": flock");
     }
     return DiskFile(std::move(fd), size, readonly);

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 
-#include "vmm/result.h"
-#include "vmm/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace vmm::virtio {
 

@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "devices/virtio/virtio.h"
-#include "vmm/rate_limiter.h"
+#include "base/rate_limiter.h"
 
 namespace vmm::virtio {
 

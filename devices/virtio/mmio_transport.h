@@ -11,7 +11,7 @@
 
 #include "devices/device.h"
 #include "devices/virtio/virtio_device.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::virtio {
 

@@ -11,7 +11,7 @@
 
 #include "devices/virtio/chain_io.h"
 #include "devices/virtio/virtio.h"
-#include "vmm/rate_limiter.h"
+#include "base/rate_limiter.h"
 
 namespace vmm::virtio {
 
@@ -177,7 +177,7 @@ Result<bool> Net::deliver(Pair& pair, Virtqueue& queue) {
         }
         // §5.1.6.3.1: every receive buffer holds at least the header.
         if (chain.writable_bytes < HEADER)
-            return Error(fmt::format("receive buffer of {} bytes is smaller than the virtio-net header",
+            return guest_fault(fmt::format("receive buffer of {} bytes is smaller than the virtio-net header",
                                      chain.writable_bytes));
         if (!mergeable && chain.writable_bytes < frame.size()) {
             ++m_stats.rx_dropped;  // the driver posted buffers too small for this frame
@@ -239,7 +239,7 @@ Result<bool> Net::control(Virtqueue& queue) {
     size_t served = 0;
     for (; served < FRAMES_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
         if (m_chain.readable_bytes < 2 || m_chain.writable_bytes < 1)
-            return Error("control command without class, command or ack byte");
+            return guest_fault("control command without class, command or ack byte");
         uint8_t command[4] = {};
         const size_t length = std::min<uint64_t>(sizeof command, m_chain.readable_bytes);
         TRY(read_buffers(m_memory, m_chain.readable, 0, std::span(command, length)));

@@ -12,7 +12,7 @@
 #include "devices/virtio/net_backend.h"
 #include "devices/virtio/net_header.h"
 #include "devices/virtio/virtio_device.h"
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::virtio {
 

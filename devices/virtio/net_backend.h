@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm::virtio {
 

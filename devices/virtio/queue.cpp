@@ -29,13 +29,13 @@ Result<Virtqueue> Virtqueue::create(GuestMemory& memory, const QueueLayout& layo
                                     bool indirect) {
     const uint16_t n = layout.size;
     if (n == 0 || n > MAX_SIZE || (n & (n - 1)))
-        return Error(fmt::format("queue size {} is not a power of two in 1..{}", n, MAX_SIZE));
+        return guest_fault(fmt::format("queue size {} is not a power of two in 1..{}", n, MAX_SIZE));
     if (layout.desc_table % 16 || layout.avail_ring % 2 || layout.used_ring % 4)
-        return Error("queue rings are misaligned (descriptors 16, available 2, used 4)");
+        return guest_fault("queue rings are misaligned (descriptors 16, available 2, used 4)");
     if (!memory.slice(layout.desc_table, sizeof(VirtqDesc) * n).ok() ||
         !memory.slice(layout.avail_ring, avail_ring_size(n)).ok() ||
         !memory.slice(layout.used_ring, used_ring_size(n)).ok())
-        return Error("queue rings are not inside guest memory");
+        return guest_fault("queue rings are not inside guest memory");
     return Virtqueue(memory, layout, event_idx, indirect);
 }
 
@@ -68,12 +68,12 @@ Result<bool> Virtqueue::pop(DescriptorChain& chain) {
     if (pending == 0)
         return false;
     if (pending > m_layout.size)
-        return Error(fmt::format("available index moved by {} entries in a queue of {}", pending,
+        return guest_fault(fmt::format("available index moved by {} entries in a queue of {}", pending,
                                  m_layout.size));
     const uint64_t slot = m_layout.avail_ring + RING_ENTRIES + 2ull * (m_next_avail % m_layout.size);
     const uint16_t head = TRY(m_memory->load<uint16_t>(slot));
     if (head >= m_layout.size)
-        return Error(fmt::format("available ring names descriptor {} of {}", head, m_layout.size));
+        return guest_fault(fmt::format("available ring names descriptor {} of {}", head, m_layout.size));
     TRY(read_chain(head, chain));
     ++m_next_avail;
     if (m_event_idx)
@@ -95,18 +95,18 @@ Status Virtqueue::read_chain(uint16_t head, DescriptorChain& chain) const {
     // budget also ends loops.
     for (uint32_t budget = m_layout.size;; --budget) {
         if (budget == 0)
-            return Error("descriptor chain is longer than its table (a loop?)");
+            return guest_fault("descriptor chain is longer than its table (a loop?)");
         if (index >= table_size)
-            return Error(fmt::format("descriptor index {} out of range {}", index, table_size));
+            return guest_fault(fmt::format("descriptor index {} out of range {}", index, table_size));
         const auto desc = TRY(m_memory->load<VirtqDesc>(table + sizeof(VirtqDesc) * index));
         if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
             // §2.7.5.3: negotiated only, not nested, not combined with NEXT, whole entries.
             if (!m_indirect || in_indirect || (desc.flags & VIRTQ_DESC_F_NEXT))
-                return Error("invalid indirect descriptor (not negotiated, nested or chained)");
+                return guest_fault("invalid indirect descriptor (not negotiated, nested or chained)");
             // No alignment is required of the table (§2.7.5.3); it is read field by field.
             if (desc.len == 0 || desc.len % sizeof(VirtqDesc) || desc.len / sizeof(VirtqDesc) > MAX_SIZE ||
                 !m_memory->slice(desc.addr, desc.len).ok())
-                return Error("indirect descriptor table is empty, a partial entry, larger than 256 "
+                return guest_fault("indirect descriptor table is empty, a partial entry, larger than 256 "
                              "entries or outside guest memory");
             table = desc.addr;
             table_size = desc.len / sizeof(VirtqDesc);
@@ -116,19 +116,19 @@ Status Virtqueue::read_chain(uint16_t head, DescriptorChain& chain) const {
             continue;
         }
         if (!m_memory->slice(desc.addr, desc.len).ok())
-            return Error(fmt::format("buffer {:#x}+{:#x} is outside guest memory", desc.addr, desc.len));
+            return guest_fault(fmt::format("buffer {:#x}+{:#x} is outside guest memory", desc.addr, desc.len));
         if (desc.flags & VIRTQ_DESC_F_WRITE) {
             chain.writable.push_back({desc.addr, desc.len});
             chain.writable_bytes += desc.len;
         } else {
             // §2.7.4.2: readable descriptors come before writable ones.
             if (!chain.writable.empty())
-                return Error("readable descriptor after a writable one");
+                return guest_fault("readable descriptor after a writable one");
             chain.readable.push_back({desc.addr, desc.len});
             chain.readable_bytes += desc.len;
         }
         if (chain.readable_bytes + chain.writable_bytes > MAX_CHAIN_BYTES)
-            return Error("descriptor chain is longer than 4 GiB");
+            return guest_fault("descriptor chain is longer than 4 GiB");
         if (!(desc.flags & VIRTQ_DESC_F_NEXT))
             return {};
         index = desc.next;

@@ -73,7 +73,8 @@ Result<UniqueFd> open_queue(const std::string& name, bool multi_queue) {
             return Error::from_errno(fmt::format("tap '{}': TUNSETIFF{}", name, PERMISSION_HINT), err);
         if (err == EBUSY || err == EINVAL)
             return Error::from_errno(fmt::format("tap '{}': exists as another kind of device, is in use, "
-                                                 "or has other queue flags", name), err);
+                                                 "or has other queue flags", name), err)
+                .with_kind(ErrorKind::Busy);
         return Error::from_errno(fmt::format("tap '{}': TUNSETIFF", name), err);
     }
     return fd;

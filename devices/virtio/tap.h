@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "devices/virtio/net_backend.h"
-#include "vmm/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace vmm::virtio {
 

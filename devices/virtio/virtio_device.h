@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "devices/virtio/queue.h"
-#include "vmm/result.h"
+#include "base/result.h"
 
 namespace vmm::virtio {
 

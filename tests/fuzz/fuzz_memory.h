@@ -12,7 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 namespace vmm::fuzz {
 

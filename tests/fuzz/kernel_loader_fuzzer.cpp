@@ -5,8 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "boot/kernel_loader.h"
+#include "boot/x86_64/kernel_loader.h"
 #include "fuzz_memory.h"
+#include "vmm/boot_layout.h"
 
 using namespace vmm;
 
@@ -23,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const boot::BootSpec boot{kernel,
                               initrd,
                               cmdline,
-                              {{0, 0x9fc00, arch::x86_64::E820Type::Ram}, {0x100000, RAM - 0x100000, arch::x86_64::E820Type::Ram}},
+                              x86_boot_layout(),
+                              {{0, 0x9fc00, MemoryType::Ram}, {0x100000, RAM - 0x100000, MemoryType::Ram}},
                               RAM,
                               0xe0000};
     auto loaded = boot::load_kernel(memory, boot);

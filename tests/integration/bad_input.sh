@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bad_input.sh EMBER GUEST_DIR CASE
 # Each case is one kind of bad user input. Ember must print exactly one line on stderr that
-# names the problem (matched against a pattern), nothing on stdout, exit with status 2, and
-# leave no file behind.
+# names the problem (matched against a pattern), nothing on stdout, exit with the status of
+# its kind (2: invalid input or not found; 10: held by someone else), and leave no file behind.
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=("$1" --debug-exit --virtio-mmio-cmdline) guests=$2 case=$3
@@ -11,6 +11,7 @@ trap 'rm -rf "$dir"' EXIT
 hello=$guests/hello.elf
 serial_file=$dir/console.log  # must never be created by a failed start
 run_as=()
+expected_status=2
 
 case $case in
 missing_kernel)
@@ -90,7 +91,8 @@ disk_locked_by_another_vm)
     # A first VM holds the disk (the echo guest waits for input forever); the second must refuse.
     coproc HOLDER { exec timeout 30 "${ember[@]}" --kernel "$guests/echo.elf" --disk "path=$dir/shared.img" 2>&1; }
     IFS= read -r -t 20 ready <&"${HOLDER[0]}" || fail "the first VM did not start"
-    args=(--kernel "$hello" --disk "path=$dir/shared.img"); pattern="disk '.*shared.img': locked by another process" ;;
+    args=(--kernel "$hello" --disk "path=$dir/shared.img"); pattern="disk '.*shared.img': locked by another process"
+    expected_status=10 ;;
 net_bad_option)
     args=(--kernel "$hello" --net "tap=t0,speed=10"); pattern="--net 'tap=t0,speed=10': bad 'speed=10'" ;;
 net_multicast_mac)
@@ -107,7 +109,8 @@ net_tap_without_permission)
 net_tap_name_taken)
     [ "$(id -u)" = 0 ] || skip "needs root to open TAP devices"
     [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
-    args=(--kernel "$hello" --net tap=lo); pattern="tap 'lo': exists as another kind of device" ;;
+    args=(--kernel "$hello" --net tap=lo); pattern="tap 'lo': exists as another kind of device"
+    expected_status=10 ;;
 net_late_failure_leaves_no_tap)
     [ "$(id -u)" = 0 ] || skip "needs root to open TAP devices"
     [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
@@ -127,7 +130,7 @@ bounded "${run_as[@]}" "${ember[@]}" "${args[@]}" </dev/null >"$dir/stdout" 2>"$
 status=$?
 [ -n "${HOLDER_PID:-}" ] && kill "$HOLDER_PID" 2>/dev/null
 cat "$dir/stderr" >&2
-expect_eq "exit status" 2 "$status"
+expect_eq "exit status" "$expected_status" "$status"
 expect_eq "stderr line count" 1 "$(wc -l <"$dir/stderr")"
 grep -Eq "^ember: error: .*$pattern" "$dir/stderr" || fail "stderr does not match /$pattern/"
 [ ! -s "$dir/stdout" ] || fail "stdout is not empty"

@@ -1,12 +1,13 @@
-#include "boot/kernel_loader.h"
+#include "boot/x86_64/kernel_loader.h"
 
 #include <asm/bootparam.h>
 #include <gtest/gtest.h>
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/memory_map.h"
-#include "boot/pvh.h"
+#include "boot/x86_64/pvh.h"
 #include "image_builders.h"
+#include "vmm/boot_layout.h"
 
 namespace vmm::boot {
 namespace {
@@ -22,7 +23,7 @@ struct KernelLoaderTest : ::testing::Test {
     KernelCmdline cmdline = KernelCmdline::create("console=ttyS0 quiet").value();
 
     Result<LoadedKernel> load(const std::vector<uint8_t>& kernel, const std::vector<uint8_t>& initrd = {}) {
-        return load_kernel(memory, {kernel, initrd, cmdline, arch::x86_64::e820_map(MEM), MEM});
+        return load_kernel(memory, {kernel, initrd, cmdline, x86_boot_layout(), arch::x86_64::e820_map(MEM), MEM});
     }
     std::string read_cmdline(uint64_t addr) {
         std::string s;
@@ -105,7 +106,7 @@ TEST_F(KernelLoaderTest, VmlinuxZeroesBssAndUses64BitEntry) {
 TEST_F(KernelLoaderTest, ElfSegmentBelowOneMiBIsRejected) {
     auto loaded = load(test::make_elf({.paddr = 0x8000, .entry = 0x8000}));
     ASSERT_FALSE(loaded.ok());
-    EXPECT_NE(loaded.error().message().find("below 1 MiB"), std::string::npos);
+    EXPECT_NE(loaded.error().message().find("overlaps the boot area below 0x100000"), std::string::npos);
 }
 
 TEST_F(KernelLoaderTest, ElfEntryOutsideSegmentsIsRejected) {

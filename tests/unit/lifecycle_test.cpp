@@ -9,6 +9,21 @@
 namespace vmm {
 namespace {
 
+TEST(ExitStatus, FollowsTheErrorKind) {
+    EXPECT_EQ(exit_status::for_error(ErrorKind::InvalidInput), 2);
+    EXPECT_EQ(exit_status::for_error(ErrorKind::NotFound), 2);
+    EXPECT_EQ(exit_status::for_error(ErrorKind::Busy), 10);
+    EXPECT_EQ(exit_status::for_error(ErrorKind::HostResource), 12);
+    EXPECT_EQ(exit_status::for_error(ErrorKind::GuestFault), 4);
+    EXPECT_EQ(exit_status::for_error(ErrorKind::Internal), 8);
+}
+
+TEST(ExitStatus, EmberNeverUsesAnOddStatus) {  // odd ones belong to the debug-exit port
+    for (auto kind : {ErrorKind::InvalidInput, ErrorKind::NotFound, ErrorKind::Busy, ErrorKind::HostResource,
+                      ErrorKind::GuestFault, ErrorKind::Internal})
+        EXPECT_EQ(exit_status::for_error(kind) % 2, 0);
+}
+
 TEST(Lifecycle, FirstStopRequestWins) {
     auto lifecycle = Lifecycle::create().value();
     EXPECT_FALSE(lifecycle->stop_requested());

@@ -23,10 +23,10 @@ TEST(MemoryMap, LargeGuestSkipsTheMmioHole) {
 }
 
 TEST(MemoryMap, E820ReservesEbdaAndBiosArea) {
-    const std::vector<E820Entry> expected{
-        {0, 0x9fc00, E820Type::Ram},
-        {0x9fc00, 0x100000 - 0x9fc00, E820Type::Reserved},
-        {0x100000, 256 * MiB - 0x100000, E820Type::Ram},
+    const std::vector<MemoryMapEntry> expected{
+        {0, 0x9fc00, MemoryType::Ram},
+        {0x9fc00, 0x100000 - 0x9fc00, MemoryType::Reserved},
+        {0x100000, 256 * MiB - 0x100000, MemoryType::Ram},
     };
     EXPECT_EQ(e820_map(256 * MiB), expected);
 }
@@ -35,13 +35,13 @@ TEST(MemoryMap, E820ListsRamAbove4G) {
     auto map = e820_map(5 * GiB);
     ASSERT_EQ(map.size(), 4u);
     EXPECT_EQ(map[2].addr + map[2].size, 3 * GiB);
-    EXPECT_EQ(map[3], (E820Entry{4 * GiB, 2 * GiB, E820Type::Ram}));
+    EXPECT_EQ(map[3], (MemoryMapEntry{4 * GiB, 2 * GiB, MemoryType::Ram}));
 }
 
 TEST(MemoryMap, E820RamAddsUpToGuestMemoryLessTheLegacyHole) {
     uint64_t ram = 0;
     for (const auto& e : e820_map(5 * GiB))
-        if (e.type == E820Type::Ram)
+        if (e.type == MemoryType::Ram)
             ram += e.size;
     EXPECT_EQ(ram, 5 * GiB - (0x100000 - 0x9fc00));
 }

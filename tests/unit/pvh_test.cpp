@@ -1,11 +1,9 @@
-#include "boot/pvh.h"
+#include "boot/x86_64/pvh.h"
 
 #include <gtest/gtest.h>
 
 namespace vmm::boot {
 namespace {
-
-using arch::x86_64::E820Type;
 
 GuestMemory small_memory() {
     const MemoryRegionSpec spec[] = {{0, 0x100000}};
@@ -14,7 +12,7 @@ GuestMemory small_memory() {
 
 TEST(Pvh, StartInfoListsMemoryMapAndModule) {
     auto memory = small_memory();
-    const std::vector<E820Entry> e820{{0, 0x9fc00, E820Type::Ram}, {0x100000, 0x100000, E820Type::Ram}};
+    const std::vector<MemoryMapEntry> e820{{0, 0x9fc00, MemoryType::Ram}, {0x100000, 0x100000, MemoryType::Ram}};
     auto base = write_pvh_start_info(memory, 0x6000, 0x20000, 0xe0000, {0x80000, 0x1234}, e820);
     ASSERT_TRUE(base.ok());
     auto info = memory.load<HvmStartInfo>(*base).value();

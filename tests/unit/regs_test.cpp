@@ -26,7 +26,7 @@ TEST(Regs, SegmentFromGdtDecodesFlags) {
 }
 
 TEST(Regs, LongModeSregsEnablePagingAndLongMode) {
-    auto s = boot_sregs(kvm_sregs{}, EntryMode::Long64);
+    auto s = boot_sregs(kvm_sregs{}, CpuMode::Long64);
     EXPECT_EQ(s.cr3, layout::PML4_ADDR);
     EXPECT_TRUE(s.cr0 & (1u << 31));
     EXPECT_TRUE(s.cr0 & 1);
@@ -38,7 +38,7 @@ TEST(Regs, LongModeSregsEnablePagingAndLongMode) {
 }
 
 TEST(Regs, PvhSregsAreFlat32BitWithoutPaging) {
-    auto s = boot_sregs(kvm_sregs{}, EntryMode::Pvh32);
+    auto s = boot_sregs(kvm_sregs{}, CpuMode::Protected32);
     EXPECT_FALSE(s.cr0 & (1u << 31));
     EXPECT_TRUE(s.cr0 & 1);
     EXPECT_EQ(s.efer, 0u);
@@ -49,11 +49,11 @@ TEST(Regs, PvhSregsAreFlat32BitWithoutPaging) {
 }
 
 TEST(Regs, BootInfoRegisterDependsOnMode) {
-    auto lm = boot_regs(EntryMode::Long64, 0x100200, 0x7000);
+    auto lm = boot_regs(CpuMode::Long64, 0x100200, 0x7000);
     EXPECT_EQ(lm.rip, 0x100200u);
     EXPECT_EQ(lm.rsi, 0x7000u);
     EXPECT_EQ(lm.rflags, 2u);
-    auto pvh = boot_regs(EntryMode::Pvh32, 0x100000, 0x6000);
+    auto pvh = boot_regs(CpuMode::Protected32, 0x100000, 0x6000);
     EXPECT_EQ(pvh.rbx, 0x6000u);
     EXPECT_EQ(pvh.rsi, 0u);
 }
@@ -61,7 +61,7 @@ TEST(Regs, BootInfoRegisterDependsOnMode) {
 TEST(Regs, PageTablesIdentityMapTheFirstGiB) {
     const MemoryRegionSpec spec[] = {{0, 0x100000}};
     auto memory = GuestMemory::create(spec).value();
-    ASSERT_TRUE(write_boot_tables(memory, EntryMode::Long64).ok());
+    ASSERT_TRUE(write_boot_tables(memory, CpuMode::Long64).ok());
     EXPECT_EQ(memory.load<uint64_t>(layout::PML4_ADDR).value(), layout::PDPT_ADDR | 3);
     EXPECT_EQ(memory.load<uint64_t>(layout::PDPT_ADDR).value(), layout::PD_ADDR | 3);
     EXPECT_EQ(memory.load<uint64_t>(layout::PD_ADDR + 8 * 511).value(), (511ull << 21) | 0x83);

@@ -1,4 +1,4 @@
-#include "boot/zero_page.h"
+#include "boot/x86_64/zero_page.h"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@ TEST(ZeroPage, InitrdAbove4GSplitsIntoExtFields) {
 }
 
 TEST(ZeroPage, TooManyE820EntriesIsAnError) {
-    std::vector<E820Entry> e820(E820_MAX_ENTRIES_ZEROPAGE + 1, {0, 0x1000, arch::x86_64::E820Type::Ram});
+    std::vector<MemoryMapEntry> e820(E820_MAX_ENTRIES_ZEROPAGE + 1, {0, 0x1000, MemoryType::Ram});
     EXPECT_FALSE(build_zero_page({{}, 0x20000, 2047, {}, e820}).ok());
 }
 

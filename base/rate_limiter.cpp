@@ -1,4 +1,4 @@
-#include "vmm/rate_limiter.h"
+#include "base/rate_limiter.h"
 
 #include <spdlog/spdlog.h>
 

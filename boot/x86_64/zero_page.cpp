@@ -1,4 +1,4 @@
-#include "boot/zero_page.h"
+#include "boot/x86_64/zero_page.h"
 
 #include <cstring>
 

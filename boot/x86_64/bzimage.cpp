@@ -1,4 +1,4 @@
-#include "boot/bzimage.h"
+#include "boot/x86_64/bzimage.h"
 
 #include <cstddef>
 #include <cstring>

@@ -1,5 +1,6 @@
 // Result<T>: the one way project code reports an expected failure (bad guest or user input,
-// a failed syscall). Project code does not throw.
+// a failed syscall). Project code does not throw. Every Error has a kind, which decides how a
+// caller reacts (an API status, Ember's exit status) without parsing its message.
 #pragma once
 
 #include <cerrno>
@@ -12,29 +13,54 @@
 
 namespace vmm {
 
+enum class ErrorKind {
+    InvalidInput,  // a value, option or file format the user (or an image) got wrong
+    NotFound,      // a named file or device does not exist or may not be opened
+    Busy,          // in use or taken: a disk another VM holds, a TAP name of another device
+    HostResource,  // the host could not provide it: memory, fds, KVM VMs or vCPUs
+    GuestFault,    // the guest broke the rules (a virtqueue, a buffer outside its memory)
+    Internal,      // Ember's own invariant failed
+};
+
+// "invalid input", "not found", ...
+const char* error_kind_name(ErrorKind kind);
+
+// The kind a failed syscall's errno means.
+ErrorKind error_kind_of_errno(int err);
+
 class Error {
 public:
     explicit Error(std::string message, int sys_errno = 0)
-        : m_message(std::move(message)), m_errno(sys_errno) {}
+        : Error(ErrorKind::InvalidInput, std::move(message), sys_errno) {}
+    Error(ErrorKind kind, std::string message, int sys_errno = 0)
+        : m_kind(kind), m_message(std::move(message)), m_errno(sys_errno) {}
 
-    // "what: strerror(errno)", capturing errno at the call.
+    // "what: strerror(errno)", capturing errno at the call; the kind follows from errno.
     static Error from_errno(std::string_view what) { return from_errno(what, errno); }
     static Error from_errno(std::string_view what, int err) {
-        return Error(std::string(what) + ": " + std::strerror(err), err);
+        return Error(error_kind_of_errno(err), std::string(what) + ": " + std::strerror(err), err);
     }
 
+    ErrorKind kind() const { return m_kind; }
     const std::string& message() const { return m_message; }
     int sys_errno() const { return m_errno; }
 
-    // Prefix the message with where it happened: "kernel 'x': <message>".
+    // The same error, of another kind (where the caller knows better than errno).
+    Error with_kind(ErrorKind kind) const { return Error(kind, m_message, m_errno); }
+
+    // Prefix the message with where it happened: "kernel 'x': <message>". The kind stays.
     Error context(std::string_view where) const {
-        return Error(std::string(where) + ": " + m_message, m_errno);
+        return Error(m_kind, std::string(where) + ": " + m_message, m_errno);
     }
 
 private:
+    ErrorKind m_kind;
     std::string m_message;
     int m_errno;
 };
+
+// What a device returns when the guest broke a rule (its queue, its buffers).
+inline Error guest_fault(std::string message) { return Error(ErrorKind::GuestFault, std::move(message)); }
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -6,9 +6,9 @@
 #include <span>
 #include <vector>
 
-#include "boot/boot_info.h"
+#include "base/guest_memory.h"
 #include "boot/cmdline.h"
-#include "vmm/guest_memory.h"
+#include "boot/x86_64/boot_info.h"
 
 namespace vmm::boot {
 
@@ -18,7 +18,8 @@ struct BootSpec {
     std::span<const uint8_t> kernel;
     std::span<const uint8_t> initrd;  // empty: none
     const KernelCmdline& cmdline;
-    std::vector<E820Entry> e820;
+    BootLayout layout;
+    std::vector<MemoryMapEntry> e820;
     uint64_t low_ram_end;             // end of RAM below the MMIO hole
     uint64_t acpi_rsdp = 0;           // given to PVH kernels; 0: none
 };

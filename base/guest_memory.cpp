@@ -1,4 +1,4 @@
-#include "vmm/guest_memory.h"
+#include "base/guest_memory.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -14,9 +14,9 @@ Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs)
     uint64_t previous_end = 0;
     for (const auto& spec : specs) {
         if (spec.size == 0 || spec.gpa % page || spec.size % page)
-            return Error(fmt::format("guest memory region at {:#x} is empty or unaligned", spec.gpa));
+            return Error(ErrorKind::Internal, fmt::format("guest memory region at {:#x} is empty or unaligned", spec.gpa));
         if (spec.gpa < previous_end || spec.gpa + spec.size < spec.gpa)
-            return Error(fmt::format("guest memory region at {:#x} overlaps or overflows", spec.gpa));
+            return Error(ErrorKind::Internal, fmt::format("guest memory region at {:#x} overlaps or overflows", spec.gpa));
         void* addr = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (addr == MAP_FAILED)

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "boot/boot_info.h"
-#include "vmm/guest_memory.h"
+#include "boot/x86_64/boot_info.h"
+#include "base/guest_memory.h"
 
 namespace vmm::boot {
 
@@ -46,6 +46,6 @@ inline constexpr uint32_t HVM_START_MAGIC = 0x336ec578;
 // rsdp_addr 0 means no ACPI. Returns the guest address of the start info.
 Result<uint64_t> write_pvh_start_info(GuestMemory& memory, uint64_t base, uint64_t cmdline_addr,
                                       uint64_t rsdp_addr, InitrdPlacement initrd,
-                                      const std::vector<E820Entry>& e820);
+                                      const std::vector<MemoryMapEntry>& e820);
 
 }  // namespace vmm::boot

@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
-#include "boot/boot_info.h"
-#include "vmm/guest_memory.h"
+#include "boot/x86_64/boot_info.h"
+#include "base/guest_memory.h"
 
 namespace vmm::boot {
 
@@ -17,7 +17,7 @@ struct ZeroPageSpec {
     uint64_t cmdline_addr;
     uint32_t cmdline_capacity;
     InitrdPlacement initrd;
-    std::vector<E820Entry> e820;
+    std::vector<MemoryMapEntry> e820;
 };
 
 // Builds boot_params; fails when the e820 map has more entries than the zero page holds.

@@ -1,4 +1,4 @@
-#include "boot/pvh.h"
+#include "boot/x86_64/pvh.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@ constexpr uint64_t MAX_MEMMAP_ENTRIES = 32;
 
 Result<uint64_t> write_pvh_start_info(GuestMemory& memory, uint64_t base, uint64_t cmdline_addr,
                                       uint64_t rsdp_addr, InitrdPlacement initrd,
-                                      const std::vector<E820Entry>& e820) {
+                                      const std::vector<MemoryMapEntry>& e820) {
     if (e820.size() > MAX_MEMMAP_ENTRIES)
         return Error(fmt::format("{} memory map entries do not fit the PVH area", e820.size()));
     const uint64_t modlist_addr = base + sizeof(HvmStartInfo);
