@@ -19,7 +19,7 @@ Status EventLoop::add(int fd, uint32_t events, Callback callback) {
     ev.data.fd = fd;
     if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, fd, &ev) < 0)
         return Error::from_errno(fmt::format("epoll_ctl(ADD, fd {})", fd));
-    m_callbacks[fd] = std::move(callback);
+    m_callbacks[fd] = std::make_shared<Callback>(std::move(callback));
     return {};
 }
 
@@ -51,8 +51,8 @@ Status EventLoop::run() {
         for (int i = 0; i < n && m_running; ++i) {
             auto it = m_callbacks.find(events[i].data.fd);
             if (it != m_callbacks.end()) {
-                Callback callback = it->second;  // the callback may remove itself
-                callback(events[i].events);
+                const std::shared_ptr<Callback> callback = it->second;  // it may remove itself
+                (*callback)(events[i].events);
             }
         }
     }

@@ -32,7 +32,9 @@ private:
     explicit EventLoop(UniqueFd epoll) : m_epoll(std::move(epoll)) {}
 
     UniqueFd m_epoll;
-    std::unordered_map<int, Callback> m_callbacks;
+    // Shared so that dispatch holds a callback (which may remove itself) without copying it:
+    // serving an event allocates nothing.
+    std::unordered_map<int, std::shared_ptr<Callback>> m_callbacks;
     bool m_running = false;
 };
 
