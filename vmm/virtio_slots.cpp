@@ -67,8 +67,7 @@ std::vector<arch::x86_64::MmioDeviceResources> virtio_device_resources(const Vmm
 Status announce_on_cmdline(const std::vector<arch::x86_64::MmioDeviceResources>& devices,
                            boot::KernelCmdline& cmdline) {
     for (const auto& device : devices)
-        TRY(cmdline.append(fmt::format("virtio_mmio.device={}K@{:#x}:{}", device.size / 1024, device.base,
-                                       device.gsi)));
+        TRY(cmdline.append(virtio::MmioTransport::cmdline_announcement(device.base, device.gsi)));
     return {};
 }
 

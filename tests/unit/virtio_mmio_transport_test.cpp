@@ -248,3 +248,13 @@ TEST_F(TransportTest, NotifyReportsNothingLeftWhenTheDeviceServedAll) {
 
 }  // namespace
 }  // namespace vmm::virtio
+
+namespace vmm::virtio {
+namespace {
+
+TEST(MmioTransportDiscovery, AnnouncesTheWindowAndInterruptForTheCommandLine) {
+    EXPECT_EQ(MmioTransport::cmdline_announcement(0xd0000000, 5), "virtio_mmio.device=4K@0xd0000000:5");
+}
+
+}  // namespace
+}  // namespace vmm::virtio

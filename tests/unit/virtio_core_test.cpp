@@ -1,0 +1,164 @@
+#include "devices/virtio/virtio_core.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "devices/virtio/virtio.h"
+#include "tests/support/virtio_driver_fake.h"
+
+namespace vmm::virtio {
+namespace {
+
+using test::FakeDriverQueue;
+
+struct RecordingInterrupt : VirtioInterrupt {
+    void signal_used(uint16_t queue) override { used.push_back(queue); }
+    void signal_config() override { ++config; }
+    std::vector<uint16_t> used;
+    int config = 0;
+};
+
+// Two queues; serves every chain with one byte, or fails when told to.
+struct TwoQueueDevice : VirtioDevice {
+    uint32_t device_id() const override { return 99; }
+    uint64_t device_features() const override { return 1ull << 5; }
+    size_t queue_count() const override { return 2; }
+    size_t config_size() const override { return 4; }
+    void read_config(uint64_t, std::span<uint8_t>) const override {}
+    void activate(uint64_t features) override { activated_with = features; }
+    Result<bool> process_queue(size_t, Virtqueue& queue) override {
+        if (fail)
+            return guest_fault("broken request");
+        DescriptorChain chain;
+        while (TRY(queue.pop(chain)))
+            TRY(queue.add_used(chain.head, 1));
+        return false;
+    }
+    void reset() override { ++resets; }
+    uint64_t activated_with = 0;
+    int resets = 0;
+    bool fail = false;
+};
+
+struct VirtioCoreTest : ::testing::Test {
+    FakeDriverQueue driver;
+    RecordingInterrupt interrupt;
+    TwoQueueDevice* device = new TwoQueueDevice;
+    VirtioCore core{std::unique_ptr<VirtioDevice>(device), driver.memory(), interrupt};
+
+    void negotiate(uint64_t features) {
+        core.write_status(status::ACKNOWLEDGE);
+        core.write_status(status::ACKNOWLEDGE | status::DRIVER);
+        core.set_driver_features_word(0, static_cast<uint32_t>(features));
+        core.set_driver_features_word(1, static_cast<uint32_t>(features >> 32));
+        core.write_status(status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK);
+    }
+    void configure(uint32_t index, const QueueLayout& l) {
+        core.set_queue_size(index, l.size);
+        core.set_queue_ring_half(index, VirtioCore::Ring::Descriptors, false, static_cast<uint32_t>(l.desc_table));
+        core.set_queue_ring_half(index, VirtioCore::Ring::Driver, false, static_cast<uint32_t>(l.avail_ring));
+        core.set_queue_ring_half(index, VirtioCore::Ring::Device, false, static_cast<uint32_t>(l.used_ring));
+        core.set_queue_ready(index, true);
+    }
+    void bring_up(uint32_t queue) {
+        negotiate(feature::VERSION_1);
+        configure(queue, driver.layout());
+        core.write_status(0x0f);
+    }
+};
+
+TEST_F(VirtioCoreTest, OffersDeviceFeaturesPlusWhatTheCoreImplements) {
+    EXPECT_EQ(core.offered_features(),
+              (1ull << 5) | feature::VERSION_1 | feature::RING_EVENT_IDX | feature::RING_INDIRECT_DESC);
+    EXPECT_EQ(core.offered_features_word(1), 1u);
+    EXPECT_EQ(core.offered_features_word(2), 0u);
+}
+
+TEST_F(VirtioCoreTest, DriverOkActivatesWithTheNegotiatedFeatures) {
+    bring_up(0);
+    EXPECT_EQ(core.status(), 0x0fu);
+    EXPECT_EQ(device->activated_with, feature::VERSION_1);
+}
+
+TEST_F(VirtioCoreTest, FeaturesAreFixedOnceFeaturesOk) {
+    negotiate(feature::VERSION_1);
+    core.set_driver_features_word(0, 1u << 5);
+    EXPECT_EQ(core.driver_features(), feature::VERSION_1);
+}
+
+TEST_F(VirtioCoreTest, UsedBuffersAreSignalledForTheirQueue) {
+    bring_up(1);
+    driver.add_chain({{driver.alloc(8), 8, true}});
+    EXPECT_FALSE(core.notify(1));
+    EXPECT_EQ(interrupt.used, std::vector<uint16_t>{1});
+    EXPECT_EQ(driver.used_idx(), 1);
+}
+
+TEST_F(VirtioCoreTest, QueueThatIsNotReadyIsNotServed) {
+    bring_up(1);
+    EXPECT_FALSE(core.notify(0));
+    EXPECT_FALSE(core.notify(7));
+    EXPECT_TRUE(interrupt.used.empty());
+}
+
+TEST_F(VirtioCoreTest, ReadyQueueLayoutIsFixed) {
+    bring_up(0);
+    core.set_queue_size(0, 4);
+    core.set_queue_ring_half(0, VirtioCore::Ring::Descriptors, true, 1);
+    EXPECT_EQ(core.queue_size(0), driver.layout().size);
+    EXPECT_EQ(core.queue_ring(0, VirtioCore::Ring::Descriptors), driver.layout().desc_table);
+}
+
+TEST_F(VirtioCoreTest, DeviceErrorSetsNeedsResetAndSignalsConfig) {
+    bring_up(0);
+    device->fail = true;
+    driver.add_chain({{driver.alloc(8), 8, true}});
+    EXPECT_FALSE(core.notify(0));
+    EXPECT_TRUE(core.status() & status::DEVICE_NEEDS_RESET);
+    EXPECT_FALSE(core.queue_ready(0));
+    EXPECT_EQ(interrupt.config, 1);
+}
+
+TEST_F(VirtioCoreTest, IllegalTransitionBeforeDriverOkSignalsNothing) {
+    core.write_status(status::DRIVER);  // DRIVER without ACKNOWLEDGE
+    EXPECT_TRUE(core.status() & status::DEVICE_NEEDS_RESET);
+    EXPECT_EQ(interrupt.config, 0);
+}
+
+TEST_F(VirtioCoreTest, BadQueueLayoutSetsNeedsReset) {
+    negotiate(feature::VERSION_1);
+    configure(0, {3, FakeDriverQueue::DESC, FakeDriverQueue::AVAIL, FakeDriverQueue::USED});
+    EXPECT_TRUE(core.status() & status::DEVICE_NEEDS_RESET);
+    EXPECT_FALSE(core.queue_ready(0));
+}
+
+TEST_F(VirtioCoreTest, ConfigChangeBumpsTheGenerationAndSignalsOnlyALiveDriver) {
+    core.config_changed();
+    EXPECT_EQ(core.config_generation(), 1u);
+    EXPECT_EQ(interrupt.config, 0);
+    bring_up(0);
+    core.config_changed();
+    EXPECT_EQ(core.config_generation(), 2u);
+    EXPECT_EQ(interrupt.config, 1);
+}
+
+TEST_F(VirtioCoreTest, ResetClearsStatusFeaturesAndQueues) {
+    bring_up(0);
+    core.write_status(0);
+    EXPECT_EQ(core.status(), 0u);
+    EXPECT_EQ(core.driver_features(), 0u);
+    EXPECT_FALSE(core.queue_ready(0));
+    EXPECT_EQ(core.queue_size(0), 0);
+    EXPECT_EQ(device->resets, 1);
+}
+
+TEST_F(VirtioCoreTest, ConfigOffsetsStayInsideConfigSpace) {
+    EXPECT_EQ(core.config_offset(0, 4), 0u);
+    EXPECT_EQ(core.config_offset(2, 2), 2u);
+    EXPECT_FALSE(core.config_offset(2, 4));
+    EXPECT_FALSE(core.config_offset(UINT64_MAX, 1));
+}
+
+}  // namespace
+}  // namespace vmm::virtio
