@@ -50,14 +50,14 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         ->capture_default_str();
     std::vector<std::string> disks;
     app.add_option("--disk", disks,
-                   "virtio-blk disk, repeatable: path=PATH[,readonly=on][,serial=ID]"
+                   "virtio-blk disk, repeatable: [id=ID,]path=PATH[,readonly=on][,serial=ID]"
                    "[,cache=writeback|unsafe][,engine=sync|io_uring]")
         ->expected(1)
         ->take_all();
     std::vector<std::string> nets;
     app.add_option("--net", nets,
-                   "virtio-net on a TAP, repeatable: tap=NAME[,mac=MAC][,ip=A.B.C.D[,mask=A.B.C.D]]"
-                   "[,num_queues=N] | fd=N[,mac=MAC]")
+                   "virtio-net on a TAP, repeatable: [id=ID,]tap=NAME[,mac=MAC][,ip=A.B.C.D[,mask=A.B.C.D]]"
+                   "[,num_queues=N] | [id=ID,]fd=N[,mac=MAC]")
         ->expected(1)
         ->take_all();
     std::string rng = "on";
@@ -119,6 +119,7 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
             return usage_error(net.error().message());
         config.nets.push_back(std::move(net).value());
     }
+    config.name_devices();
     auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
     if (!tmpl)
         return usage_error(fmt::format("--cpu-template '{}' is not one of host, baseline", cpu_template));

@@ -18,4 +18,16 @@ Result<KeyValues> split_key_values(std::string_view text, std::string_view where
     return items;
 }
 
+bool valid_device_id(std::string_view id) {
+    if (id.empty() || id.size() > MAX_DEVICE_ID)
+        return false;
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                        c == '-' || c == '.';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 }  // namespace vmm

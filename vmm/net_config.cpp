@@ -99,6 +99,9 @@ Result<NetConfig> parse_net(std::string_view text) {
         if (key == "tap") {
             valid = valid_interface_name(value);
             net.tap = value;
+        } else if (key == "id") {
+            valid = valid_device_id(value);
+            net.id = value;
         } else if (key == "fd") {
             const auto fd = parse_number<int>(value);
             valid = fd && *fd >= 0;
@@ -119,7 +122,7 @@ Result<NetConfig> parse_net(std::string_view text) {
             valid = false;
         }
         if (!valid)
-            return Error(fmt::format("{}: bad '{}={}' (tap=NAME of at most {} characters, fd=N, mac=MAC, "
+            return Error(fmt::format("{}: bad '{}={}' (id=ID, tap=NAME of at most {} characters, fd=N, mac=MAC, "
                                      "ip=A.B.C.D, mask=A.B.C.D, num_queues=1..{})",
                                      where, key, value, MAX_IFNAME, MAX_QUEUE_PAIRS));
     }

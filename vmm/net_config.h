@@ -15,6 +15,7 @@ namespace vmm {
 using MacAddress = std::array<uint8_t, 6>;
 
 struct NetConfig {
+    std::string id;   // id=, else net0, net1, ... (name_devices)
     std::string tap;  // tap=NAME; empty with fd=
     int fd = -1;      // fd=N: an open TAP
     std::optional<MacAddress> mac;  // nullopt: random, locally administered

@@ -5,7 +5,7 @@
 
 #include "devices/virtio/net.h"
 #include "devices/virtio/tap.h"
-#include "vmm/virtio_slots.h"
+#include "vmm/device_manager.h"
 
 namespace vmm {
 
@@ -29,8 +29,8 @@ Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends
         const MacAddress mac = config.nets[i].mac ? *config.nets[i].mac : random_mac();
         auto device = std::make_unique<virtio::Net>(*vmm.memory, std::move(backends[i]), mac);
         virtio::Net* net = device.get();
-        const VirtioSlot slot = TRY(attach_virtio_device(vmm, std::move(device)));
-        spdlog::info("virtio-net {}: mac {}, {} queue pair(s)", i, format_mac(mac), net->pairs());
+        const VirtioSlot slot = TRY(vmm.attach_virtio(config.nets[i].id, std::move(device)));
+        spdlog::info("virtio-net {}: mac {}, {} queue pair(s)", config.nets[i].id, format_mac(mac), net->pairs());
         // Edge-triggered: a receive queue reads its TAP until it is empty or the driver has no
         // buffers; then new frames, or new buffers (a queue notification), resume it.
         for (size_t pair = 0; pair < net->pairs(); ++pair) {

@@ -17,6 +17,7 @@
 #include "boot/image_file.h"
 #include "boot/x86_64/kernel_loader.h"
 #include "devices/legacy/acpi_power.h"
+#include "devices/legacy/byte_register_device.h"
 #include "devices/legacy/cmos.h"
 #include "devices/legacy/debug_exit.h"
 #include "devices/legacy/i8042.h"
@@ -26,7 +27,7 @@
 #include "devices/virtio/rng.h"
 #include "vmm/boot_layout.h"
 #include "vmm/net_devices.h"
-#include "vmm/virtio_slots.h"
+#include "vmm/device_manager.h"
 
 namespace vmm {
 
@@ -109,7 +110,7 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
                                                        : virtio::DiskEngineKind::Sync};
         auto block = TRY_CTX(virtio::Block::create(std::move(disks[i]), *vmm.memory, options),
                              fmt::format("disk '{}': engine=io_uring", disk.path));
-        TRY(attach_virtio_device(vmm, std::move(block)));
+        TRY(vmm.attach_virtio(disk.id, std::move(block)));
     }
     return {};
 }
@@ -117,7 +118,7 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
 Status attach_rng_device(Vmm& vmm, const VmConfig& config) {
     if (!config.rng)
         return {};
-    TRY(attach_virtio_device(vmm, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random)));
+    TRY(vmm.attach_virtio(VmConfig::RNG_ID, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random)));
     return {};
 }
 
@@ -130,7 +131,7 @@ Status attach_console_device(Vmm& vmm, const VmConfig& config) {
         *vmm.memory, [host](std::span<const uint8_t> bytes) { host->write(bytes); },
         [host] { host->input_space(); });
     virtio::Console* console = device.get();
-    std::shared_ptr<virtio::MmioTransport> transport = TRY(attach_virtio_device(vmm, std::move(device))).transport;
+    std::shared_ptr<virtio::MmioTransport> transport = TRY(vmm.attach_virtio(VmConfig::CONSOLE_ID, std::move(device))).transport;
     vmm.console_input = [console, transport](std::span<const uint8_t> bytes) {
         const size_t accepted = console->enqueue_input(bytes);
         transport->notify(virtio::Console::RECEIVEQ);  // deliver into posted receive buffers
@@ -143,7 +144,7 @@ Result<boot::LoadedKernel> load_kernel(Vmm& vmm, const VmConfig& config, const B
                                        boot::KernelCmdline& cmdline) {
     // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest;
     // its devices from the DSDT, or the command line for kernels without ACPI.
-    const x86::AcpiDevices devices{true, virtio_device_resources(vmm)};
+    const x86::AcpiDevices devices{true, vmm.devices.virtio_resources()};
     if (config.virtio_mmio_cmdline)
         TRY(announce_on_cmdline(devices.virtio_mmio, cmdline));
     TRY(x86::write_mptable(*vmm.memory, config.cpus));
@@ -162,37 +163,36 @@ Status attach_legacy_devices(Vmm& vmm, const VmConfig& config) {
     Lifecycle& lifecycle = *vmm.lifecycle;
     vmm.serial_host = std::make_unique<HostConsole>(config.serial, "serial");
     HostConsole* host = vmm.serial_host.get();
-    vmm.irq_lines.push_back(std::make_unique<KvmIrqLine>(*vmm.vm, layout::COM1_IRQ));
-    vmm.serial = std::make_shared<SerialPort>(*vmm.irq_lines.back(),
+    vmm.serial = std::make_shared<SerialPort>(vmm.devices.add_irq_line(*vmm.vm, layout::COM1_IRQ),
                                               [host](std::span<const uint8_t> bytes) { host->write(bytes); });
     vmm.serial->with_model([host](Serial& uart) { uart.set_rx_drained_listener([host] { host->input_space(); }); });
-    TRY(vmm.pio_bus.insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
+    TRY(vmm.devices.pio_bus().insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
 
     auto i8042 = std::make_shared<ByteRegisterDevice<I8042>>("i8042", [&lifecycle] {
         lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the i8042");
     });
-    TRY(vmm.pio_bus.insert(layout::I8042_DATA_PORT,
+    TRY(vmm.devices.pio_bus().insert(layout::I8042_DATA_PORT,
                            layout::I8042_COMMAND_PORT - layout::I8042_DATA_PORT + 1, i8042));
 
     auto power = std::make_shared<ByteRegisterDevice<AcpiPower>>(
         "acpi-power", x86::SLEEP_TYPE_S5, layout::ACPI_RESET_VALUE,
         [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest powered off (ACPI S5)"); },
         [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the ACPI reset register"); });
-    TRY(vmm.pio_bus.insert(layout::ACPI_PM_PORT, layout::ACPI_PM_PORT_COUNT, power));
+    TRY(vmm.devices.pio_bus().insert(layout::ACPI_PM_PORT, layout::ACPI_PM_PORT_COUNT, power));
 
     // Only on request: otherwise a guest could choose Ember's exit status.
     if (config.debug_exit) {
         auto debug_exit = std::make_shared<DebugExit>([&lifecycle](int code) {
             lifecycle.request_stop(code, fmt::format("guest wrote to the debug-exit port"));
         });
-        TRY(vmm.pio_bus.insert(layout::DEBUG_EXIT_PORT, layout::DEBUG_EXIT_PORT_COUNT, debug_exit));
+        TRY(vmm.devices.pio_bus().insert(layout::DEBUG_EXIT_PORT, layout::DEBUG_EXIT_PORT_COUNT, debug_exit));
     }
 
     const uint64_t below_4g = x86::low_ram_end(config.memory);
     auto cmos = std::make_shared<ByteRegisterDevice<Cmos>>(
         "cmos", [] { return std::time(nullptr); }, below_4g, config.memory - below_4g);
-    TRY(vmm.pio_bus.insert(layout::CMOS_PORT, layout::CMOS_PORT_COUNT, cmos));
-    TRY(vmm.pio_bus.insert(layout::POST_CODE_PORT, 1, std::make_shared<PostCode>()));
+    TRY(vmm.devices.pio_bus().insert(layout::CMOS_PORT, layout::CMOS_PORT_COUNT, cmos));
+    TRY(vmm.devices.pio_bus().insert(layout::POST_CODE_PORT, 1, std::make_shared<PostCode>()));
     return {};
 }
 
@@ -227,7 +227,9 @@ Status create_vcpus(Vmm& vmm, const VmConfig& config, const boot::BootEntry& ent
 
 }  // namespace
 
-Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config) {
+Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
+    VmConfig config = given;
+    config.name_devices();
     TRY(config.validate(host_memory_bytes()));
     const BootFiles files = TRY(read_boot_files(config));
     auto disks = TRY(open_disks(config));

@@ -60,7 +60,9 @@ Result<DiskConfig> parse_disk(std::string_view text) {
     DiskConfig disk;
     const std::string where = fmt::format("--disk '{}'", text);
     for (const auto& [key, value] : TRY(split_key_values(text, where))) {
-        if (key == "path" && !value.empty()) {
+        if (key == "id" && valid_device_id(value)) {
+            disk.id = value;
+        } else if (key == "path" && !value.empty()) {
             disk.path = value;
         } else if (key == "readonly" && (value == "on" || value == "off")) {
             disk.readonly = value == "on";
@@ -71,9 +73,10 @@ Result<DiskConfig> parse_disk(std::string_view text) {
         } else if (key == "engine" && (value == "sync" || value == "io_uring")) {
             disk.engine = value == "io_uring" ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
         } else {
-            return Error(fmt::format("{}: bad '{}={}' (path=PATH, readonly=on|off, serial=ID of at most "
-                                     "20 bytes, cache=writeback|unsafe, engine=sync|io_uring)",
-                                     where, key, value));
+            return Error(fmt::format("{}: bad '{}={}' (id=ID of at most {} of A-Z a-z 0-9 _ - ., path=PATH, "
+                                     "readonly=on|off, serial=ID of at most 20 bytes, cache=writeback|unsafe, "
+                                     "engine=sync|io_uring)",
+                                     where, key, value, MAX_DEVICE_ID));
         }
     }
     if (disk.path.empty())
@@ -83,6 +86,43 @@ Result<DiskConfig> parse_disk(std::string_view text) {
 
 uint64_t host_memory_bytes() {
     return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+void VmConfig::name_devices() {
+    for (size_t i = 0; i < disks.size(); ++i) {
+        if (disks[i].id.empty())
+            disks[i].id = fmt::format("disk{}", i);
+    }
+    for (size_t i = 0; i < nets.size(); ++i) {
+        if (nets[i].id.empty())
+            nets[i].id = fmt::format("net{}", i);
+    }
+}
+
+std::vector<std::string> VmConfig::device_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& disk : disks)
+        ids.push_back(disk.id);
+    for (const auto& net : nets)
+        ids.push_back(net.id);
+    if (rng)
+        ids.emplace_back(RNG_ID);
+    if (console.mode != ConsoleConfig::Mode::Off)
+        ids.emplace_back(CONSOLE_ID);
+    return ids;
+}
+
+Status VmConfig::validate_device_ids() const {
+    const auto ids = device_ids();
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (!valid_device_id(ids[i]))
+            return Error(fmt::format("device id '{}' is not 1 to {} of A-Z a-z 0-9 _ - .", ids[i], MAX_DEVICE_ID));
+        for (size_t j = 0; j < i; ++j) {
+            if (ids[i] == ids[j])
+                return Error(fmt::format("device id '{}' is given twice", ids[i]));
+        }
+    }
+    return {};
 }
 
 Status VmConfig::validate(uint64_t host_memory) const {
@@ -104,6 +144,7 @@ Status VmConfig::validate(uint64_t host_memory) const {
         return Error(fmt::format("{} virtio devices is more than the {} Ember places", virtio_devices,
                                  std::size(layout::VIRTIO_IRQS)));
     TRY(validate_nets(nets));
+    TRY(validate_device_ids());
     if (memory % PAGE)
         return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
     return {};

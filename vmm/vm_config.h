@@ -24,6 +24,7 @@ struct ConsoleConfig {
 struct DiskConfig {
     enum class Cache { Writeback, Unsafe };
     enum class Engine { Sync, IoUring };
+    std::string id;  // id=, else disk0, disk1, ... (name_devices)
     std::string path;
     bool readonly = false;
     std::string serial;  // GET_ID, at most 20 bytes
@@ -56,7 +57,19 @@ struct VmConfig {
     std::string kvm_device = "/dev/kvm";
 
     // host_memory: bytes of RAM on the host, the ceiling for `memory`.
+    // Virtio devices are named: disks and NICs by their id= or disk0.., net0..; the rng and
+    // the console by these.
+    static constexpr const char* RNG_ID = "rng0";
+    static constexpr const char* CONSOLE_ID = "console0";
+    // Gives every disk and NIC without an id= its default one (validate() wants them named).
+    void name_devices();
+    // Every virtio device's id, in the order the devices are placed (after name_devices()).
+    std::vector<std::string> device_ids() const;
+
     Status validate(uint64_t host_memory) const;
+
+private:
+    Status validate_device_ids() const;
 };
 
 // "256M", "1G", "512K", "2T" (binary units, optional "iB"/"B"), or a bare number of MiB.

@@ -47,7 +47,7 @@ int Vmm::run() {
         return exit_status::for_error(setup.error().kind());
     }
     for (auto& vcpu : vcpus) {
-        runners.push_back(std::make_unique<VcpuRunner>(vcpu, pio_bus, mmio_bus, *memory, *lifecycle));
+        runners.push_back(std::make_unique<VcpuRunner>(vcpu, devices.pio_bus(), devices.mmio_bus(), *memory, *lifecycle));
         runners.back()->start();
     }
     if (auto status = loop->run(); !status.ok())

@@ -93,6 +93,12 @@ disk_locked_by_another_vm)
     IFS= read -r -t 20 ready <&"${HOLDER[0]}" || fail "the first VM did not start"
     args=(--kernel "$hello" --disk "path=$dir/shared.img"); pattern="disk '.*shared.img': locked by another process"
     expected_status=10 ;;
+device_id_twice)
+    head -c 4096 /dev/zero >"$dir/a.img"
+    args=(--kernel "$hello" --disk "id=data,path=$dir/a.img" --net "id=data,tap=embdup$$")
+    pattern="device id 'data' is given twice" ;;
+device_id_malformed)
+    args=(--kernel "$hello" --disk "id=a/b,path=$dir/a.img"); pattern="--disk '.*': bad 'id=a/b'" ;;
 net_bad_option)
     args=(--kernel "$hello" --net "tap=t0,speed=10"); pattern="--net 'tap=t0,speed=10': bad 'speed=10'" ;;
 net_multicast_mac)

@@ -65,5 +65,51 @@ TEST(VmConfig, ValidateRejectsEachBadValue) {
     EXPECT_TRUE(config.validate(HOST).ok());
 }
 
+TEST(VmConfig, DisksAndNicsTakeAnIdOrGetTheirDefault) {
+    VmConfig config;
+    config.kernel = "vmlinux";
+    config.disks.push_back(parse_disk("id=rootfs,path=a.img").value());
+    config.disks.push_back(parse_disk("path=b.img").value());
+    config.nets.push_back(parse_net("tap=t0").value());
+    config.nets.push_back(parse_net("id=uplink,tap=t1").value());
+    config.name_devices();
+    EXPECT_EQ(config.device_ids(), (std::vector<std::string>{"rootfs", "disk1", "net0", "uplink", "rng0"}));
+    EXPECT_TRUE(config.validate(HOST).ok());
+}
+
+TEST(VmConfig, DeviceIdsMustBeUnique) {
+    VmConfig config;
+    config.kernel = "vmlinux";
+    config.disks.push_back(parse_disk("id=data,path=a.img").value());
+    config.nets.push_back(parse_net("id=data,tap=t0").value());
+    config.name_devices();
+    auto status = config.validate(HOST);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().message(), "device id 'data' is given twice");
+}
+
+TEST(VmConfig, AnExplicitIdMayNotTakeADefaultOrReservedOne) {
+    VmConfig config;
+    config.kernel = "vmlinux";
+    config.disks.push_back(parse_disk("path=a.img").value());
+    config.disks.push_back(parse_disk("id=disk0,path=b.img").value());
+    config.name_devices();
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.disks.pop_back();
+    config.disks.push_back(parse_disk("id=rng0,path=b.img").value());
+    EXPECT_FALSE(config.validate(HOST).ok());
+    config.rng = false;
+    EXPECT_TRUE(config.validate(HOST).ok());
+}
+
+TEST(VmConfig, MalformedIdsAreRefusedWhereTheyAreGiven) {
+    for (const char* bad : {"id=,path=a", "id=has space,path=a", "id=a/b,path=a", "id=ünï,path=a"})
+        EXPECT_FALSE(parse_disk(bad).ok()) << bad;
+    EXPECT_FALSE(parse_disk("id=" + std::string(65, 'x') + ",path=a").ok());
+    EXPECT_TRUE(parse_disk("id=" + std::string(64, 'x') + ",path=a").ok());
+    EXPECT_FALSE(parse_net("id=a:b,tap=t0").ok());
+    EXPECT_TRUE(parse_net("id=eth-0.1_a,tap=t0").ok());
+}
+
 }  // namespace
 }  // namespace vmm

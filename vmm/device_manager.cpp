@@ -1,0 +1,91 @@
+#include "vmm/device_manager.h"
+
+#include <sys/eventfd.h>
+
+#include <fmt/format.h>
+
+#include "arch/x86_64/layout.h"
+#include "vmm/kvm_irqfd.h"
+
+namespace vmm {
+
+namespace layout = arch::x86_64::layout;
+
+namespace {
+
+void kick_fd(int fd) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);  // a full counter still wakes the loop
+}
+
+}  // namespace
+
+void VirtioSlot::kick(size_t index) const { kick_fd(notify_fds.at(index)); }
+
+DeviceManager::DeviceManager()
+    : m_resources(layout::VIRTIO_MMIO_BASE, std::size(layout::VIRTIO_IRQS) * layout::VIRTIO_MMIO_SIZE,
+                  std::vector<uint32_t>(std::begin(layout::VIRTIO_IRQS), std::end(layout::VIRTIO_IRQS))) {}
+
+IrqLine& DeviceManager::add_irq_line(Vm& vm, uint32_t gsi) {
+    m_irq_lines.push_back(std::make_unique<KvmIrqLine>(vm, gsi));
+    return *m_irq_lines.back();
+}
+
+const VirtioSlot* DeviceManager::find(std::string_view id) const {
+    for (const auto& slot : m_virtio) {
+        if (slot.id == id)
+            return &slot;
+    }
+    return nullptr;
+}
+
+Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device,
+                                                Vm& vm, GuestMemory& memory, EventLoop& loop) {
+    if (find(id))
+        return Error(fmt::format("device id '{}' is given twice", id));
+    const uint64_t base = TRY(m_resources.allocate_mmio(virtio::MmioTransport::SIZE, virtio::MmioTransport::SIZE, id));
+    const uint32_t gsi = TRY(m_resources.allocate_gsi(id));
+
+    auto interrupt = TRY(KvmIrqfd::create(vm, gsi));
+    auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory, *interrupt);
+    m_interrupts.push_back(std::move(interrupt));
+    TRY(m_mmio_bus.insert(base, virtio::MmioTransport::SIZE, transport));
+
+    // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue and
+    // the event loop serves it.
+    VirtioSlot slot{std::move(id), base, gsi, transport, {}};
+    for (uint32_t queue = 0; queue < transport->queue_count(); ++queue) {
+        int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd < 0)
+            return Error::from_errno("eventfd");
+        m_notify_fds.emplace_back(fd);
+        slot.notify_fds.push_back(fd);
+        TRY(vm.register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
+        TRY(loop.add(fd, EPOLLIN, [fd, queue, transport](uint32_t) {
+            uint64_t count;
+            if (::read(fd, &count, sizeof count) != sizeof count)
+                return;
+            // Work left after the device's budget: kick ourselves and let other events run first.
+            if (transport->notify(queue))
+                kick_fd(fd);
+        }));
+    }
+    m_virtio.push_back(slot);
+    return slot;
+}
+
+std::vector<arch::x86_64::MmioDeviceResources> DeviceManager::virtio_resources() const {
+    std::vector<arch::x86_64::MmioDeviceResources> devices;
+    for (const auto& slot : m_virtio)
+        devices.push_back({slot.base, virtio::MmioTransport::SIZE, slot.gsi});
+    return devices;
+}
+
+Status announce_on_cmdline(const std::vector<arch::x86_64::MmioDeviceResources>& devices,
+                           boot::KernelCmdline& cmdline) {
+    for (const auto& device : devices)
+        TRY(cmdline.append(virtio::MmioTransport::cmdline_announcement(device.base, device.gsi)));
+    return {};
+}
+
+}  // namespace vmm
