@@ -68,7 +68,7 @@ Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<
             // Work left after the device's budget: kick ourselves and let other events run first.
             if (transport->notify(queue))
                 kick_fd(fd);
-        }));
+        }, EventGroup::Device));
     }
     m_virtio.push_back(slot);
     return slot;

@@ -13,17 +13,17 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
     return std::unique_ptr<EventLoop>(new EventLoop(UniqueFd(fd)));
 }
 
-Status EventLoop::add(int fd, uint32_t events, Callback callback) {
+Status EventLoop::add(int fd, uint32_t events, Callback callback, EventGroup group) {
     epoll_event ev{};
-    ev.events = events;
+    ev.events = paused(group) ? 0 : events;
     ev.data.fd = fd;
     if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, fd, &ev) < 0)
         return Error::from_errno(fmt::format("epoll_ctl(ADD, fd {})", fd));
-    m_callbacks[fd] = std::make_shared<Callback>(std::move(callback));
+    m_entries[fd] = Entry{std::make_shared<Callback>(std::move(callback)), events, group};
     return {};
 }
 
-Status EventLoop::modify(int fd, uint32_t events) {
+Status EventLoop::apply(int fd, uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
@@ -32,10 +32,29 @@ Status EventLoop::modify(int fd, uint32_t events) {
     return {};
 }
 
+Status EventLoop::modify(int fd, uint32_t events) {
+    auto it = m_entries.find(fd);
+    if (it == m_entries.end())
+        return Error(ErrorKind::Internal, fmt::format("epoll_ctl(MOD, fd {}): not watched", fd));
+    it->second.events = events;
+    return paused(it->second.group) ? Status{} : apply(fd, events);
+}
+
 Status EventLoop::remove(int fd) {
     if (::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr) < 0)
         return Error::from_errno(fmt::format("epoll_ctl(DEL, fd {})", fd));
-    m_callbacks.erase(fd);
+    m_entries.erase(fd);
+    return {};
+}
+
+Status EventLoop::set_paused(EventGroup group, bool pause) {
+    if (group != EventGroup::Device || pause == m_devices_paused)
+        return {};
+    m_devices_paused = pause;
+    for (const auto& [fd, entry] : m_entries) {
+        if (entry.group == group)
+            TRY(apply(fd, pause ? 0 : entry.events));
+    }
     return {};
 }
 
@@ -49,9 +68,11 @@ Status EventLoop::run() {
         if (n < 0)
             return Error::from_errno("epoll_wait");
         for (int i = 0; i < n && m_running; ++i) {
-            auto it = m_callbacks.find(events[i].data.fd);
-            if (it != m_callbacks.end()) {
-                const std::shared_ptr<Callback> callback = it->second;  // it may remove itself
+            auto it = m_entries.find(events[i].data.fd);
+            // A device event already fetched when its group was paused waits for resume (the
+            // fd is still readable then, or edge-triggered and re-armed by apply()).
+            if (it != m_entries.end() && !paused(it->second.group)) {
+                const std::shared_ptr<Callback> callback = it->second.callback;  // it may remove itself
                 (*callback)(events[i].events);
             }
         }

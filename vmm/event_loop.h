@@ -14,15 +14,24 @@
 
 namespace vmm {
 
+// Device events (queue notifications, TAP frames, host input for the guest) stop while the
+// VM is paused; control events (signals, the lifecycle, pause requests) never do.
+enum class EventGroup { Control, Device };
+
 class EventLoop {
 public:
     using Callback = std::function<void(uint32_t events)>;
 
     static Result<std::unique_ptr<EventLoop>> create();
 
-    Status add(int fd, uint32_t events, Callback callback);
+    Status add(int fd, uint32_t events, Callback callback, EventGroup group = EventGroup::Control);
+    // The events the fd waits for; held back (and applied on resume) while its group is paused.
     Status modify(int fd, uint32_t events);
     Status remove(int fd);
+
+    // Pausing a group takes its fds out of epoll's interest (their events stay pending in the
+    // kernel); resuming restores each fd's events. Loop thread, or while the loop is not running.
+    Status set_paused(EventGroup group, bool paused);
 
     // Dispatches events until stop() is called from a callback.
     Status run();
@@ -31,10 +40,19 @@ public:
 private:
     explicit EventLoop(UniqueFd epoll) : m_epoll(std::move(epoll)) {}
 
+    struct Entry {
+        // Shared so that dispatch holds a callback (which may remove itself) without copying
+        // it: serving an event allocates nothing.
+        std::shared_ptr<Callback> callback;
+        uint32_t events;
+        EventGroup group;
+    };
+    Status apply(int fd, uint32_t events);
+    bool paused(EventGroup group) const { return group == EventGroup::Device && m_devices_paused; }
+
     UniqueFd m_epoll;
-    // Shared so that dispatch holds a callback (which may remove itself) without copying it:
-    // serving an event allocates nothing.
-    std::unordered_map<int, std::shared_ptr<Callback>> m_callbacks;
+    std::unordered_map<int, Entry> m_entries;
+    bool m_devices_paused = false;
     bool m_running = false;
 };
 

@@ -76,9 +76,9 @@ Status HostConsole::attach_input(EventLoop& loop, InputSink sink) {
     if (event < 0)
         return Error::from_errno("eventfd");
     m_space_event.reset(event);
-    TRY(loop.add(m_space_event.get(), EPOLLIN, [this, &loop](uint32_t) { on_space(loop); }));
+    TRY(loop.add(m_space_event.get(), EPOLLIN, [this, &loop](uint32_t) { on_space(loop); }, EventGroup::Device));
     // A stdin that epoll cannot watch (a regular file) or that is closed gives no input.
-    if (!loop.add(STDIN_FILENO, EPOLLIN, [this, &loop](uint32_t) { on_stdin(loop); }).ok())
+    if (!loop.add(STDIN_FILENO, EPOLLIN, [this, &loop](uint32_t) { on_stdin(loop); }, EventGroup::Device).ok())
         return {};
     m_raw_terminal = RawTerminal::enter(STDIN_FILENO);
     return {};

@@ -38,7 +38,7 @@ Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends
             TRY(vmm.loop->add(net->backend_fd(pair), EPOLLIN | EPOLLET, [slot, rx](uint32_t) {
                 if (slot.transport->notify(static_cast<uint32_t>(rx)))
                     slot.kick(rx);
-            }));
+            }, EventGroup::Device));
         }
     }
     return {};

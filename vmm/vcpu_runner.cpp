@@ -44,13 +44,19 @@ void VcpuRunner::start() {
     });
 }
 
-void VcpuRunner::stop_and_join() {
+void VcpuRunner::kick() {
     if (!m_thread.joinable())
         return;
     // SAFETY of the concurrent store: immediate_exit is a byte KVM reads on entry to KVM_RUN;
     // atomic_ref makes this thread's store well-defined against the vCPU thread's.
     std::atomic_ref<uint8_t>(m_vcpu.run_state()->immediate_exit).store(1, std::memory_order_release);
     pthread_kill(m_thread.native_handle(), kick_signal());
+}
+
+void VcpuRunner::stop_and_join() {
+    if (!m_thread.joinable())
+        return;
+    kick();
     m_thread.join();
 }
 
@@ -59,15 +65,22 @@ void VcpuRunner::run_loop() {
     while (!m_lifecycle.stop_requested()) {
         auto status = m_vcpu.run();
         if (!status.ok()) {
-            if (status.error().sys_errno() == EINTR || status.error().sys_errno() == EAGAIN)
+            if (status.error().sys_errno() == EINTR || status.error().sys_errno() == EAGAIN) {
+                // Kicked: to park while the VM is paused (KVM has completed any pending
+                // port or MMIO access first), or to stop. Only kicks set immediate_exit: a
+                // pause's is consumed by parking; a stop's stays (it is requested first).
+                if (m_gate.park_if_closed() && !m_lifecycle.stop_requested())
+                    std::atomic_ref<uint8_t>(run.immediate_exit).store(0, std::memory_order_release);
                 continue;
+            }
             m_lifecycle.request_stop(exit_status::KVM_ERROR,
                                      fmt::format("vCPU {}: {}", m_vcpu.id(), status.error().message()));
-            return;
+            break;
         }
         if (!handle_exit(run))
-            return;
+            break;
     }
+    m_gate.leave();
 }
 
 bool VcpuRunner::handle_exit(kvm_run& run) {

@@ -11,6 +11,7 @@
 #include "base/guest_memory.h"
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
+#include "vmm/pause_gate.h"
 #include "base/rate_limiter.h"
 
 namespace vmm {
@@ -18,15 +19,18 @@ namespace vmm {
 class VcpuRunner {
 public:
     VcpuRunner(Vcpu& vcpu, const Bus& pio, const Bus& mmio, const GuestMemory& memory,
-               Lifecycle& lifecycle)
-        : m_vcpu(vcpu), m_pio(pio), m_mmio(mmio), m_memory(memory), m_lifecycle(lifecycle) {}
+               Lifecycle& lifecycle, PauseGate& gate)
+        : m_vcpu(vcpu), m_pio(pio), m_mmio(mmio), m_memory(memory), m_lifecycle(lifecycle), m_gate(gate) {}
 
     // Installs the (empty) handler of the signal used to kick vCPUs out of KVM_RUN. Once per
     // process, before any vCPU thread starts.
     static Status install_kick_handler();
 
     void start();
-    // Makes KVM_RUN return (immediate_exit + signal) and joins the thread.
+    // Makes KVM_RUN return now or at its next entry (immediate_exit + signal); the thread
+    // then parks at the gate, or ends when the VM stops.
+    void kick();
+    // Kicks and joins the thread (the lifecycle has a stop request, the gate is released).
     void stop_and_join();
 
 private:
@@ -42,6 +46,7 @@ private:
     const Bus& m_mmio;
     const GuestMemory& m_memory;
     Lifecycle& m_lifecycle;
+    PauseGate& m_gate;
     std::thread m_thread;
 };
 

@@ -1,6 +1,7 @@
 #include "vmm/vmm.h"
 
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 
 #include <fmt/format.h>
@@ -30,9 +31,73 @@ Status Vmm::serve_signals() {
     });
 }
 
+Status Vmm::serve_control() {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return Error::from_errno("eventfd");
+    m_control_fd.reset(fd);
+    return loop->add(fd, EPOLLIN, [this](uint32_t) {
+        uint64_t count;
+        if (::read(m_control_fd.get(), &count, sizeof count) == sizeof count)
+            apply_control();
+    });
+}
+
+void Vmm::kick_vcpus() {
+    for (auto& runner : runners)
+        runner->kick();
+}
+
+// On the loop thread: brings the VM to the state a pause()/resume() asked for.
+void Vmm::apply_control() {
+    State wanted;
+    {
+        std::lock_guard lock(m_state_mutex);
+        wanted = m_wanted;
+        if (wanted == m_state)
+            return;
+    }
+    Status status;
+    if (wanted == State::Paused) {
+        m_gate->close([this] { kick_vcpus(); });
+        status = loop->set_paused(EventGroup::Device, true);
+    } else {
+        status = loop->set_paused(EventGroup::Device, false);
+        m_gate->open();
+    }
+    if (!status.ok())
+        lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
+    std::lock_guard lock(m_state_mutex);
+    m_state = wanted;
+    m_state_changed.notify_all();
+}
+
+Status Vmm::request(State wanted) {
+    std::unique_lock lock(m_state_mutex);
+    if (m_state != State::Running && m_state != State::Paused)
+        return Error(ErrorKind::Busy, "the VM is not running");
+    m_wanted = wanted;
+    const uint64_t one = 1;
+    if (::write(m_control_fd.get(), &one, sizeof one) != sizeof one)
+        return Error::from_errno("control eventfd");
+    m_state_changed.wait(lock, [&] { return m_state == wanted || m_state == State::Stopped; });
+    if (m_state == State::Stopped)
+        return Error(ErrorKind::Busy, "the VM stopped");
+    return {};
+}
+
+Status Vmm::pause() { return request(State::Paused); }
+Status Vmm::resume() { return request(State::Running); }
+
+Vmm::State Vmm::state() const {
+    std::lock_guard lock(m_state_mutex);
+    return m_state;
+}
+
 int Vmm::run() {
     auto setup = [this]() -> Status {
         TRY(serve_signals());
+        TRY(serve_control());
         TRY(loop->add(lifecycle->event_fd(), EPOLLIN, [this](uint32_t) { loop->stop(); }));
         TRY(serial_host->attach_input(*loop, [this](std::span<const uint8_t> bytes) {
             return serial->with_model([bytes](Serial& uart) { return uart.enqueue_input(bytes); });
@@ -46,12 +111,24 @@ int Vmm::run() {
         spdlog::error("{}", setup.error().message());
         return exit_status::for_error(setup.error().kind());
     }
+    m_gate = std::make_unique<PauseGate>(vcpus.size());
     for (auto& vcpu : vcpus) {
-        runners.push_back(std::make_unique<VcpuRunner>(vcpu, devices.pio_bus(), devices.mmio_bus(), *memory, *lifecycle));
+        runners.push_back(std::make_unique<VcpuRunner>(vcpu, devices.pio_bus(), devices.mmio_bus(), *memory,
+                                                       *lifecycle, *m_gate));
         runners.back()->start();
+    }
+    {
+        std::lock_guard lock(m_state_mutex);
+        m_state = m_wanted = State::Running;
     }
     if (auto status = loop->run(); !status.ok())
         lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
+    {
+        std::lock_guard lock(m_state_mutex);
+        m_state = State::Stopped;
+        m_state_changed.notify_all();
+    }
+    m_gate->release();
     for (auto& runner : runners)
         runner->stop_and_join();
 

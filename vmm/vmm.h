@@ -1,7 +1,9 @@
 // A built VM and everything it owns; run() drives it to the end and returns the exit status.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -12,14 +14,25 @@
 #include "vmm/host_console.h"
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
+#include "vmm/pause_gate.h"
 #include "vmm/vcpu_runner.h"
 
 namespace vmm {
 
 class Vmm {
 public:
+    enum class State { Created, Running, Paused, Stopped };
+
     // Starts the vCPU threads, serves events until the VM stops, joins the threads.
     int run();
+
+    // From any other thread while run() serves the VM. pause() returns once every vCPU is
+    // parked outside KVM_RUN and device events are held (queue notifications, TAP frames and
+    // host input wait in the kernel); resume() lets both run on. Signals and the lifecycle
+    // are served while paused, so a paused VM still stops on SIGTERM.
+    Status pause();
+    Status resume();
+    State state() const;
 
     // Places a virtio device on this VM (DeviceManager::attach_virtio).
     Result<VirtioSlot> attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device) {
@@ -42,8 +55,18 @@ public:
 
 private:
     Status serve_signals();
+    Status serve_control();
+    Status request(State wanted);
+    void apply_control();
+    void kick_vcpus();
 
     UniqueFd m_signal_fd;
+    UniqueFd m_control_fd;
+    std::unique_ptr<PauseGate> m_gate;
+    mutable std::mutex m_state_mutex;
+    std::condition_variable m_state_changed;
+    State m_state = State::Created;
+    State m_wanted = State::Created;
 };
 
 }  // namespace vmm

@@ -1,0 +1,127 @@
+// Pause and resume on a running VM: the counter guest is paused and resumed 100 times; while
+// paused its output does not grow, and in the end it printed exactly what an undisturbed run
+// prints, with the same exit status. Also: SIGTERM-free stop while paused, and requests on a
+// VM that does not run. Needs /dev/kvm (skipped without) and the counter guest
+// (EMBER_GUEST_DIR).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "vmm/vm_builder.h"
+
+namespace vmm {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string guest(const char* name) {
+    const char* dir = std::getenv("EMBER_GUEST_DIR");
+    return std::string(dir ? dir : ".") + "/" + name;
+}
+
+off_t size_of(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+}
+
+std::string contents(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Polls `done` until it holds or 30 s pass (the guest's own pace sets how long).
+template <typename F>
+bool eventually(F done) {
+    for (auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;) {
+        if (done())
+            return true;
+        std::this_thread::sleep_for(100us);
+    }
+    return done();
+}
+
+struct PauseResume : ::testing::Test {
+    std::string out = "/tmp/ember-pause-" + std::to_string(::getpid());
+    void SetUp() override {
+        if (::access("/dev/kvm", R_OK | W_OK) != 0)
+            GTEST_SKIP() << "no usable /dev/kvm";
+    }
+    void TearDown() override {
+        ::unlink((out + ".plain").c_str());
+        ::unlink((out + ".paused").c_str());
+    }
+    VmConfig config(const std::string& serial) {
+        VmConfig c;
+        c.kernel = guest("counter.elf");
+        c.memory = 64ull << 20;
+        c.rng = false;
+        c.serial = {ConsoleConfig::Mode::File, serial};
+        return c;
+    }
+};
+
+TEST_F(PauseResume, HundredPausesLeaveTheOutputAndStatusUnchanged) {
+    auto plain = build_vmm(config(out + ".plain"));
+    ASSERT_TRUE(plain.ok()) << plain.error().message();
+    const int plain_status = (*plain)->run();
+
+    auto vm = build_vmm(config(out + ".paused"));
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    Vmm& v = **vm;
+    int status = -1;
+    std::thread runner([&] { status = v.run(); });
+    ASSERT_TRUE(eventually([&] { return size_of(out + ".paused") > 0; }));
+
+    int pauses = 0;
+    for (; pauses < 100 && v.state() == Vmm::State::Running; ++pauses) {
+        ASSERT_TRUE(v.pause().ok());
+        EXPECT_EQ(v.state(), Vmm::State::Paused);
+        const off_t at_pause = size_of(out + ".paused");
+        std::this_thread::sleep_for(3ms);  // an observation window, not synchronisation
+        EXPECT_EQ(size_of(out + ".paused"), at_pause) << "output grew while paused (pause " << pauses << ")";
+        ASSERT_TRUE(v.resume().ok());
+        // Let the guest make progress before the next pause.
+        eventually([&] { return size_of(out + ".paused") > at_pause || v.state() != Vmm::State::Running; });
+    }
+    runner.join();
+    EXPECT_EQ(pauses, 100) << "the guest finished before 100 pauses";
+    EXPECT_EQ(status, plain_status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(contents(out + ".paused"), contents(out + ".plain"));
+    EXPECT_NE(contents(out + ".plain").find("tick 999\ncounter: done\n"), std::string::npos);
+}
+
+TEST_F(PauseResume, APausedVmStopsWhenAskedToEnd) {
+    auto vm = build_vmm(config(out + ".paused"));
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    Vmm& v = **vm;
+    int status = -1;
+    std::thread runner([&] { status = v.run(); });
+    ASSERT_TRUE(eventually([&] { return v.state() == Vmm::State::Running; }));
+    ASSERT_TRUE(v.pause().ok());
+    v.lifecycle->request_stop(exit_status::SIGNAL_BASE + 15, "test");
+    runner.join();
+    EXPECT_EQ(status, exit_status::SIGNAL_BASE + 15);
+    EXPECT_EQ(v.state(), Vmm::State::Stopped);
+    EXPECT_FALSE(v.resume().ok());
+}
+
+TEST_F(PauseResume, AVmThatDoesNotRunCannotBePaused) {
+    auto vm = build_vmm(config(out + ".paused"));
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    auto status = (*vm)->pause();
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().kind(), ErrorKind::Busy);
+}
+
+}  // namespace
+}  // namespace vmm
