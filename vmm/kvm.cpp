@@ -1,54 +1,17 @@
 #include "vmm/kvm.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "vmm/kvm_ioctl.h"
+
 namespace vmm {
 
-namespace {
-
-// ioctl that retries nothing and names itself on failure.
-template <typename Arg>
-Result<int> checked_ioctl(int fd, unsigned long request, const char* name, Arg arg) {
-    int ret = ::ioctl(fd, request, arg);
-    if (ret < 0)
-        return Error::from_errno(name);
-    return ret;
-}
-
-#define KVM_IOCTL(fd, req, arg) checked_ioctl((fd), (req), #req, (arg))
-
-// kvm_cpuid2, kvm_msrs and kvm_msr_list (asm/kvm.h) end in a flexible array declared with
-// __DECLARE_FLEX_ARRAY, which in C++ adds a one-byte member: sizeof and the array offset then
-// differ from the kernel's, and so would the ioctl numbers. These are the C layouts.
-struct CpuidHeader { uint32_t nent; uint32_t padding; };
-struct MsrsHeader { uint32_t nmsrs; uint32_t pad; };
-struct MsrListHeader { uint32_t nmsrs; };
-static_assert(sizeof(CpuidHeader) == 8 && sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4);
-
-constexpr unsigned long IOCTL_GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, CpuidHeader);
-constexpr unsigned long IOCTL_SET_CPUID2 = _IOW(KVMIO, 0x90, CpuidHeader);
-constexpr unsigned long IOCTL_GET_MSR_INDEX_LIST = _IOWR(KVMIO, 0x02, MsrListHeader);
-constexpr unsigned long IOCTL_SET_MSRS = _IOW(KVMIO, 0x89, MsrsHeader);
-static_assert(IOCTL_GET_SUPPORTED_CPUID == 0xc008ae05ul);
-
-// A header followed by `count` entries, as the kernel lays them out.
-template <typename Header, typename Entry>
-struct FlexBuffer {
-    explicit FlexBuffer(size_t count) : bytes(sizeof(Header) + count * sizeof(Entry)) {}
-    // SAFETY: the buffer holds a Header then `count` Entries, aligned by new[] for any
-    // fundamental type; both are C structs with no invariants.
-    Header* header() { return reinterpret_cast<Header*>(bytes.data()); }
-    Entry* entries() { return reinterpret_cast<Entry*>(bytes.data() + sizeof(Header)); }
-    std::vector<uint8_t> bytes;
-};
-
-}  // namespace
+using namespace kvm_detail;
 
 Result<Kvm> Kvm::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);

@@ -20,6 +20,13 @@ using arch::x86_64::CpuidEntries;
 
 class Vcpu;
 
+// struct kvm_xsave without its flexible tail (the legacy 4 KiB area KVM_GET/SET_XSAVE move; the
+// C++ view of the kernel's struct cannot be held in a Result).
+struct XsaveArea {
+    uint32_t region[1024];
+};
+static_assert(sizeof(XsaveArea) == 4096);
+
 class Vm {
 public:
     Vm(UniqueFd fd, size_t run_mmap_size) : m_fd(std::move(fd)), m_run_mmap_size(run_mmap_size) {}
@@ -37,6 +44,14 @@ public:
     Status register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, uint64_t datamatch);
     Result<Vcpu> create_vcpu(uint32_t id);
     int fd() const { return m_fd.get(); }
+
+    // VM state (kvm_state.cpp). chip: KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE or _IOAPIC.
+    Result<kvm_irqchip> get_irqchip(uint32_t chip) const;
+    Status set_irqchip(const kvm_irqchip& chip);
+    Result<kvm_pit_state2> get_pit2() const;
+    Status set_pit2(const kvm_pit_state2& pit);
+    Result<kvm_clock_data> get_clock() const;
+    Status set_clock(const kvm_clock_data& clock);
 
 private:
     UniqueFd m_fd;
@@ -82,6 +97,21 @@ public:
     Result<kvm_lapic_state> get_lapic() const;
     Status set_lapic(const kvm_lapic_state& lapic);
     Result<kvm_translation> translate(uint64_t linear) const;
+
+    // The rest of the vCPU's state (kvm_state.cpp), for pause-save-restore and snapshots.
+    Result<kvm_fpu> get_fpu() const;
+    Result<kvm_mp_state> get_mp_state() const;
+    Status set_mp_state(const kvm_mp_state& state);
+    Result<XsaveArea> get_xsave() const;
+    Status set_xsave(const XsaveArea& xsave);
+    Result<kvm_xcrs> get_xcrs() const;
+    Status set_xcrs(const kvm_xcrs& xcrs);
+    Result<kvm_debugregs> get_debugregs() const;
+    Status set_debugregs(const kvm_debugregs& regs);
+    Result<kvm_vcpu_events> get_vcpu_events() const;
+    Status set_vcpu_events(const kvm_vcpu_events& events);
+    // The MSRs of `indices` that KVM lets this vCPU read (one it refuses is left out).
+    Result<std::vector<kvm_msr_entry>> get_msrs(const std::vector<uint32_t>& indices) const;
 
 private:
     uint32_t m_id;

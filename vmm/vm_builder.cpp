@@ -89,8 +89,10 @@ Status create_interrupt_controller(Vmm& vmm, const VmConfig& config) {
     TRY(vmm.vm->set_tss_addr(layout::TSS_ADDR));
     TRY(vmm.vm->set_identity_map_addr(layout::IDENTITY_MAP_ADDR));
     TRY(vmm.vm->create_irqchip());
-    if (config.pit)
+    if (config.pit) {
         TRY(vmm.vm->create_pit2());
+        vmm.has_pit = true;
+    }
     return {};
 }
 
@@ -213,6 +215,7 @@ Status create_vcpus(Vmm& vmm, const VmConfig& config, const boot::BootEntry& ent
     auto cpuid = TRY(vmm.kvm->supported_cpuid());
     x86::apply_cpu_template(cpuid, config.cpu_template);
     const auto msr_list = TRY(vmm.kvm->msr_index_list());
+    vmm.msr_indices = msr_list;
     for (uint32_t id = 0; id < config.cpus; ++id) {
         Vcpu vcpu = TRY(vmm.vm->create_vcpu(id));
         TRY_CTX(configure_vcpu(vcpu, cpuid, config.cpus, msr_list), fmt::format("vCPU {}", id));

@@ -86,6 +86,26 @@ Status Vmm::request(State wanted) {
     return {};
 }
 
+Result<MachineState> Vmm::save_machine() const {
+    if (state() != State::Paused)
+        return Error(ErrorKind::Busy, "the VM's state can be saved only while it is paused");
+    MachineState machine{TRY(save_vm_state(*vm, has_pit)), {}};
+    for (const auto& vcpu : vcpus)
+        machine.vcpus.push_back(TRY(save_vcpu_state(vcpu, msr_indices)));
+    return machine;
+}
+
+Status Vmm::restore_machine(const MachineState& machine) {
+    if (state() != State::Paused)
+        return Error(ErrorKind::Busy, "the VM's state can be restored only while it is paused");
+    if (machine.vcpus.size() != vcpus.size())
+        return Error(fmt::format("the state has {} vCPUs, the VM {}", machine.vcpus.size(), vcpus.size()));
+    TRY(restore_vm_state(*vm, machine.vm));
+    for (size_t i = 0; i < vcpus.size(); ++i)
+        TRY(restore_vcpu_state(vcpus[i], machine.vcpus[i]));
+    return {};
+}
+
 Status Vmm::pause() { return request(State::Paused); }
 Status Vmm::resume() { return request(State::Running); }
 

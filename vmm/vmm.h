@@ -14,6 +14,7 @@
 #include "vmm/host_console.h"
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
+#include "vmm/machine_state.h"
 #include "vmm/pause_gate.h"
 #include "vmm/vcpu_runner.h"
 
@@ -34,6 +35,10 @@ public:
     Status resume();
     State state() const;
 
+    // KVM's state of every vCPU and of the VM (machine_state.h); only while paused.
+    Result<MachineState> save_machine() const;
+    Status restore_machine(const MachineState& state);
+
     // Places a virtio device on this VM (DeviceManager::attach_virtio).
     Result<VirtioSlot> attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device) {
         return devices.attach_virtio(std::move(id), std::move(device), *vm, *memory, *loop);
@@ -51,6 +56,8 @@ public:
     std::shared_ptr<SerialPort> serial;
     HostConsole::InputSink console_input;
     std::vector<Vcpu> vcpus;
+    std::vector<uint32_t> msr_indices;  // the MSRs saved per vCPU
+    bool has_pit = false;
     std::vector<std::unique_ptr<VcpuRunner>> runners;
 
 private:

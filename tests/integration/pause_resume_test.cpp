@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -98,6 +99,53 @@ TEST_F(PauseResume, HundredPausesLeaveTheOutputAndStatusUnchanged) {
     EXPECT_EQ(status, 0);
     EXPECT_EQ(contents(out + ".paused"), contents(out + ".plain"));
     EXPECT_NE(contents(out + ".plain").find("tick 999\ncounter: done\n"), std::string::npos);
+}
+
+// Every 20 ticks: pause, read all of KVM's state of the vCPUs and the VM, write it back,
+// resume. The guest must not notice.
+TEST_F(PauseResume, MachineStateWrittenBackLeavesTheRunUndisturbed) {
+    auto plain = build_vmm(config(out + ".plain"));
+    ASSERT_TRUE(plain.ok()) << plain.error().message();
+    const int plain_status = (*plain)->run();
+
+    auto vm = build_vmm(config(out + ".paused"));
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    Vmm& v = **vm;
+    EXPECT_FALSE(v.save_machine().ok());  // not while it is not paused
+    int status = -1;
+    std::thread runner([&] { status = v.run(); });
+    ASSERT_TRUE(eventually([&] { return size_of(out + ".paused") > 0; }));
+    int rounds = 0;
+    for (; rounds < 20 && v.state() == Vmm::State::Running; ++rounds) {
+        ASSERT_TRUE(v.pause().ok());
+        auto machine = v.save_machine();
+        ASSERT_TRUE(machine.ok()) << machine.error().message();
+        EXPECT_EQ(machine->vcpus.size(), 1u);
+        EXPECT_FALSE(machine->vcpus[0].msrs.empty());
+        auto restored = v.restore_machine(*machine);
+        ASSERT_TRUE(restored.ok()) << restored.error().message();
+        // Read back, what was written is what KVM holds.
+        auto again = v.save_machine();
+        ASSERT_TRUE(again.ok());
+        const VcpuState& a = machine->vcpus[0];
+        const VcpuState& b = again->vcpus[0];
+        EXPECT_EQ(std::memcmp(&a.regs, &b.regs, sizeof a.regs), 0);
+        EXPECT_EQ(std::memcmp(&a.sregs, &b.sregs, sizeof a.sregs), 0);
+        EXPECT_EQ(std::memcmp(&a.xsave, &b.xsave, sizeof a.xsave), 0);
+        EXPECT_EQ(std::memcmp(&a.lapic, &b.lapic, sizeof a.lapic), 0);
+        EXPECT_EQ(a.mp_state.mp_state, b.mp_state.mp_state);
+        ASSERT_EQ(a.msrs.size(), b.msrs.size());
+        for (size_t i = 0; i < a.msrs.size(); ++i)
+            EXPECT_EQ(a.msrs[i].index, b.msrs[i].index);
+        EXPECT_EQ(std::memcmp(machine->vm.irqchips.data(), again->vm.irqchips.data(), sizeof machine->vm.irqchips), 0);
+        ASSERT_TRUE(v.resume().ok());
+        const off_t at = size_of(out + ".paused");
+        eventually([&] { return size_of(out + ".paused") > at + 100 || v.state() != Vmm::State::Running; });
+    }
+    runner.join();
+    EXPECT_GT(rounds, 5);
+    EXPECT_EQ(status, plain_status);
+    EXPECT_EQ(contents(out + ".paused"), contents(out + ".plain"));
 }
 
 TEST_F(PauseResume, APausedVmStopsWhenAskedToEnd) {
