@@ -22,6 +22,18 @@ public:
     uint8_t read(uint8_t reg);
     void write(uint8_t reg, uint8_t value);
 
+    // The index register and the RAM (the clock is the host's).
+    struct State {
+        uint8_t index;
+        std::array<uint8_t, 128> ram;
+        bool operator==(const State&) const = default;
+    };
+    State save() const { return {m_index, m_ram}; }
+    void restore(const State& state) {
+        m_index = state.index & 0x7f;
+        m_ram = state.ram;
+    }
+
 private:
     uint8_t read_register(uint8_t index) const;
     uint8_t encode(unsigned value) const;

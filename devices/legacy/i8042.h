@@ -19,6 +19,19 @@ public:
     uint8_t read(uint8_t reg);
     void write(uint8_t reg, uint8_t value);
 
+    struct State {
+        std::optional<uint8_t> output;
+        bool expect_ctr;
+        uint8_t ctr;
+        bool operator==(const State&) const = default;
+    };
+    State save() const { return {m_output, m_expect_ctr, m_ctr}; }
+    void restore(const State& state) {
+        m_output = state.output;
+        m_expect_ctr = state.expect_ctr;
+        m_ctr = state.ctr;
+    }
+
 private:
     std::function<void()> m_on_reset;
     std::optional<uint8_t> m_output;   // byte waiting for the guest at the data port

@@ -1,5 +1,7 @@
 #include "devices/legacy/serial.h"
 
+#include <fmt/format.h>
+
 namespace vmm {
 
 namespace {
@@ -164,6 +166,27 @@ void Serial::update_irq() {
         m_irq_asserted = pending;
         m_irq.set_level(pending);
     }
+}
+
+Serial::State Serial::save() const {
+    return {m_ier, m_lcr, m_mcr, m_scratch, m_fcr, m_dll, m_dlm, m_thr_empty_pending,
+            std::vector<uint8_t>(m_rx.begin(), m_rx.end())};
+}
+
+Status Serial::restore(const State& state) {
+    if (state.rx.size() > RX_FIFO_SIZE)
+        return Error(fmt::format("serial state: {} bytes in a {}-byte receive FIFO", state.rx.size(), RX_FIFO_SIZE));
+    m_ier = state.ier;
+    m_lcr = state.lcr;
+    m_mcr = state.mcr;
+    m_scratch = state.scratch;
+    m_fcr = state.fcr;
+    m_dll = state.dll;
+    m_dlm = state.dlm;
+    m_thr_empty_pending = state.thr_empty_pending;
+    m_rx.assign(state.rx.begin(), state.rx.end());
+    update_irq();
+    return {};
 }
 
 }  // namespace vmm

@@ -6,7 +6,9 @@
 #include <deque>
 #include <functional>
 #include <span>
+#include <vector>
 
+#include "base/result.h"
 #include "devices/device.h"
 
 namespace vmm {
@@ -29,6 +31,17 @@ public:
     // Called (under the device lock) when the guest has emptied the receive FIFO, so a host
     // input source that paused for lack of space can resume.
     void set_rx_drained_listener(std::function<void()> listener) { m_rx_drained = std::move(listener); }
+
+    // The registers and the receive FIFO (the interrupt line follows from them on restore).
+    struct State {
+        uint8_t ier, lcr, mcr, scratch, fcr, dll, dlm;
+        bool thr_empty_pending;
+        std::vector<uint8_t> rx;
+        bool operator==(const State&) const = default;
+    };
+    State save() const;
+    // Input beyond the FIFO's size is refused (the state may come from a file).
+    Status restore(const State& state);
 
 private:
     uint8_t read_iir();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "devices/virtio/chain_io.h"
 #include "devices/virtio/virtio.h"
 
@@ -94,6 +96,20 @@ Result<bool> Console::transmit(Virtqueue& queue) {
             return queue.has_available();
     }
     return stopped_at_budget(served, REQUESTS_PER_CALL, queue);
+}
+
+Console::State Console::save() {
+    std::lock_guard lock(m_input_mutex);
+    return {m_tx_offset, std::vector<uint8_t>(m_input.begin(), m_input.end())};
+}
+
+Status Console::restore(const State& state) {
+    if (state.input.size() > INPUT_CAPACITY)
+        return Error(fmt::format("console state: {} bytes of input, at most {}", state.input.size(), INPUT_CAPACITY));
+    std::lock_guard lock(m_input_mutex);
+    m_tx_offset = state.tx_offset;
+    m_input.assign(state.input.begin(), state.input.end());
+    return {};
 }
 
 }  // namespace vmm::virtio

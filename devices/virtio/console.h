@@ -45,6 +45,16 @@ public:
     // then notifies the receive queue so it is delivered.
     size_t enqueue_input(std::span<const uint8_t> bytes);
 
+    // Host input not yet delivered, and how far the chain at the head of the transmit queue
+    // was written (the negotiated features come back through activate()).
+    struct State {
+        uint64_t tx_offset = 0;
+        std::vector<uint8_t> input;
+        bool operator==(const State&) const = default;
+    };
+    State save();
+    Status restore(const State& state);
+
 private:
     Status receive(Virtqueue& queue);
     Result<bool> transmit(Virtqueue& queue);

@@ -164,6 +164,21 @@ void MmioTransport::write_register(uint64_t offset, uint32_t value) {
     }
 }
 
+MmioTransport::State MmioTransport::save() const {
+    std::lock_guard lock(m_mutex);
+    return {m_core.save(), m_device_features_sel, m_driver_features_sel, m_queue_sel, m_interrupt_status};
+}
+
+Status MmioTransport::restore(const State& state) {
+    std::lock_guard lock(m_mutex);
+    TRY(m_core.restore(state.core));
+    m_device_features_sel = state.device_features_sel;
+    m_driver_features_sel = state.driver_features_sel;
+    m_queue_sel = state.queue_sel;
+    m_interrupt_status = state.interrupt_status & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE);
+    return {};
+}
+
 bool MmioTransport::notify(uint32_t index) {
     std::lock_guard lock(m_mutex);
     return m_core.notify(index);

@@ -35,6 +35,17 @@ public:
     uint32_t status() const;
     size_t queue_count() const { return m_core.queue_count(); }
 
+    struct State {
+        VirtioCore::State core;
+        uint32_t device_features_sel = 0;
+        uint32_t driver_features_sel = 0;
+        uint32_t queue_sel = 0;
+        uint32_t interrupt_status = 0;
+        bool operator==(const State&) const = default;
+    };
+    State save() const;
+    Status restore(const State& state);
+
     // How a kernel without ACPI finds the device at [base, base + SIZE) with interrupt `irq`:
     // the virtio_mmio.device= parameter (Linux CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES). With ACPI
     // the DSDT describes the same window and interrupt (arch/x86_64/dsdt).

@@ -263,4 +263,29 @@ uint8_t Net::set_active_pairs(uint16_t count) {
     return ok ? CTRL_OK : CTRL_ERR;
 }
 
+Net::State Net::save() const {
+    State state{static_cast<uint32_t>(m_active_pairs), {}};
+    for (const Pair& pair : m_pairs)
+        state.waiting_frames.emplace_back(pair.frame.get(), pair.frame.get() + pair.frame_len);
+    return state;
+}
+
+Status Net::restore(const State& state) {
+    if (state.waiting_frames.size() != m_pairs.size())
+        return Error(fmt::format("net state: {} pairs for a device with {}", state.waiting_frames.size(), m_pairs.size()));
+    if (state.active_pairs < 1 || state.active_pairs > m_pairs.size())
+        return Error(fmt::format("net state: {} active pairs of {}", state.active_pairs, m_pairs.size()));
+    for (const auto& frame : state.waiting_frames) {
+        if (frame.size() > RX_CAPACITY)
+            return Error(fmt::format("net state: a waiting frame of {} bytes", frame.size()));
+    }
+    for (size_t i = 0; i < m_pairs.size(); ++i) {
+        std::copy(state.waiting_frames[i].begin(), state.waiting_frames[i].end(), m_pairs[i].frame.get());
+        m_pairs[i].frame_len = state.waiting_frames[i].size();
+    }
+    if (set_active_pairs(static_cast<uint16_t>(state.active_pairs)) != CTRL_OK)
+        return Error(ErrorKind::HostResource, "net state: the TAP queues could not be enabled as saved");
+    return {};
+}
+
 }  // namespace vmm::virtio

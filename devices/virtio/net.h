@@ -46,6 +46,16 @@ public:
     static size_t rx_queue(size_t pair) { return 2 * pair; }
     const NetStats& stats() const { return m_stats; }
 
+    // The pairs the driver enabled and each pair's received frame still waiting for buffers
+    // (the negotiated features come back through activate(), before restore()).
+    struct State {
+        uint32_t active_pairs = 1;
+        std::vector<std::vector<uint8_t>> waiting_frames;  // one per pair, empty: none
+        bool operator==(const State&) const = default;
+    };
+    State save() const;
+    Status restore(const State& state);
+
 private:
     struct Pair {
         std::unique_ptr<NetBackend> backend;

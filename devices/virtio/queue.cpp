@@ -39,6 +39,18 @@ Result<Virtqueue> Virtqueue::create(GuestMemory& memory, const QueueLayout& layo
     return Virtqueue(memory, layout, event_idx, indirect);
 }
 
+Virtqueue::State Virtqueue::save() const {
+    return {m_layout, m_event_idx, m_indirect, m_next_avail, m_next_used, m_signalled_used};
+}
+
+Result<Virtqueue> Virtqueue::restore(GuestMemory& memory, const State& state) {
+    auto queue = TRY(create(memory, state.layout, state.event_idx, state.indirect));
+    queue.m_next_avail = state.next_avail;
+    queue.m_next_used = state.next_used;
+    queue.m_signalled_used = state.signalled_used;
+    return queue;
+}
+
 Result<uint16_t> Virtqueue::load_avail_idx() const {
     auto view = TRY(m_memory->slice(m_layout.avail_ring + RING_IDX, sizeof(uint16_t)));
     // SAFETY: in guest memory, 2-byte aligned (checked at create); the driver writes it

@@ -46,6 +46,7 @@ struct QueueLayout {
     uint64_t desc_table = 0;
     uint64_t avail_ring = 0;
     uint64_t used_ring = 0;
+    bool operator==(const QueueLayout&) const = default;
 };
 
 class Virtqueue {
@@ -77,6 +78,20 @@ public:
 
     uint16_t size() const { return m_layout.size; }
     uint16_t next_avail() const { return m_next_avail; }
+
+    // Everything the device side keeps of a queue; the rings themselves are guest memory.
+    struct State {
+        QueueLayout layout;
+        bool event_idx = false;
+        bool indirect = false;
+        uint16_t next_avail = 0;
+        uint16_t next_used = 0;
+        uint16_t signalled_used = 0;
+        bool operator==(const State&) const = default;
+    };
+    State save() const;
+    // Checks the layout as create() does (the state may come from a file).
+    static Result<Virtqueue> restore(GuestMemory& memory, const State& state);
 
 private:
     Virtqueue(GuestMemory& memory, const QueueLayout& layout, bool event_idx, bool indirect)

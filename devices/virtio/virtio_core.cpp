@@ -82,7 +82,7 @@ void VirtioCore::needs_reset(const std::string& why) {
 void VirtioCore::reset() {
     m_device->reset();
     for (auto& q : m_queues)
-        q = QueueState{};
+        q = Queue{};
     m_status = 0;
     m_driver_features = 0;
 }
@@ -124,7 +124,7 @@ void VirtioCore::set_queue_ring_half(uint32_t index, Ring ring, bool high, uint3
 void VirtioCore::set_queue_ready(uint32_t index, bool ready) {
     if (!queue_exists(index))
         return;
-    QueueState& q = m_queues[index];
+    Queue& q = m_queues[index];
     if (!ready) {
         q.ready = false;
         q.queue.reset();
@@ -158,7 +158,7 @@ void VirtioCore::config_changed() {
 bool VirtioCore::notify(uint32_t index) {
     if (!queue_exists(index))
         return false;
-    QueueState& q = m_queues[index];
+    Queue& q = m_queues[index];
     if (!(m_status & status::DRIVER_OK) || (m_status & (status::DEVICE_NEEDS_RESET | status::FAILED)) || !q.queue)
         return false;
     auto more = m_device->process_queue(index, *q.queue);
@@ -174,6 +174,41 @@ bool VirtioCore::notify(uint32_t index) {
     if (*notify)
         m_interrupt.signal_used(static_cast<uint16_t>(index));
     return *more;
+}
+
+VirtioCore::State VirtioCore::save() const {
+    State state{m_status, m_driver_features, m_config_generation, {}};
+    for (const auto& q : m_queues)
+        state.queues.push_back({q.layout, q.ready, q.queue ? std::optional(q.queue->save()) : std::nullopt});
+    return state;
+}
+
+Status VirtioCore::restore(const State& state) {
+    constexpr uint32_t KNOWN = status::ACKNOWLEDGE | status::DRIVER | status::DRIVER_OK | status::FEATURES_OK |
+                               status::DEVICE_NEEDS_RESET | status::FAILED;
+    if (state.status & ~KNOWN)
+        return Error(fmt::format("virtio state: unknown status bits {:#x}", state.status & ~KNOWN));
+    if (state.queues.size() != m_queues.size())
+        return Error(fmt::format("virtio state: {} queues for a device with {}", state.queues.size(), m_queues.size()));
+    if (state.driver_features & ~offered_features())
+        return Error("virtio state: features the device does not offer");
+    std::vector<Queue> queues(m_queues.size());
+    for (size_t i = 0; i < queues.size(); ++i) {
+        const QueueState& saved = state.queues[i];
+        if (saved.ready != saved.queue.has_value())
+            return Error(fmt::format("virtio state: queue {} is ready without its state, or the reverse", i));
+        queues[i].layout = saved.layout;
+        queues[i].ready = saved.ready;
+        if (saved.queue)
+            queues[i].queue.emplace(TRY_CTX(Virtqueue::restore(m_memory, *saved.queue), fmt::format("queue {}", i)));
+    }
+    m_queues = std::move(queues);
+    m_status = state.status;
+    m_driver_features = state.driver_features;
+    m_config_generation = state.config_generation;
+    if (m_status & status::DRIVER_OK)
+        m_device->activate(m_driver_features);
+    return {};
 }
 
 }  // namespace vmm::virtio

@@ -78,8 +78,28 @@ public:
     // True when the device stopped at its budget with work left (the caller reschedules).
     bool notify(uint32_t index);
 
-private:
+    // What the core keeps (the device type's own state is its own).
     struct QueueState {
+        QueueLayout layout;
+        bool ready = false;
+        std::optional<Virtqueue::State> queue;  // when ready
+        bool operator==(const QueueState&) const = default;
+    };
+    struct State {
+        uint32_t status = 0;
+        uint64_t driver_features = 0;
+        uint32_t config_generation = 0;
+        std::vector<QueueState> queues;
+        bool operator==(const State&) const = default;
+    };
+    State save() const;
+    // Onto a core of the same device type, fresh or reset. A state with DRIVER_OK activates the
+    // device with the saved features; its own state is restored after this. Checked as guest
+    // input: unknown status bits, a queue count or layout that does not fit are refused.
+    Status restore(const State& state);
+
+private:
+    struct Queue {
         QueueLayout layout;
         bool ready = false;
         std::optional<Virtqueue> queue;
@@ -89,7 +109,7 @@ private:
     std::unique_ptr<VirtioDevice> m_device;
     GuestMemory& m_memory;
     VirtioInterrupt& m_interrupt;
-    std::vector<QueueState> m_queues;
+    std::vector<Queue> m_queues;
     uint32_t m_status = 0;
     uint64_t m_driver_features = 0;
     uint32_t m_config_generation = 0;

@@ -59,5 +59,16 @@ TEST(Cmos, RamBytesHoldWrites) {
     EXPECT_EQ(read_reg(cmos, 0x40), 0x77);
 }
 
+TEST(Cmos, StateRoundTrips) {
+    Cmos cmos([] { return NOW; }, 256 << 20, 0);
+    cmos.write(Cmos::INDEX, 0x40);
+    cmos.write(Cmos::DATA, 0x77);  // battery-backed RAM
+    cmos.write(Cmos::INDEX, 0x41);
+    Cmos other([] { return NOW; }, 256 << 20, 0);
+    other.restore(cmos.save());
+    EXPECT_EQ(other.save(), cmos.save());
+    EXPECT_EQ(read_reg(other, 0x40), 0x77);
+}
+
 }  // namespace
 }  // namespace vmm

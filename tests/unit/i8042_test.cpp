@@ -36,5 +36,16 @@ TEST(I8042, SelfTestAnswers0x55) {
     EXPECT_EQ(kbd.read(I8042::DATA), 0x55);
 }
 
+TEST(I8042, StateRoundTrips) {
+    I8042 kbd([] {});
+    kbd.write(I8042::COMMAND, 0x60);
+    kbd.write(I8042::DATA, 0x45);
+    kbd.write(I8042::COMMAND, 0x20);  // the configuration byte waits at the data port
+    I8042 other([] {});
+    other.restore(kbd.save());
+    EXPECT_EQ(other.save(), kbd.save());
+    EXPECT_EQ(other.read(I8042::DATA), 0x45);
+}
+
 }  // namespace
 }  // namespace vmm

@@ -181,5 +181,33 @@ TEST_F(SerialTest, LinuxDriverStartupAndInterruptDrivenTransmit) {
     EXPECT_EQ(output, text);
 }
 
+TEST_F(SerialTest, StateRoundTripsIntoAFreshUart) {
+    serial.write(LCR, 0x83);  // DLAB
+    serial.write(THR, 0x01);  // DLL: 115200
+    serial.write(LCR, 0x03);
+    serial.write(SCR, 0x5a);
+    serial.write(IER, 0x01);  // receive interrupt
+    const uint8_t input[] = {'a', 'b'};
+    serial.enqueue_input(input);
+    const Serial::State saved = serial.save();
+
+    FakeIrq other_irq;
+    Serial other{other_irq, [](uint8_t) {}};
+    ASSERT_TRUE(other.restore(saved).ok());
+    EXPECT_EQ(other.save(), saved);
+    EXPECT_TRUE(other_irq.level);  // data waiting with the receive interrupt on
+    EXPECT_EQ(other.read(SCR), 0x5a);
+    EXPECT_EQ(other.read(THR), 'a');
+    EXPECT_EQ(other.read(THR), 'b');
+    other.write(LCR, 0x83);
+    EXPECT_EQ(other.read(THR), 0x01);
+}
+
+TEST_F(SerialTest, RestoreRefusesMoreInputThanTheFifoHolds) {
+    Serial::State state = serial.save();
+    state.rx.assign(Serial::RX_FIFO_SIZE + 1, 'x');
+    EXPECT_FALSE(serial.restore(state).ok());
+}
+
 }  // namespace
 }  // namespace vmm

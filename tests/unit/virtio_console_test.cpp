@@ -148,5 +148,26 @@ TEST_F(ConsoleTest, TransmitHandsTheSinkABoundedNumberOfBytesPerCall) {
     EXPECT_EQ(big.used_idx(), 1);
 }
 
+TEST_F(ConsoleTest, UndeliveredInputSurvivesSaveAndRestore) {
+    const uint8_t input[] = {'h', 'i'};
+    ASSERT_EQ(rx_console.enqueue_input(input), 2u);
+    const Console::State saved = rx_console.save();
+    EXPECT_EQ(saved.input, (std::vector<uint8_t>{'h', 'i'}));
+
+    Console other{rx_driver.memory(), [](std::span<const uint8_t>) {}, [] {}};
+    ASSERT_TRUE(other.restore(saved).ok());
+    EXPECT_EQ(other.save(), saved);
+    const uint64_t buf = rx_driver.alloc(16);
+    rx_driver.add_chain({{buf, 16, true}});
+    ASSERT_TRUE(other.process_queue(Console::RECEIVEQ, rxq).ok());
+    EXPECT_EQ(read_guest(rx_driver, buf, 2), "hi");
+}
+
+TEST_F(ConsoleTest, RestoreRefusesMoreInputThanItBuffers) {
+    Console::State state;
+    state.input.assign(Console::INPUT_CAPACITY + 1, 'x');
+    EXPECT_FALSE(rx_console.restore(state).ok());
+}
+
 }  // namespace
 }  // namespace vmm::virtio

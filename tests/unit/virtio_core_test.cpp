@@ -160,5 +160,52 @@ TEST_F(VirtioCoreTest, ConfigOffsetsStayInsideConfigSpace) {
     EXPECT_FALSE(core.config_offset(UINT64_MAX, 1));
 }
 
+TEST_F(VirtioCoreTest, RestoredCoreServesLikeTheSavedOne) {
+    bring_up(1);
+    driver.add_chain({{driver.alloc(8), 8, true}});
+    (void)core.notify(1);
+    const VirtioCore::State saved = core.save();
+
+    RecordingInterrupt other_interrupt;
+    auto* fresh = new TwoQueueDevice;
+    VirtioCore other{std::unique_ptr<VirtioDevice>(fresh), driver.memory(), other_interrupt};
+    ASSERT_TRUE(other.restore(saved).ok());
+    EXPECT_EQ(other.save(), saved);
+    EXPECT_EQ(other.status(), 0x0fu);
+    EXPECT_TRUE(other.queue_ready(1));
+    EXPECT_FALSE(other.queue_ready(0));
+    EXPECT_EQ(fresh->activated_with, feature::VERSION_1);  // re-activated with the saved features
+    driver.add_chain({{driver.alloc(8), 8, true}}, 2);
+    (void)other.notify(1);
+    EXPECT_EQ(driver.used_idx(), 2);
+    EXPECT_EQ(other_interrupt.used, std::vector<uint16_t>{1});
+}
+
+TEST_F(VirtioCoreTest, RestoreRefusesAStateThatDoesNotFit) {
+    bring_up(0);
+    const VirtioCore::State good = core.save();
+    auto refused = [&](VirtioCore::State bad) {
+        RecordingInterrupt irq;
+        VirtioCore other{std::make_unique<TwoQueueDevice>(), driver.memory(), irq};
+        return !other.restore(bad).ok();
+    };
+    VirtioCore::State bad = good;
+    bad.status |= 0x10;
+    EXPECT_TRUE(refused(bad));
+    bad = good;
+    bad.queues.pop_back();
+    EXPECT_TRUE(refused(bad));
+    bad = good;
+    bad.driver_features |= 1ull << 40;
+    EXPECT_TRUE(refused(bad));
+    bad = good;
+    bad.queues[0].queue.reset();  // ready without its state
+    EXPECT_TRUE(refused(bad));
+    bad = good;
+    bad.queues[0].queue->layout.desc_table = 8;  // misaligned
+    EXPECT_TRUE(refused(bad));
+    EXPECT_FALSE(refused(good));
+}
+
 }  // namespace
 }  // namespace vmm::virtio

@@ -256,5 +256,28 @@ TEST(MmioTransportDiscovery, AnnouncesTheWindowAndInterruptForTheCommandLine) {
     EXPECT_EQ(MmioTransport::cmdline_announcement(0xd0000000, 5), "virtio_mmio.device=4K@0xd0000000:5");
 }
 
+TEST(MmioTransportState, RegistersComeBackAfterRestore) {
+    FakeDriverQueue driver;
+    FakeInterrupt irq;
+    MmioTransport transport{std::make_unique<FakeDevice>(), driver.memory(), irq};
+    auto wr = [&](MmioTransport& t, uint64_t offset, uint32_t v) { t.write(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4)); };
+    auto rd = [](MmioTransport& t, uint64_t offset) {
+        uint32_t v = 0;
+        t.read(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4));
+        return v;
+    };
+    wr(transport, 0x70, status::ACKNOWLEDGE);
+    wr(transport, 0x14, 1);  // DeviceFeaturesSel
+    wr(transport, 0x30, 0);  // QueueSel
+    const MmioTransport::State saved = transport.save();
+
+    FakeInterrupt other_irq;
+    MmioTransport other{std::make_unique<FakeDevice>(), driver.memory(), other_irq};
+    ASSERT_TRUE(other.restore(saved).ok());
+    EXPECT_EQ(other.save(), saved);
+    EXPECT_EQ(rd(other, 0x70), status::ACKNOWLEDGE);
+    EXPECT_EQ(rd(other, 0x10), 1u);  // the high feature word: VERSION_1
+}
+
 }  // namespace
 }  // namespace vmm::virtio

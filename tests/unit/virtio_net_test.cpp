@@ -334,5 +334,31 @@ TEST_F(NetMultiqueueTest, AControlCommandWithoutAnAckByteIsADriverError) {
     EXPECT_FALSE(device->process_queue(4, queue).ok());
 }
 
+TEST_F(NetTest, AWaitingFrameSurvivesSaveAndRestore) {
+    Net::State state = device->save();
+    EXPECT_EQ(state.active_pairs, 1u);
+    ASSERT_EQ(state.waiting_frames.size(), 1u);
+    state.waiting_frames[0] = frame_with_header(60);
+    ASSERT_TRUE(device->restore(state).ok());
+    EXPECT_EQ(device->save(), state);
+    const uint64_t buf = post(2048);
+    ASSERT_TRUE(device->process_queue(0, queue).ok());
+    EXPECT_EQ(driver.used_idx(), 1);
+    EXPECT_EQ(get(buf + HDR, 60), Bytes(state.waiting_frames[0].begin() + HDR, state.waiting_frames[0].end()));
+    EXPECT_TRUE(device->save().waiting_frames[0].empty());
+}
+
+TEST_F(NetTest, RestoreRefusesAStateThatDoesNotFit) {
+    Net::State state = device->save();
+    state.active_pairs = 2;  // one pair only
+    EXPECT_FALSE(device->restore(state).ok());
+    state = device->save();
+    state.waiting_frames.emplace_back();
+    EXPECT_FALSE(device->restore(state).ok());
+    state = device->save();
+    state.waiting_frames[0].assign(70000, 0);
+    EXPECT_FALSE(device->restore(state).ok());
+}
+
 }  // namespace
 }  // namespace vmm::virtio

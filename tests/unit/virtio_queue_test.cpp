@@ -224,5 +224,36 @@ TEST(QueueNotify, EventIdxPublishesAvailEvent) {
     EXPECT_EQ(driver.memory().load<uint16_t>(FakeDriverQueue::USED + 4 + 8 * 16).value(), 1);
 }
 
+// A queue restored from its saved state pops and completes exactly where the original would.
+TEST_F(QueueTest, RestoredQueueContinuesWhereTheSavedOneStopped) {
+    driver.add_chain({{0x10000, 16, false}}, 0);
+    driver.add_chain({{0x10100, 16, false}}, 2);
+    driver.add_chain({{0x10200, 16, false}}, 4);
+    ASSERT_TRUE(queue.pop(chain).value());
+    ASSERT_TRUE(queue.add_used(chain.head, 1).ok());
+    (void)queue.should_notify();
+    const Virtqueue::State saved = queue.save();
+    EXPECT_EQ(saved.next_avail, 1);
+    EXPECT_EQ(saved.next_used, 1);
+
+    auto restored = Virtqueue::restore(driver.memory(), saved);
+    ASSERT_TRUE(restored.ok());
+    EXPECT_EQ(restored->save(), saved);
+    ASSERT_TRUE(restored->pop(chain).value());
+    EXPECT_EQ(chain.head, 2);
+    ASSERT_TRUE(restored->add_used(chain.head, 1).ok());
+    EXPECT_EQ(driver.used_idx(), 2);
+    EXPECT_EQ(driver.used_elem(1).addr, 2u);
+}
+
+TEST_F(QueueTest, RestoreChecksTheLayoutLikeCreate) {
+    Virtqueue::State bad = queue.save();
+    bad.layout.size = 3;
+    EXPECT_FALSE(Virtqueue::restore(driver.memory(), bad).ok());
+    bad = queue.save();
+    bad.layout.used_ring = FakeDriverQueue::MEMORY_SIZE;
+    EXPECT_FALSE(Virtqueue::restore(driver.memory(), bad).ok());
+}
+
 }  // namespace
 }  // namespace vmm::virtio
