@@ -14,6 +14,7 @@ packages=(
     busybox-static cpio util-linux lz4 e2fsprogs     # Linux suite (vmlinux from the bzImage, ext4), setpriv
     acpica-tools                                     # iasl: the DSDT test disassembles Ember's AML
     iproute2 iputils-ping                            # virtio-net test: netns, TAP, ping
+    g++-aarch64-linux-gnu qemu-user-static file      # portability check: arm64 build, run under qemu-user
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # test.sh: the whole test suite from a fresh machine: dependencies, a release build and an
 # ASan+UBSan build with every CTest test (unit, test guests, QEMU differential, virtio-blk,
 # bad input, signals, Linux boot) in both, then a clang build of the libFuzzer targets with a
-# smoke run of each.
+# smoke run of each, and the portability check (base/, boot/, devices/ and their unit tests
+# cross-compiled for arm64 and run under qemu-aarch64-static).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,3 +13,5 @@ for kind in release asan fuzz; do
     echo "== tests: $kind build ($dir)"
     ctest --test-dir "$dir" --output-on-failure -j "$(nproc)"
 done
+echo "== tests: arm64 portability (build-aarch64)"
+scripts/cross_test.sh

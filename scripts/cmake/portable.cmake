@@ -1,0 +1,30 @@
+# EMBER_PORTABLE: only the layers that do not depend on the machine (base/, boot/'s generic
+# formats, devices/) and their unit tests, for any target architecture: the portability check
+# that scripts/cross_test.sh runs for arm64 under qemu-aarch64-static. Third-party pieces come
+# from the host's Debian packages where they are architecture-independent: spdlog's and fmt's
+# headers (used header-only) and GoogleTest's sources (/usr/src/googletest).
+set(headers ${CMAKE_BINARY_DIR}/portable-include)
+file(MAKE_DIRECTORY ${headers})
+foreach(dir spdlog fmt)
+  file(CREATE_LINK /usr/include/${dir} ${headers}/${dir} SYMBOLIC)
+endforeach()
+add_library(ember_logging INTERFACE)
+target_compile_definitions(ember_logging INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY=1)
+target_include_directories(ember_logging SYSTEM INTERFACE ${headers})
+find_package(Threads REQUIRED)
+
+add_subdirectory(base)
+add_subdirectory(boot)
+add_subdirectory(devices)
+
+add_library(ember_core INTERFACE)
+target_link_libraries(ember_core INTERFACE ember_devices ember_boot ember_base)
+target_include_directories(ember_core INTERFACE ${CMAKE_SOURCE_DIR})
+
+set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
+add_subdirectory(/usr/src/googletest ${CMAKE_BINARY_DIR}/googletest EXCLUDE_FROM_ALL)  # defines GTest::gtest(_main)
+
+enable_testing()
+add_subdirectory(tests/support)
+add_subdirectory(tests/unit)
