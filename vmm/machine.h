@@ -18,7 +18,7 @@
 
 namespace vmm {
 
-class Vmm;
+struct VmParts;
 
 class Machine {
 public:
@@ -32,15 +32,15 @@ public:
     virtual uint64_t image_size_limit(uint64_t memory) const = 0;
 
     // The in-kernel interrupt controller and timers.
-    virtual Status create_irqchip(Vmm& vmm, const VmConfig& config) = 0;
+    virtual Status create_irqchip(VmParts& vmm, const VmConfig& config) = 0;
     // The serial port and the other devices every guest of this machine expects.
-    virtual Status attach_platform_devices(Vmm& vmm, const VmConfig& config) = 0;
+    virtual Status attach_platform_devices(VmParts& vmm, const VmConfig& config) = 0;
     // After every device is attached: the firmware tables describing them, the kernel, its
     // initramfs and command line, and the boot information its entry point expects.
-    virtual Status load_kernel(Vmm& vmm, const VmConfig& config, std::span<const uint8_t> kernel,
+    virtual Status load_kernel(VmParts& vmm, const VmConfig& config, std::span<const uint8_t> kernel,
                                std::span<const uint8_t> initrd, boot::KernelCmdline& cmdline) = 0;
     // The vCPUs, the boot one set up to enter the loaded kernel.
-    virtual Status create_vcpus(Vmm& vmm, const VmConfig& config) = 0;
+    virtual Status create_vcpus(VmParts& vmm, const VmConfig& config) = 0;
 };
 
 // The machine of the architecture Ember was built for.

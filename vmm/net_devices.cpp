@@ -24,7 +24,7 @@ Result<NetBackends> open_net_backends(const VmConfig& config) {
     return all;
 }
 
-Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends) {
+Status attach_net_devices(VmParts& vmm, const VmConfig& config, NetBackends backends) {
     for (size_t i = 0; i < backends.size(); ++i) {
         const MacAddress mac = config.nets[i].mac ? *config.nets[i].mac : random_mac();
         auto device = std::make_unique<virtio::Net>(*vmm.memory, std::move(backends[i]), mac);

@@ -7,13 +7,13 @@
 
 #include "devices/virtio/net_backend.h"
 #include "vmm/vm_config.h"
-#include "vmm/vmm.h"
+#include "vmm/vm_parts.h"
 
 namespace vmm {
 
 using NetBackends = std::vector<std::vector<std::unique_ptr<virtio::NetBackend>>>;
 
 Result<NetBackends> open_net_backends(const VmConfig& config);
-Status attach_net_devices(Vmm& vmm, const VmConfig& config, NetBackends backends);
+Status attach_net_devices(VmParts& vmm, const VmConfig& config, NetBackends backends);
 
 }  // namespace vmm

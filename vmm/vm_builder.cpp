@@ -28,7 +28,7 @@ Result<BootFiles> read_boot_files(const VmConfig& config, const Machine& machine
     return files;
 }
 
-Status open_kvm(Vmm& vmm, const VmConfig& config, const Machine& machine) {
+Status open_kvm(VmParts& vmm, const VmConfig& config, const Machine& machine) {
     vmm.kvm = TRY(Kvm::open(config.kvm_device));
     for (const auto& [cap, name] : machine.required_capabilities())
         TRY(vmm.kvm->require_extension(cap, name));
@@ -38,14 +38,14 @@ Status open_kvm(Vmm& vmm, const VmConfig& config, const Machine& machine) {
     return {};
 }
 
-Status create_vm(Vmm& vmm) {
+Status create_vm(VmParts& vmm) {
     vmm.vm = TRY(vmm.kvm->create_vm());
     vmm.lifecycle = TRY(Lifecycle::create());
     vmm.loop = TRY(EventLoop::create());
     return {};
 }
 
-Status create_guest_memory(Vmm& vmm, uint64_t size, const Machine& machine) {
+Status create_guest_memory(VmParts& vmm, uint64_t size, const Machine& machine) {
     const auto specs = machine.ram_regions(size);
     vmm.memory = TRY(GuestMemory::create(specs));
     uint32_t slot = 0;
@@ -61,7 +61,7 @@ Result<std::vector<virtio::DiskFile>> open_disks(const VmConfig& config) {
     return disks;
 }
 
-Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio::DiskFile> disks) {
+Status attach_block_devices(VmParts& vmm, const VmConfig& config, std::vector<virtio::DiskFile> disks) {
     for (size_t i = 0; i < disks.size(); ++i) {
         const DiskConfig& disk = config.disks[i];
         const virtio::BlockOptions options{
@@ -75,14 +75,14 @@ Status attach_block_devices(Vmm& vmm, const VmConfig& config, std::vector<virtio
     return {};
 }
 
-Status attach_rng_device(Vmm& vmm, const VmConfig& config) {
+Status attach_rng_device(VmParts& vmm, const VmConfig& config) {
     if (!config.rng)
         return {};
     TRY(vmm.attach_virtio(VmConfig::RNG_ID, std::make_unique<virtio::Rng>(*vmm.memory, virtio::Rng::system_random)));
     return {};
 }
 
-Status attach_console_device(Vmm& vmm, const VmConfig& config) {
+Status attach_console_device(VmParts& vmm, const VmConfig& config) {
     if (config.console.mode == ConsoleConfig::Mode::Off)
         return {};
     vmm.console_host = std::make_unique<HostConsole>(config.console, "console");
@@ -112,7 +112,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     auto nets = TRY(open_net_backends(config));
     auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
         std::string(boot::KernelCmdline::DEFAULT))));
-    auto vmm = std::make_unique<Vmm>();
+    auto vmm = std::make_unique<VmParts>();
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
     TRY(create_guest_memory(*vmm, config.memory, *machine));
@@ -128,7 +128,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     TRY(vmm->serial_host->open_output());
     if (vmm->console_host)
         TRY(vmm->console_host->open_output());
-    return vmm;
+    return std::make_unique<Vmm>(std::move(vmm));
 }
 
 }  // namespace vmm

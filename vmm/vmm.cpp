@@ -22,11 +22,11 @@ Status Vmm::serve_signals() {
     if (fd < 0)
         return Error::from_errno("signalfd");
     m_signal_fd.reset(fd);
-    return loop->add(fd, EPOLLIN, [this](uint32_t) {
+    return m_parts->loop->add(fd, EPOLLIN, [this](uint32_t) {
         signalfd_siginfo info{};
         if (::read(m_signal_fd.get(), &info, sizeof info) != sizeof info)
             return;
-        lifecycle->request_stop(exit_status::SIGNAL_BASE + static_cast<int>(info.ssi_signo),
+        m_parts->lifecycle->request_stop(exit_status::SIGNAL_BASE + static_cast<int>(info.ssi_signo),
                                 fmt::format("stopped by {}", strsignal(static_cast<int>(info.ssi_signo))));
     });
 }
@@ -36,7 +36,7 @@ Status Vmm::serve_control() {
     if (fd < 0)
         return Error::from_errno("eventfd");
     m_control_fd.reset(fd);
-    return loop->add(fd, EPOLLIN, [this](uint32_t) {
+    return m_parts->loop->add(fd, EPOLLIN, [this](uint32_t) {
         uint64_t count;
         if (::read(m_control_fd.get(), &count, sizeof count) == sizeof count)
             apply_control();
@@ -44,7 +44,7 @@ Status Vmm::serve_control() {
 }
 
 void Vmm::kick_vcpus() {
-    for (auto& runner : runners)
+    for (auto& runner : m_runners)
         runner->kick();
 }
 
@@ -60,13 +60,13 @@ void Vmm::apply_control() {
     Status status;
     if (wanted == State::Paused) {
         m_gate->close([this] { kick_vcpus(); });
-        status = loop->set_paused(EventGroup::Device, true);
+        status = m_parts->loop->set_paused(EventGroup::Device, true);
     } else {
-        status = loop->set_paused(EventGroup::Device, false);
+        status = m_parts->loop->set_paused(EventGroup::Device, false);
         m_gate->open();
     }
     if (!status.ok())
-        lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
+        m_parts->lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
     std::lock_guard lock(m_state_mutex);
     m_state = wanted;
     m_state_changed.notify_all();
@@ -89,20 +89,20 @@ Status Vmm::request(State wanted) {
 Result<MachineState> Vmm::save_machine() const {
     if (state() != State::Paused)
         return Error(ErrorKind::Busy, "the VM's state can be saved only while it is paused");
-    MachineState machine{TRY(save_vm_state(*vm, has_pit)), {}};
-    for (const auto& vcpu : vcpus)
-        machine.vcpus.push_back(TRY(save_vcpu_state(vcpu, msr_indices)));
+    MachineState machine{TRY(save_vm_state(*m_parts->vm, m_parts->has_pit)), {}};
+    for (const auto& vcpu : m_parts->vcpus)
+        machine.vcpus.push_back(TRY(save_vcpu_state(vcpu, m_parts->msr_indices)));
     return machine;
 }
 
 Status Vmm::restore_machine(const MachineState& machine) {
     if (state() != State::Paused)
         return Error(ErrorKind::Busy, "the VM's state can be restored only while it is paused");
-    if (machine.vcpus.size() != vcpus.size())
-        return Error(fmt::format("the state has {} vCPUs, the VM {}", machine.vcpus.size(), vcpus.size()));
-    TRY(restore_vm_state(*vm, machine.vm));
-    for (size_t i = 0; i < vcpus.size(); ++i)
-        TRY(restore_vcpu_state(vcpus[i], machine.vcpus[i]));
+    if (machine.vcpus.size() != m_parts->vcpus.size())
+        return Error(fmt::format("the state has {} vCPUs, the VM {}", machine.vcpus.size(), m_parts->vcpus.size()));
+    TRY(restore_vm_state(*m_parts->vm, machine.vm));
+    for (size_t i = 0; i < m_parts->vcpus.size(); ++i)
+        TRY(restore_vcpu_state(m_parts->vcpus[i], machine.vcpus[i]));
     return {};
 }
 
@@ -118,12 +118,12 @@ int Vmm::run() {
     auto setup = [this]() -> Status {
         TRY(serve_signals());
         TRY(serve_control());
-        TRY(loop->add(lifecycle->event_fd(), EPOLLIN, [this](uint32_t) { loop->stop(); }));
-        TRY(serial_host->attach_input(*loop, [this](std::span<const uint8_t> bytes) {
-            return serial->with_model([bytes](Serial& uart) { return uart.enqueue_input(bytes); });
+        TRY(m_parts->loop->add(m_parts->lifecycle->event_fd(), EPOLLIN, [this](uint32_t) { m_parts->loop->stop(); }));
+        TRY(m_parts->serial_host->attach_input(*m_parts->loop, [this](std::span<const uint8_t> bytes) {
+            return m_parts->serial->with_model([bytes](Serial& uart) { return uart.enqueue_input(bytes); });
         }));
-        if (console_host)
-            TRY(console_host->attach_input(*loop, console_input));
+        if (m_parts->console_host)
+            TRY(m_parts->console_host->attach_input(*m_parts->loop, m_parts->console_input));
         TRY(VcpuRunner::install_kick_handler());
         return {};
     }();
@@ -131,32 +131,32 @@ int Vmm::run() {
         spdlog::error("{}", setup.error().message());
         return exit_status::for_error(setup.error().kind());
     }
-    m_gate = std::make_unique<PauseGate>(vcpus.size());
-    for (auto& vcpu : vcpus) {
-        runners.push_back(std::make_unique<VcpuRunner>(vcpu, devices.pio_bus(), devices.mmio_bus(), *memory,
-                                                       *lifecycle, *m_gate));
-        runners.back()->start();
+    m_gate = std::make_unique<PauseGate>(m_parts->vcpus.size());
+    for (auto& vcpu : m_parts->vcpus) {
+        m_runners.push_back(std::make_unique<VcpuRunner>(vcpu, m_parts->devices.pio_bus(), m_parts->devices.mmio_bus(),
+                                                         *m_parts->memory, *m_parts->lifecycle, *m_gate));
+        m_runners.back()->start();
     }
     {
         std::lock_guard lock(m_state_mutex);
         m_state = m_wanted = State::Running;
     }
-    if (auto status = loop->run(); !status.ok())
-        lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
+    if (auto status = m_parts->loop->run(); !status.ok())
+        m_parts->lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
     {
         std::lock_guard lock(m_state_mutex);
         m_state = State::Stopped;
         m_state_changed.notify_all();
     }
     m_gate->release();
-    for (auto& runner : runners)
+    for (auto& runner : m_runners)
         runner->stop_and_join();
 
-    const int code = lifecycle->exit_code();
+    const int code = m_parts->lifecycle->exit_code();
     if (code == exit_status::GUEST_ENDED || code % 2 == 1)
-        spdlog::info("VM stopped: {} (exit status {})", lifecycle->reason(), code);
+        spdlog::info("VM stopped: {} (exit status {})", m_parts->lifecycle->reason(), code);
     else
-        spdlog::error("VM stopped: {} (exit status {})", lifecycle->reason(), code);
+        spdlog::error("VM stopped: {} (exit status {})", m_parts->lifecycle->reason(), code);
     return code;
 }
 

@@ -1,4 +1,5 @@
-// A built VM and everything it owns; run() drives it to the end and returns the exit status.
+// A built VM: run() drives it to the end and returns the exit status; from other threads it can
+// be paused, resumed, saved and restored. What it is made of (VmParts) is its own.
 #pragma once
 
 #include <condition_variable>
@@ -7,22 +8,19 @@
 #include <optional>
 #include <vector>
 
-#include "base/guest_memory.h"
-#include "devices/legacy/serial_port.h"
-#include "vmm/device_manager.h"
-#include "vmm/event_loop.h"
-#include "vmm/host_console.h"
-#include "vmm/kvm.h"
-#include "vmm/lifecycle.h"
 #include "vmm/machine_state.h"
 #include "vmm/pause_gate.h"
 #include "vmm/vcpu_runner.h"
+#include "vmm/vm_parts.h"
 
 namespace vmm {
 
 class Vmm {
 public:
     enum class State { Created, Running, Paused, Stopped };
+
+    // Takes the machine build_vmm() put together (vm_builder.cpp).
+    explicit Vmm(std::unique_ptr<VmParts> parts) : m_parts(std::move(parts)) {}
 
     // Starts the vCPU threads, serves events until the VM stops, joins the threads.
     int run();
@@ -39,26 +37,8 @@ public:
     Result<MachineState> save_machine() const;
     Status restore_machine(const MachineState& state);
 
-    // Places a virtio device on this VM (DeviceManager::attach_virtio).
-    Result<VirtioSlot> attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device) {
-        return devices.attach_virtio(std::move(id), std::move(device), *vm, *memory, *loop);
-    }
-
-    // Filled in order by build_vmm() (vm_builder.cpp); members are destroyed in reverse.
-    std::optional<Kvm> kvm;
-    std::optional<Vm> vm;
-    std::optional<GuestMemory> memory;
-    std::unique_ptr<Lifecycle> lifecycle;
-    std::unique_ptr<EventLoop> loop;
-    std::unique_ptr<HostConsole> serial_host;
-    std::unique_ptr<HostConsole> console_host;  // virtio-console, when configured
-    DeviceManager devices;                      // its devices write to the host consoles
-    std::shared_ptr<SerialPort> serial;
-    HostConsole::InputSink console_input;
-    std::vector<Vcpu> vcpus;
-    std::vector<uint32_t> msr_indices;  // the MSRs saved per vCPU
-    bool has_pit = false;
-    std::vector<std::unique_ptr<VcpuRunner>> runners;
+    // Ends the VM as a guest or signal would: the first request fixes the exit status.
+    void stop(int exit_code, std::string reason) { m_parts->lifecycle->request_stop(exit_code, std::move(reason)); }
 
 private:
     Status serve_signals();
@@ -67,6 +47,8 @@ private:
     void apply_control();
     void kick_vcpus();
 
+    std::unique_ptr<VmParts> m_parts;
+    std::vector<std::unique_ptr<VcpuRunner>> m_runners;
     UniqueFd m_signal_fd;
     UniqueFd m_control_fd;
     std::unique_ptr<PauseGate> m_gate;

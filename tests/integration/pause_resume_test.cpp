@@ -156,7 +156,7 @@ TEST_F(PauseResume, APausedVmStopsWhenAskedToEnd) {
     std::thread runner([&] { status = v.run(); });
     ASSERT_TRUE(eventually([&] { return v.state() == Vmm::State::Running; }));
     ASSERT_TRUE(v.pause().ok());
-    v.lifecycle->request_stop(exit_status::SIGNAL_BASE + 15, "test");
+    v.stop(exit_status::SIGNAL_BASE + 15, "test");
     runner.join();
     EXPECT_EQ(status, exit_status::SIGNAL_BASE + 15);
     EXPECT_EQ(v.state(), Vmm::State::Stopped);

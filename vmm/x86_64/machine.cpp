@@ -24,7 +24,7 @@
 #include "devices/legacy/post_code.h"
 #include "vmm/boot_layout.h"
 #include "vmm/machine.h"
-#include "vmm/vmm.h"
+#include "vmm/vm_parts.h"
 
 namespace vmm {
 
@@ -47,7 +47,7 @@ public:
     std::vector<MemoryRegionSpec> ram_regions(uint64_t memory) const override { return x86::ram_regions(memory); }
     uint64_t image_size_limit(uint64_t memory) const override { return x86::low_ram_end(memory); }
 
-    Status create_irqchip(Vmm& vmm, const VmConfig& config) override {
+    Status create_irqchip(VmParts& vmm, const VmConfig& config) override {
         TRY(vmm.vm->set_tss_addr(layout::TSS_ADDR));
         TRY(vmm.vm->set_identity_map_addr(layout::IDENTITY_MAP_ADDR));
         TRY(vmm.vm->create_irqchip());
@@ -58,9 +58,9 @@ public:
         return {};
     }
 
-    Status attach_platform_devices(Vmm& vmm, const VmConfig& config) override;
+    Status attach_platform_devices(VmParts& vmm, const VmConfig& config) override;
 
-    Status load_kernel(Vmm& vmm, const VmConfig& config, std::span<const uint8_t> kernel,
+    Status load_kernel(VmParts& vmm, const VmConfig& config, std::span<const uint8_t> kernel,
                        std::span<const uint8_t> initrd, boot::KernelCmdline& cmdline) override {
         // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest;
         // its devices from the DSDT, or the command line for kernels without ACPI.
@@ -80,7 +80,7 @@ public:
         return {};
     }
 
-    Status create_vcpus(Vmm& vmm, const VmConfig& config) override {
+    Status create_vcpus(VmParts& vmm, const VmConfig& config) override {
         auto cpuid = TRY(vmm.kvm->supported_cpuid());
         x86::apply_cpu_template(cpuid, config.cpu_template);
         const auto msr_list = TRY(vmm.kvm->msr_index_list());
@@ -114,7 +114,7 @@ private:
     boot::BootEntry m_entry{};
 };
 
-Status X86Machine::attach_platform_devices(Vmm& vmm, const VmConfig& config) {
+Status X86Machine::attach_platform_devices(VmParts& vmm, const VmConfig& config) {
     Lifecycle& lifecycle = *vmm.lifecycle;
     Bus& pio = vmm.devices.pio_bus();
     vmm.serial_host = std::make_unique<HostConsole>(config.serial, "serial");

@@ -1,0 +1,43 @@
+// What a VM is made of, put together by build_vmm() (vm_builder.cpp) and the Machine, then
+// handed to the Vmm, which alone uses it from then on. Held through a pointer: devices keep
+// references to its members (guest memory, the event loop), so it never moves.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/guest_memory.h"
+#include "devices/legacy/serial_port.h"
+#include "vmm/device_manager.h"
+#include "vmm/event_loop.h"
+#include "vmm/host_console.h"
+#include "vmm/kvm.h"
+#include "vmm/lifecycle.h"
+
+namespace vmm {
+
+struct VmParts {
+    // Places a virtio device on this VM (DeviceManager::attach_virtio).
+    Result<VirtioSlot> attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device) {
+        return devices.attach_virtio(std::move(id), std::move(device), *vm, *memory, *loop);
+    }
+
+    // Filled in order; members are destroyed in reverse.
+    std::optional<Kvm> kvm;
+    std::optional<Vm> vm;
+    std::optional<GuestMemory> memory;
+    std::unique_ptr<Lifecycle> lifecycle;
+    std::unique_ptr<EventLoop> loop;
+    std::unique_ptr<HostConsole> serial_host;
+    std::unique_ptr<HostConsole> console_host;  // virtio-console, when configured
+    DeviceManager devices;                      // its devices write to the host consoles
+    std::shared_ptr<SerialPort> serial;
+    HostConsole::InputSink console_input;
+    std::vector<Vcpu> vcpus;
+    std::vector<uint32_t> msr_indices;  // the MSRs saved per vCPU
+    bool has_pit = false;
+};
+
+}  // namespace vmm
