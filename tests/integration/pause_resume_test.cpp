@@ -60,6 +60,12 @@ struct PauseResume : ::testing::Test {
         ::unlink((out + ".plain").c_str());
         ::unlink((out + ".paused").c_str());
     }
+    // The counter guest's exit status, its output in out.plain.
+    int run_undisturbed() {
+        auto plain = build_vmm(config(out + ".plain"));
+        EXPECT_TRUE(plain.ok()) << plain.error().message();
+        return plain.ok() ? (*plain)->run() : -1;
+    }
     VmConfig config(const std::string& serial) {
         VmConfig c;
         c.kernel = guest("counter.elf");
@@ -71,10 +77,7 @@ struct PauseResume : ::testing::Test {
 };
 
 TEST_F(PauseResume, HundredPausesLeaveTheOutputAndStatusUnchanged) {
-    auto plain = build_vmm(config(out + ".plain"));
-    ASSERT_TRUE(plain.ok()) << plain.error().message();
-    const int plain_status = (*plain)->run();
-
+    const int plain_status = run_undisturbed();
     auto vm = build_vmm(config(out + ".paused"));
     ASSERT_TRUE(vm.ok()) << vm.error().message();
     Vmm& v = **vm;
@@ -104,10 +107,7 @@ TEST_F(PauseResume, HundredPausesLeaveTheOutputAndStatusUnchanged) {
 // Every 20 ticks: pause, read all of KVM's state of the vCPUs and the VM, write it back,
 // resume. The guest must not notice.
 TEST_F(PauseResume, MachineStateWrittenBackLeavesTheRunUndisturbed) {
-    auto plain = build_vmm(config(out + ".plain"));
-    ASSERT_TRUE(plain.ok()) << plain.error().message();
-    const int plain_status = (*plain)->run();
-
+    const int plain_status = run_undisturbed();
     auto vm = build_vmm(config(out + ".paused"));
     ASSERT_TRUE(vm.ok()) << vm.error().message();
     Vmm& v = **vm;

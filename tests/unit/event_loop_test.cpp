@@ -33,45 +33,42 @@ struct EventLoopTest : ::testing::Test {
         drain(device.get());
         loop->stop();
     }
+    // Resumed, the device event that waited in the kernel is served.
+    void expect_device_served_on_resume() {
+        ASSERT_TRUE(loop->set_paused(EventGroup::Device, false).ok());
+        served.clear();
+        ASSERT_TRUE(loop->run().ok());
+        EXPECT_EQ(served, std::vector<const char*>{"device"});
+    }
+    // The device fd in the device group, the control fd in the control group.
+    void watch_both() {
+        ASSERT_TRUE(loop->add(device.get(), EPOLLIN, [&](uint32_t) { device_served(); }, EventGroup::Device).ok());
+        ASSERT_TRUE(loop->add(control.get(), EPOLLIN, [&](uint32_t) {
+            served.push_back("control");
+            drain(control.get());
+            loop->stop();
+        }).ok());
+    }
 };
 
 // Each callback stops the loop: one run() serves one pass of what epoll reported.
 TEST_F(EventLoopTest, APausedDeviceGroupIsNotServedButControlIs) {
-    ASSERT_TRUE(loop->add(device.get(), EPOLLIN, [&](uint32_t) { device_served(); },
-                          EventGroup::Device).ok());
-    ASSERT_TRUE(loop->add(control.get(), EPOLLIN, [&](uint32_t) {
-        served.push_back("control");
-        drain(control.get());
-        loop->stop();
-    }).ok());
+    watch_both();
     ASSERT_TRUE(loop->set_paused(EventGroup::Device, true).ok());
     ASSERT_TRUE(loop->run().ok());
     EXPECT_EQ(served, std::vector<const char*>{"control"});
 
-    // Resumed: the event that waited in the kernel is served.
-    ASSERT_TRUE(loop->set_paused(EventGroup::Device, false).ok());
-    served.clear();
-    ASSERT_TRUE(loop->run().ok());
-    EXPECT_EQ(served, std::vector<const char*>{"device"});
+    expect_device_served_on_resume();
 }
 
 TEST_F(EventLoopTest, ModifyWhilePausedIsAppliedOnResume) {
-    ASSERT_TRUE(loop->add(device.get(), EPOLLIN, [&](uint32_t) { device_served(); },
-                          EventGroup::Device).ok());
-    ASSERT_TRUE(loop->add(control.get(), EPOLLIN, [&](uint32_t) {
-        served.push_back("control");
-        drain(control.get());
-        loop->stop();
-    }).ok());
+    watch_both();
     ASSERT_TRUE(loop->modify(device.get(), 0).ok());  // backpressure: the device wants nothing
     ASSERT_TRUE(loop->set_paused(EventGroup::Device, true).ok());
     ASSERT_TRUE(loop->modify(device.get(), EPOLLIN).ok());  // held back while paused
     ASSERT_TRUE(loop->run().ok());
     EXPECT_EQ(served, std::vector<const char*>{"control"});
-    ASSERT_TRUE(loop->set_paused(EventGroup::Device, false).ok());
-    served.clear();
-    ASSERT_TRUE(loop->run().ok());
-    EXPECT_EQ(served, std::vector<const char*>{"device"});
+    expect_device_served_on_resume();
 }
 
 TEST_F(EventLoopTest, ModifyingAnUnwatchedFdIsAnError) { EXPECT_FALSE(loop->modify(device.get(), EPOLLIN).ok()); }

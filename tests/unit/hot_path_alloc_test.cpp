@@ -19,6 +19,7 @@
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/virtio/virtio.h"
+#include "tests/support/fake_virtio.h"
 #include "tests/support/virtio_driver_fake.h"
 #include "vmm/bus.h"
 #include "vmm/event_loop.h"
@@ -111,18 +112,7 @@ struct VirtioHotPath : ::testing::Test {
 
     void bring_up(std::unique_ptr<virtio::VirtioDevice> model) {
         device = std::make_unique<virtio::MmioTransport>(std::move(model), driver.memory(), interrupt);
-        wr(0x70, virtio::status::ACKNOWLEDGE | virtio::status::DRIVER);
-        wr(0x24, 1);
-        wr(0x20, 1);  // VERSION_1
-        wr(0x70, virtio::status::ACKNOWLEDGE | virtio::status::DRIVER | virtio::status::FEATURES_OK);
-        const auto l = driver.layout();
-        wr(0x30, 0);
-        wr(0x38, l.size);
-        wr(0x80, static_cast<uint32_t>(l.desc_table));
-        wr(0x90, static_cast<uint32_t>(l.avail_ring));
-        wr(0xa0, static_cast<uint32_t>(l.used_ring));
-        wr(0x44, 1);
-        wr(0x70, 0x0f);
+        test::MmioDriver(*device).bring_up(driver.layout());
         ASSERT_EQ(rd(0x70), 0x0fu);
     }
     void bring_up_rng() {
@@ -131,12 +121,8 @@ struct VirtioHotPath : ::testing::Test {
             return true;
         }));
     }
-    void wr(uint64_t offset, uint32_t v) { device->write(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4)); }
-    uint32_t rd(uint64_t offset) {
-        uint32_t v = 0;
-        device->read(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4));
-        return v;
-    }
+    void wr(uint64_t offset, uint32_t v) { test::MmioDriver{*device}.wr(offset, v); }
+    uint32_t rd(uint64_t offset) { return test::MmioDriver{*device}.rd(offset); }
     void post(int chains, uint32_t len) {
         for (int i = 0; i < chains; ++i)
             driver.add_chain({{driver.alloc(len), len, true}}, static_cast<uint16_t>((i % 8) * 2));

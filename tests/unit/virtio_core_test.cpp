@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "devices/virtio/virtio.h"
+#include "tests/support/fake_virtio.h"
 #include "tests/support/virtio_driver_fake.h"
 
 namespace vmm::virtio {
@@ -19,26 +20,9 @@ struct RecordingInterrupt : VirtioInterrupt {
     int config = 0;
 };
 
-// Two queues; serves every chain with one byte, or fails when told to.
-struct TwoQueueDevice : VirtioDevice {
-    uint32_t device_id() const override { return 99; }
-    uint64_t device_features() const override { return 1ull << 5; }
-    size_t queue_count() const override { return 2; }
-    size_t config_size() const override { return 4; }
-    void read_config(uint64_t, std::span<uint8_t>) const override {}
-    void activate(uint64_t features) override { activated_with = features; }
-    Result<bool> process_queue(size_t, Virtqueue& queue) override {
-        if (fail)
-            return guest_fault("broken request");
-        DescriptorChain chain;
-        while (TRY(queue.pop(chain)))
-            TRY(queue.add_used(chain.head, 1));
-        return false;
-    }
-    void reset() override { ++resets; }
-    uint64_t activated_with = 0;
-    int resets = 0;
-    bool fail = false;
+// Two queues, four bytes of config space.
+struct TwoQueueDevice : test::FakeVirtioDevice {
+    TwoQueueDevice() : FakeVirtioDevice(99, 1ull << 5, 2, 4) {}
 };
 
 struct VirtioCoreTest : ::testing::Test {

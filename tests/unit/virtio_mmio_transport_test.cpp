@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "devices/virtio/virtio.h"
+#include "tests/support/fake_virtio.h"
 #include "tests/support/virtio_driver_fake.h"
 
 namespace vmm::virtio {
@@ -17,32 +18,7 @@ struct FakeInterrupt : Interrupt {
     int count = 0;
 };
 
-struct FakeDevice : VirtioDevice {
-    uint32_t device_id() const override { return 42; }
-    uint64_t device_features() const override { return 1ull << 3; }
-    size_t queue_count() const override { return 1; }
-    size_t config_size() const override { return 8; }
-    void read_config(uint64_t offset, std::span<uint8_t> data) const override {
-        for (size_t i = 0; i < data.size(); ++i)
-            data[i] = static_cast<uint8_t>(0xa0 + offset + i);
-    }
-    void activate(uint64_t features) override { activated_with = features; }
-    Result<bool> process_queue(size_t, Virtqueue& queue) override {
-        ++calls;
-        if (fail)
-            return Error("bad request");
-        DescriptorChain chain;
-        while (TRY(queue.pop(chain)))
-            TRY(queue.add_used(chain.head, 1));
-        return false;
-    }
-    void reset() override { ++resets; }
-
-    uint64_t activated_with = 0;
-    int resets = 0;
-    int calls = 0;
-    bool fail = false;
-};
+using FakeDevice = test::FakeVirtioDevice;
 
 constexpr uint64_t STATUS = 0x70;
 
@@ -52,35 +28,13 @@ struct TransportTest : ::testing::Test {
     FakeDevice* device = new FakeDevice;
     MmioTransport transport{std::unique_ptr<VirtioDevice>(device), driver.memory(), interrupt};
 
-    uint32_t rd(uint64_t offset) {
-        uint32_t v = 0;
-        transport.read(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4));
-        return v;
-    }
-    void wr(uint64_t offset, uint32_t v) { transport.write(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4)); }
+    test::MmioDriver mmio{transport};
 
-    void negotiate(uint64_t features) {
-        wr(STATUS, status::ACKNOWLEDGE);
-        wr(STATUS, status::ACKNOWLEDGE | status::DRIVER);
-        wr(0x24, 0);
-        wr(0x20, static_cast<uint32_t>(features));
-        wr(0x24, 1);
-        wr(0x20, static_cast<uint32_t>(features >> 32));
-        wr(STATUS, status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK);
-    }
-    void setup_queue(const QueueLayout& l) {
-        wr(0x30, 0);
-        wr(0x38, l.size);
-        wr(0x80, static_cast<uint32_t>(l.desc_table));
-        wr(0x90, static_cast<uint32_t>(l.avail_ring));
-        wr(0xa0, static_cast<uint32_t>(l.used_ring));
-        wr(0x44, 1);
-    }
-    void bring_up() {
-        negotiate(feature::VERSION_1);
-        setup_queue(driver.layout());
-        wr(STATUS, 0x0f);
-    }
+    uint32_t rd(uint64_t offset) { return mmio.rd(offset); }
+    void wr(uint64_t offset, uint32_t v) { mmio.wr(offset, v); }
+    void negotiate(uint64_t features) { mmio.negotiate(features); }
+    void setup_queue(const QueueLayout& l) { mmio.setup_queue(0, l); }
+    void bring_up() { mmio.bring_up(driver.layout()); }
 };
 
 TEST_F(TransportTest, IdentifiesAsModernVirtioMmio) {
@@ -260,23 +214,19 @@ TEST(MmioTransportState, RegistersComeBackAfterRestore) {
     FakeDriverQueue driver;
     FakeInterrupt irq;
     MmioTransport transport{std::make_unique<FakeDevice>(), driver.memory(), irq};
-    auto wr = [&](MmioTransport& t, uint64_t offset, uint32_t v) { t.write(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4)); };
-    auto rd = [](MmioTransport& t, uint64_t offset) {
-        uint32_t v = 0;
-        t.read(offset, std::span(reinterpret_cast<uint8_t*>(&v), 4));
-        return v;
-    };
-    wr(transport, 0x70, status::ACKNOWLEDGE);
-    wr(transport, 0x14, 1);  // DeviceFeaturesSel
-    wr(transport, 0x30, 0);  // QueueSel
+    test::MmioDriver mmio{transport};
+    mmio.wr(0x70, status::ACKNOWLEDGE);
+    mmio.wr(0x14, 1);  // DeviceFeaturesSel
+    mmio.wr(0x30, 0);  // QueueSel
     const MmioTransport::State saved = transport.save();
 
     FakeInterrupt other_irq;
     MmioTransport other{std::make_unique<FakeDevice>(), driver.memory(), other_irq};
     ASSERT_TRUE(other.restore(saved).ok());
     EXPECT_EQ(other.save(), saved);
-    EXPECT_EQ(rd(other, 0x70), status::ACKNOWLEDGE);
-    EXPECT_EQ(rd(other, 0x10), 1u);  // the high feature word: VERSION_1
+    test::MmioDriver other_mmio{other};
+    EXPECT_EQ(other_mmio.rd(0x70), status::ACKNOWLEDGE);
+    EXPECT_EQ(other_mmio.rd(0x10), 1u);  // the high feature word: VERSION_1
 }
 
 }  // namespace

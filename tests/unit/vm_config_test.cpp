@@ -65,35 +65,33 @@ TEST(VmConfig, ValidateRejectsEachBadValue) {
     EXPECT_TRUE(config.validate(HOST).ok());
 }
 
-TEST(VmConfig, DisksAndNicsTakeAnIdOrGetTheirDefault) {
+// A config with these --disk and --net values, named.
+VmConfig with_devices(std::vector<std::string> disks, std::vector<std::string> nets) {
     VmConfig config;
     config.kernel = "vmlinux";
-    config.disks.push_back(parse_disk("id=rootfs,path=a.img").value());
-    config.disks.push_back(parse_disk("path=b.img").value());
-    config.nets.push_back(parse_net("tap=t0").value());
-    config.nets.push_back(parse_net("id=uplink,tap=t1").value());
+    for (const auto& disk : disks)
+        config.disks.push_back(parse_disk(disk).value());
+    for (const auto& net : nets)
+        config.nets.push_back(parse_net(net).value());
     config.name_devices();
+    return config;
+}
+
+TEST(VmConfig, DisksAndNicsTakeAnIdOrGetTheirDefault) {
+    VmConfig config = with_devices({"id=rootfs,path=a.img", "path=b.img"}, {"tap=t0", "id=uplink,tap=t1"});
     EXPECT_EQ(config.device_ids(), (std::vector<std::string>{"rootfs", "disk1", "net0", "uplink", "rng0"}));
     EXPECT_TRUE(config.validate(HOST).ok());
 }
 
 TEST(VmConfig, DeviceIdsMustBeUnique) {
-    VmConfig config;
-    config.kernel = "vmlinux";
-    config.disks.push_back(parse_disk("id=data,path=a.img").value());
-    config.nets.push_back(parse_net("id=data,tap=t0").value());
-    config.name_devices();
+    VmConfig config = with_devices({"id=data,path=a.img"}, {"id=data,tap=t0"});
     auto status = config.validate(HOST);
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().message(), "device id 'data' is given twice");
 }
 
 TEST(VmConfig, AnExplicitIdMayNotTakeADefaultOrReservedOne) {
-    VmConfig config;
-    config.kernel = "vmlinux";
-    config.disks.push_back(parse_disk("path=a.img").value());
-    config.disks.push_back(parse_disk("id=disk0,path=b.img").value());
-    config.name_devices();
+    VmConfig config = with_devices({"path=a.img", "id=disk0,path=b.img"}, {});
     EXPECT_FALSE(config.validate(HOST).ok());
     config.disks.pop_back();
     config.disks.push_back(parse_disk("id=rng0,path=b.img").value());
