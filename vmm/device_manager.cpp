@@ -18,6 +18,32 @@ void kick_fd(int fd) {
     [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);  // a full counter still wakes the loop
 }
 
+// A virtio device's queue notifications: one ioeventfd per queue, served by the transport.
+class QueueNotifications final : public EventSubscriber {
+public:
+    explicit QueueNotifications(VirtioSlot slot) : m_slot(std::move(slot)) {}
+
+    std::vector<Interest> interests() const override {
+        std::vector<Interest> fds;
+        for (int fd : m_slot.notify_fds)
+            fds.push_back({fd, EPOLLIN});
+        return fds;
+    }
+    void on_event(int fd, uint32_t) override {
+        uint64_t count;
+        if (::read(fd, &count, sizeof count) != sizeof count)
+            return;
+        for (uint32_t queue = 0; queue < m_slot.notify_fds.size(); ++queue) {
+            // Work left after the device's budget: kick ourselves and let other events run first.
+            if (m_slot.notify_fds[queue] == fd && m_slot.transport->notify(queue))
+                kick_fd(fd);
+        }
+    }
+
+private:
+    VirtioSlot m_slot;
+};
+
 }  // namespace
 
 void VirtioSlot::kick(size_t index) const { kick_fd(notify_fds.at(index)); }
@@ -61,15 +87,8 @@ Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<
         m_notify_fds.emplace_back(fd);
         slot.notify_fds.push_back(fd);
         TRY(vm.register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
-        TRY(loop.add(fd, EPOLLIN, [fd, queue, transport](uint32_t) {
-            uint64_t count;
-            if (::read(fd, &count, sizeof count) != sizeof count)
-                return;
-            // Work left after the device's budget: kick ourselves and let other events run first.
-            if (transport->notify(queue))
-                kick_fd(fd);
-        }, EventGroup::Device));
     }
+    TRY(loop.subscribe(std::make_shared<QueueNotifications>(slot)));
     m_virtio.push_back(slot);
     return slot;
 }

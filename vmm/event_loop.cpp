@@ -23,6 +23,16 @@ Status EventLoop::add(int fd, uint32_t events, Callback callback, EventGroup gro
     return {};
 }
 
+Status EventLoop::subscribe(std::shared_ptr<EventSubscriber> subscriber, EventGroup group) {
+    EventSubscriber* target = subscriber.get();
+    for (const auto& interest : subscriber->interests()) {
+        const int fd = interest.fd;
+        TRY(add(fd, interest.events, [target, fd](uint32_t events) { target->on_event(fd, events); }, group));
+    }
+    m_subscribers.push_back(std::move(subscriber));
+    return {};
+}
+
 Status EventLoop::apply(int fd, uint32_t events) {
     epoll_event ev{};
     ev.events = events;

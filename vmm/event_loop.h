@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -18,11 +19,28 @@ namespace vmm {
 // VM is paused; control events (signals, the lifecycle, pause requests) never do.
 enum class EventGroup { Control, Device };
 
+// What a device hands the event loop: the host fds it wants watched (queue notifications, a
+// TAP's queues) and what to do when one is ready. Its wiring to the loop lives in one object.
+class EventSubscriber {
+public:
+    struct Interest {
+        int fd;
+        uint32_t events;
+    };
+    virtual ~EventSubscriber() = default;
+    virtual std::vector<Interest> interests() const = 0;
+    // On the loop thread; must not allocate (it runs per event).
+    virtual void on_event(int fd, uint32_t events) = 0;
+};
+
 class EventLoop {
 public:
     using Callback = std::function<void(uint32_t events)>;
 
     static Result<std::unique_ptr<EventLoop>> create();
+
+    // Watches every fd of the subscriber's interests; the loop keeps it alive.
+    Status subscribe(std::shared_ptr<EventSubscriber> subscriber, EventGroup group = EventGroup::Device);
 
     Status add(int fd, uint32_t events, Callback callback, EventGroup group = EventGroup::Control);
     // The events the fd waits for; held back (and applied on resume) while its group is paused.
@@ -52,6 +70,7 @@ private:
 
     UniqueFd m_epoll;
     std::unordered_map<int, Entry> m_entries;
+    std::vector<std::shared_ptr<EventSubscriber>> m_subscribers;
     bool m_devices_paused = false;
     bool m_running = false;
 };

@@ -24,6 +24,35 @@ Result<NetBackends> open_net_backends(const VmConfig& config) {
     return all;
 }
 
+namespace {
+
+// A NIC's TAP queues. Edge-triggered: a receive queue reads its TAP until it is empty or the
+// driver has no buffers; then new frames, or new buffers (a queue notification), resume it.
+class TapFrames final : public EventSubscriber {
+public:
+    TapFrames(VirtioSlot slot, std::vector<int> tap_fds) : m_slot(std::move(slot)), m_tap_fds(std::move(tap_fds)) {}
+
+    std::vector<Interest> interests() const override {
+        std::vector<Interest> fds;
+        for (int fd : m_tap_fds)
+            fds.push_back({fd, EPOLLIN | EPOLLET});
+        return fds;
+    }
+    void on_event(int fd, uint32_t) override {
+        for (size_t pair = 0; pair < m_tap_fds.size(); ++pair) {
+            const size_t rx = virtio::Net::rx_queue(pair);
+            if (m_tap_fds[pair] == fd && m_slot.transport->notify(static_cast<uint32_t>(rx)))
+                m_slot.kick(rx);
+        }
+    }
+
+private:
+    VirtioSlot m_slot;
+    std::vector<int> m_tap_fds;  // per queue pair
+};
+
+}  // namespace
+
 Status attach_net_devices(VmParts& vmm, const VmConfig& config, NetBackends backends) {
     for (size_t i = 0; i < backends.size(); ++i) {
         const MacAddress mac = config.nets[i].mac ? *config.nets[i].mac : random_mac();
@@ -31,15 +60,10 @@ Status attach_net_devices(VmParts& vmm, const VmConfig& config, NetBackends back
         virtio::Net* net = device.get();
         const VirtioSlot slot = TRY(vmm.attach_virtio(config.nets[i].id, std::move(device)));
         spdlog::info("virtio-net {}: mac {}, {} queue pair(s)", config.nets[i].id, format_mac(mac), net->pairs());
-        // Edge-triggered: a receive queue reads its TAP until it is empty or the driver has no
-        // buffers; then new frames, or new buffers (a queue notification), resume it.
-        for (size_t pair = 0; pair < net->pairs(); ++pair) {
-            const size_t rx = virtio::Net::rx_queue(pair);
-            TRY(vmm.loop->add(net->backend_fd(pair), EPOLLIN | EPOLLET, [slot, rx](uint32_t) {
-                if (slot.transport->notify(static_cast<uint32_t>(rx)))
-                    slot.kick(rx);
-            }, EventGroup::Device));
-        }
+        std::vector<int> tap_fds;
+        for (size_t pair = 0; pair < net->pairs(); ++pair)
+            tap_fds.push_back(net->backend_fd(pair));
+        TRY(vmm.loop->subscribe(std::make_shared<TapFrames>(slot, std::move(tap_fds))));
     }
     return {};
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -81,6 +83,35 @@ TEST_F(EventLoopTest, ACallbackMayRemoveItself) {
     }).ok());
     ASSERT_TRUE(loop->run().ok());
     EXPECT_EQ(served.size(), 1u);
+}
+
+// A subscriber gets each of its fds' events with the fd, and lives as long as the loop.
+struct TwoFdSubscriber : EventSubscriber {
+    TwoFdSubscriber(int a, int b, EventLoop& loop) : a(a), b(b), loop(loop) {}
+    std::vector<Interest> interests() const override { return {{a, EPOLLIN}, {b, EPOLLIN}}; }
+    void on_event(int fd, uint32_t) override {
+        seen.push_back(fd);
+        drain(fd);
+        if (seen.size() == 2)
+            loop.stop();
+    }
+    int a, b;
+    EventLoop& loop;
+    std::vector<int> seen;
+};
+
+TEST_F(EventLoopTest, ASubscriberIsToldWhichOfItsFdsIsReady) {
+    auto subscriber = std::make_shared<TwoFdSubscriber>(device.get(), control.get(), *loop);
+    std::weak_ptr<TwoFdSubscriber> alive = subscriber;
+    ASSERT_TRUE(loop->subscribe(subscriber).ok());
+    subscriber.reset();  // the loop keeps it
+    ASSERT_TRUE(loop->run().ok());
+    ASSERT_FALSE(alive.expired());
+    auto seen = alive.lock()->seen;
+    std::sort(seen.begin(), seen.end());
+    std::vector<int> expected{device.get(), control.get()};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(seen, expected);
 }
 
 }  // namespace
