@@ -73,6 +73,7 @@ void Vmm::apply_control() {
 }
 
 Status Vmm::request(State wanted) {
+    std::lock_guard one_at_a_time(m_request_mutex);  // each request sees its own outcome
     std::unique_lock lock(m_state_mutex);
     if (m_state != State::Running && m_state != State::Paused)
         return Error(ErrorKind::Busy, "the VM is not running");

@@ -52,6 +52,7 @@ private:
     UniqueFd m_signal_fd;
     UniqueFd m_control_fd;
     std::unique_ptr<PauseGate> m_gate;
+    std::mutex m_request_mutex;  // serializes pause()/resume() callers
     mutable std::mutex m_state_mutex;
     std::condition_variable m_state_changed;
     State m_state = State::Created;
