@@ -25,19 +25,18 @@ public:
 
     std::vector<Interest> interests() const override {
         std::vector<Interest> fds;
-        for (int fd : m_slot.notify_fds)
-            fds.push_back({fd, EPOLLIN});
+        for (uint32_t queue = 0; queue < m_slot.notify_fds.size(); ++queue)
+            fds.push_back({m_slot.notify_fds[queue], EPOLLIN, queue});
         return fds;
     }
-    void on_event(int fd, uint32_t) override {
+    void on_event(uint32_t queue, uint32_t) override {
+        const int fd = m_slot.notify_fds[queue];
         uint64_t count;
         if (::read(fd, &count, sizeof count) != sizeof count)
             return;
-        for (uint32_t queue = 0; queue < m_slot.notify_fds.size(); ++queue) {
-            // Work left after the device's budget: kick ourselves and let other events run first.
-            if (m_slot.notify_fds[queue] == fd && m_slot.transport->notify(queue))
-                kick_fd(fd);
-        }
+        // Work left after the device's budget: kick ourselves and let other events run first.
+        if (m_slot.transport->notify(queue))
+            kick_fd(fd);
     }
 
 private:

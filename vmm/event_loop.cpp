@@ -26,8 +26,9 @@ Status EventLoop::add(int fd, uint32_t events, Callback callback, EventGroup gro
 Status EventLoop::subscribe(std::shared_ptr<EventSubscriber> subscriber, EventGroup group) {
     EventSubscriber* target = subscriber.get();
     for (const auto& interest : subscriber->interests()) {
-        const int fd = interest.fd;
-        TRY(add(fd, interest.events, [target, fd](uint32_t events) { target->on_event(fd, events); }, group));
+        const uint32_t token = interest.token;
+        TRY(add(interest.fd, interest.events, [target, token](uint32_t events) { target->on_event(token, events); },
+                group));
     }
     m_subscribers.push_back(std::move(subscriber));
     return {};

@@ -26,11 +26,12 @@ public:
     struct Interest {
         int fd;
         uint32_t events;
+        uint32_t token;  // handed back with the fd's events (a queue or pair index, say)
     };
     virtual ~EventSubscriber() = default;
     virtual std::vector<Interest> interests() const = 0;
     // On the loop thread; must not allocate (it runs per event).
-    virtual void on_event(int fd, uint32_t events) = 0;
+    virtual void on_event(uint32_t token, uint32_t events) = 0;
 };
 
 class EventLoop {

@@ -34,16 +34,14 @@ public:
 
     std::vector<Interest> interests() const override {
         std::vector<Interest> fds;
-        for (int fd : m_tap_fds)
-            fds.push_back({fd, EPOLLIN | EPOLLET});
+        for (uint32_t pair = 0; pair < m_tap_fds.size(); ++pair)
+            fds.push_back({m_tap_fds[pair], EPOLLIN | EPOLLET, pair});
         return fds;
     }
-    void on_event(int fd, uint32_t) override {
-        for (size_t pair = 0; pair < m_tap_fds.size(); ++pair) {
-            const size_t rx = virtio::Net::rx_queue(pair);
-            if (m_tap_fds[pair] == fd && m_slot.transport->notify(static_cast<uint32_t>(rx)))
-                m_slot.kick(rx);
-        }
+    void on_event(uint32_t pair, uint32_t) override {
+        const size_t rx = virtio::Net::rx_queue(pair);
+        if (m_slot.transport->notify(static_cast<uint32_t>(rx)))
+            m_slot.kick(rx);
     }
 
 private:

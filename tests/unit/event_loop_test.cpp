@@ -85,11 +85,12 @@ TEST_F(EventLoopTest, ACallbackMayRemoveItself) {
     EXPECT_EQ(served.size(), 1u);
 }
 
-// A subscriber gets each of its fds' events with the fd, and lives as long as the loop.
+// A subscriber gets each of its fds' events with that fd's token, and lives as long as the loop.
 struct TwoFdSubscriber : EventSubscriber {
     TwoFdSubscriber(int a, int b, EventLoop& loop) : a(a), b(b), loop(loop) {}
-    std::vector<Interest> interests() const override { return {{a, EPOLLIN}, {b, EPOLLIN}}; }
-    void on_event(int fd, uint32_t) override {
+    std::vector<Interest> interests() const override { return {{a, EPOLLIN, 0}, {b, EPOLLIN, 1}}; }
+    void on_event(uint32_t token, uint32_t) override {
+        const int fd = token == 0 ? a : b;
         seen.push_back(fd);
         drain(fd);
         if (seen.size() == 2)
