@@ -96,7 +96,8 @@ bool VcpuRunner::handle_exit(kvm_run& run) {
         return false;
     case KVM_EXIT_SHUTDOWN:
         m_lifecycle.request_stop(exit_status::GUEST_FAULT,
-                                 fmt::format("vCPU {}: guest triple fault (KVM_EXIT_SHUTDOWN)", m_vcpu.id()));
+                                 fmt::format("vCPU {}: guest triple fault (KVM_EXIT_SHUTDOWN){}", m_vcpu.id(),
+                                             cpu_state()));
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
         if (run.system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ||
@@ -149,6 +150,16 @@ void VcpuRunner::handle_mmio(kvm_run& run) {
         spdlog::warn("vCPU {}: {} of {} bytes at unknown MMIO address {:#x}", m_vcpu.id(),
                      run.mmio.is_write ? "write" : "read", len,
                      static_cast<uint64_t>(run.mmio.phys_addr));
+}
+
+std::string VcpuRunner::cpu_state() const {
+    // Where the guest was, for whoever reads the error: a fault's RIP and paging state.
+    auto regs = m_vcpu.get_regs();
+    auto sregs = m_vcpu.get_sregs();
+    if (!regs.ok() || !sregs.ok())
+        return {};
+    return fmt::format(" at RIP {:#x} RSP {:#x}, CR0 {:#x} CR2 {:#x} CR3 {:#x} CR4 {:#x} EFER {:#x}",
+                       regs->rip, regs->rsp, sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4, sregs->efer);
 }
 
 void VcpuRunner::stop_on_internal_error(const kvm_run& run) {
