@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(virtqueue_fuzzer blk_request_fuzzer mmio_transport_fuzzer net_frame_fuzzer
-         blk_queue_fuzzer console_fuzzer serial_fuzzer kernel_loader_fuzzer)
+         blk_queue_fuzzer console_fuzzer serial_fuzzer kernel_loader_fuzzer api_request_fuzzer)
 target=${1:?usage: fuzz.sh TARGET [SECONDS] | fuzz.sh all [RUNS]  (targets: ${targets[*]})}
 dir=$(scripts/build.sh fuzz | tail -n 1)
 # The loader fuzzer starts from real kernels where the test guests are built (build/, the
@@ -23,7 +23,7 @@ run() {  # run TARGET LIBFUZZER-OPTIONS...
     mkdir -p "fuzz-corpus/$1"
     [ "$1" != kernel_loader_fuzzer ] || seed_loaders
     "$dir/tests/fuzz/$1" "${@:2}" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="fuzz-corpus/$1-" "fuzz-corpus/$1"
+        -artifact_prefix="fuzz-corpus/$1-" "fuzz-corpus/$1" $([ -d "tests/fuzz/seeds/$1" ] && echo "tests/fuzz/seeds/$1")
 }
 if [ "$target" = all ]; then
     runs=${2:-10000000}

@@ -8,6 +8,8 @@ packages=(
     linux-libc-dev                                   # KVM UAPI headers
     libspdlog-dev libfmt-dev libcli11-dev libfdt-dev # libraries
     liburing-dev                                     # virtio-blk engine=io_uring
+    nlohmann-json3-dev libboost-dev                  # the API: JSON, HTTP (Boost.Beast, header-only)
+    python3 python3-jsonschema curl                  # API tests: real clients, Firecracker's schemas
     libgtest-dev                                     # unit tests
     clang-14 libclang-rt-14-dev                      # libFuzzer targets
     qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests

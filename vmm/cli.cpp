@@ -17,6 +17,8 @@ constexpr const char* EXAMPLES = R"(Examples:
   ember --kernel bzImage --disk path=rootfs.img --disk path=data.img,readonly=on,serial=data0
   ember --kernel bzImage --net tap=tap0,ip=10.0.0.1,mask=255.255.255.0
   ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
+  ember --api-sock /tmp/ember.sock            (then configure and start it with Firecracker's API)
+  ember --config-file vm.json                 (Firecracker's JSON: boot-source, machine-config, ...)
 
 Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
 debug-exit port 0xf4 (with --debug-exit); 2 bad input, or a file or device not found or not
@@ -39,8 +41,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     CLI::App app{"Ember: a lightweight KVM virtual machine monitor", "ember"};
     app.footer(EXAMPLES);
     app.set_version_flag("--version", "ember 0.1.0");
-    app.add_option("--kernel", config.kernel, "Kernel image: bzImage, vmlinux ELF or PVH ELF")
-        ->required();
+    app.add_option("--kernel", config.kernel,
+                   "Kernel image: bzImage, vmlinux ELF or PVH ELF (required without --config-file/--api-sock)");
     app.add_option("--initramfs", config.initramfs, "Initramfs (initrd) image");
     app.add_option_function<std::string>(
            "--cmdline", [&](const std::string& v) { cmdline = v; cmdline_given = true; },
@@ -77,6 +79,13 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--log-level", options.log_level,
                    "trace | debug | info | warn | error | off")->capture_default_str();
     app.add_option("--kvm-device", config.kvm_device, "KVM device node")->capture_default_str();
+    app.add_option("--api-sock", options.api.api_sock,
+                   "Serve Firecracker's API on this UNIX socket; the VM boots on InstanceStart");
+    app.add_option("--config-file", options.api.config_file,
+                   "Boot from a Firecracker JSON configuration (boot-source, machine-config, drives, ...)");
+    bool no_api = false;
+    app.add_flag("--no-api", no_api, "No API socket (the default without --api-sock; for Firecracker's command lines)");
+    app.add_option("--id", options.api.id, "Instance id, reported by the API's GET /")->capture_default_str();
 
     try {
         app.parse(argc, argv);
@@ -88,6 +97,10 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         return usage_error(e.what());
     }
 
+    if (no_api && !options.api.api_sock.empty())
+        return usage_error("--no-api and --api-sock exclude each other");
+    if (config.kernel.empty() && !options.uses_api())
+        return usage_error("--kernel is required (or --config-file FILE, or --api-sock PATH)");
     if (cmdline_given)
         config.cmdline = cmdline;
     auto size = parse_memory_size(memory);

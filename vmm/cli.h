@@ -5,6 +5,7 @@
 #include <variant>
 #include <string>
 
+#include "vmm/api/api_main.h"
 #include "vmm/vm_config.h"
 
 namespace vmm {
@@ -12,6 +13,8 @@ namespace vmm {
 struct CliOptions {
     VmConfig config;
     std::string log_level = "warn";
+    api::ApiOptions api;
+    bool uses_api() const { return !api.api_sock.empty() || !api.config_file.empty(); }
 };
 
 // Returns the options, or the process exit status when parsing ends the program

@@ -4,11 +4,12 @@
 
 #include <cerrno>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "vmm/cli.h"
+#include "vmm/api/api_main.h"
 #include "vmm/lifecycle.h"
+#include "vmm/logging.h"
 #include "vmm/vm_builder.h"
 
 namespace {
@@ -36,16 +37,16 @@ int main(int argc, char** argv) {
         return *code;
     const auto& options = std::get<vmm::CliOptions>(parsed);
 
-    auto logger = spdlog::stderr_color_mt("ember");
-    logger->set_pattern("ember: %^%l%$: %v");
-    spdlog::set_default_logger(logger);
+    vmm::logging::init(spdlog::level::warn);
     const auto level = spdlog::level::from_str(options.log_level);
     if (level == spdlog::level::off && options.log_level != "off") {
         spdlog::error("--log-level '{}' is not one of trace, debug, info, warn, error, off",
                       options.log_level);
         return vmm::exit_status::USAGE;
     }
-    spdlog::set_level(level);
+    vmm::logging::set_level(level);
+    if (options.uses_api())
+        return vmm::api::run(options.config, options.api);
 
     auto vmm = vmm::build_vmm(options.config);
     if (!vmm.ok()) {

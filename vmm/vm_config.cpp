@@ -125,9 +125,7 @@ Status VmConfig::validate_device_ids() const {
     return {};
 }
 
-Status VmConfig::validate(uint64_t host_memory) const {
-    if (kernel.empty())
-        return Error("--kernel is required");
+Status VmConfig::validate_machine(uint64_t host_memory) const {
     if (cpus < 1 || cpus > layout::MAX_VCPUS)
         return Error(fmt::format("--cpus {} is out of range (1..{})", cpus, layout::MAX_VCPUS));
     if (memory < layout::MIN_MEMORY)
@@ -136,6 +134,15 @@ Status VmConfig::validate(uint64_t host_memory) const {
     if (memory > host_memory)
         return Error(fmt::format("--memory {} MiB is more than the host's {} MiB of RAM",
                                  memory >> 20, host_memory >> 20));
+    if (memory % PAGE)
+        return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
+    return {};
+}
+
+Status VmConfig::validate(uint64_t host_memory) const {
+    if (kernel.empty())
+        return Error("--kernel is required");
+    TRY(validate_machine(host_memory));
     if (serial.mode == ConsoleConfig::Mode::Tty && console.mode == ConsoleConfig::Mode::Tty)
         return Error("--serial tty and --console tty cannot share the terminal; set one to off or file=PATH");
     const size_t virtio_devices =
@@ -145,8 +152,6 @@ Status VmConfig::validate(uint64_t host_memory) const {
                                  std::size(layout::VIRTIO_IRQS)));
     TRY(validate_nets(nets));
     TRY(validate_device_ids());
-    if (memory % PAGE)
-        return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
     return {};
 }
 

@@ -67,6 +67,8 @@ struct VmConfig {
     std::vector<std::string> device_ids() const;
 
     Status validate(uint64_t host_memory) const;
+    // The vCPU count and memory size alone (part of validate(), for the API's machine-config).
+    Status validate_machine(uint64_t host_memory) const;
 
 private:
     Status validate_device_ids() const;

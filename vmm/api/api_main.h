@@ -1,0 +1,21 @@
+// Ember driven as Firecracker is: --config-file boots from a JSON document, --api-sock serves
+// the API on a UNIX socket (and waits for InstanceStart unless a config file started the VM).
+#pragma once
+
+#include <string>
+
+#include "vmm/vm_config.h"
+
+namespace vmm::api {
+
+struct ApiOptions {
+    std::string api_sock;     // empty: no API
+    std::string config_file;  // empty: configured through the API only
+    std::string id = "anonymous-instance";
+};
+
+// `base`: the VM the command line describes, which the document and requests then change.
+// Returns Ember's exit status.
+int run(const VmConfig& base, const ApiOptions& options);
+
+}  // namespace vmm::api

@@ -1,0 +1,80 @@
+// The API's requests, as Firecracker serves them: configuration before boot (VmResources),
+// InstanceStart, and the running VM's state. handle() is called on the HTTP server's threads,
+// never a vCPU's; the VM is built and run on the thread that calls serve() (Ember's main).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/unique_fd.h"
+#include "vmm/api/vm_resources.h"
+#include "vmm/vmm.h"
+
+namespace vmm::api {
+
+struct Response {
+    int status = 204;
+    Json body;  // null: no body
+
+    static Response error(int status, std::string message) {
+        return {status, Json{{"fault_message", std::move(message)}}};
+    }
+};
+
+class Controller {
+public:
+    static Result<std::unique_ptr<Controller>> create(VmResources resources, std::string instance_id);
+
+    Response handle(std::string_view method, std::string_view path, std::string_view body);
+
+    // A --config-file document: the VM's sections, then "logger" and "metrics" as their PUTs.
+    Status apply_document(const Json& document);
+    Status apply_logger(const Json& body);
+    Status apply_metrics(const Json& body);
+    // Builds the VM now, as InstanceStart does (a config file without the API, or with it).
+    Status start_now();
+
+    // Waits for InstanceStart (building the VM on this thread and answering it), runs the VM,
+    // and returns Ember's exit status; SIGINT/SIGTERM end the wait (the caller blocks them
+    // before create()).
+    int serve();
+
+    // Metrics as one JSON line, Firecracker's form (FlushMetrics, and every 60 s while running).
+    Json metrics() const;
+
+private:
+    enum class Phase { NotStarted, Starting, Started };
+    Controller(VmResources resources, std::string instance_id, UniqueFd wake, UniqueFd signals)
+        : m_resources(std::move(resources)), m_id(std::move(instance_id)), m_wake(std::move(wake)),
+          m_signals(std::move(signals)) {}
+
+    Response route(std::string_view method, std::string_view path, std::string_view body);
+    Response pre_boot(std::string_view method, std::string_view path, const Json& body);
+    Response action(const Json& body);
+    Response set_vm_state(const Json& body);
+    Response instance_info() const;
+    Response start_from_api();
+    Status build();
+    Status flush_metrics();
+
+    mutable std::mutex m_mutex;
+    VmResources m_resources;
+    std::string m_id;
+    UniqueFd m_wake;     // eventfd: an InstanceStart waits for serve()
+    UniqueFd m_signals;  // SIGINT/SIGTERM before the VM runs (blocked by the caller)
+    Phase m_phase = Phase::NotStarted;
+    std::optional<Status> m_start_outcome;
+    std::condition_variable m_started;
+    std::shared_ptr<Vmm> m_vmm;
+    UniqueFd m_metrics;
+    std::map<int, uint64_t> m_requests_by_status;
+};
+
+}  // namespace vmm::api
