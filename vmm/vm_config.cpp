@@ -141,7 +141,7 @@ Status VmConfig::validate_machine(uint64_t host_memory) const {
 
 Status VmConfig::validate(uint64_t host_memory) const {
     if (kernel.empty())
-        return Error("--kernel is required");
+        return Error("no kernel: --kernel, or the boot source's kernel_image_path, is required");
     TRY(validate_machine(host_memory));
     if (serial.mode == ConsoleConfig::Mode::Tty && console.mode == ConsoleConfig::Mode::Tty)
         return Error("--serial tty and --console tty cannot share the terminal; set one to off or file=PATH");

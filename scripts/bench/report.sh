@@ -14,6 +14,8 @@ goal() {
     vms_per_s_*) echo ">= 50/s" ;;
     idle_cpu_pct_*) echo "~0 (no measurable CPU)" ;;
     sigterm_exit_ms_*) echo "-" ;;
+    api_socket_ready_ms) echo "<= 2 ms" ;;
+    api_boot_first_byte_ms_*) echo "<= cli_boot + 1 ms" ;;
     linux_nested_*) echo "nested TCG: ratio only" ;;
     *) echo "-" ;;
     esac

@@ -137,6 +137,22 @@ for count in 1 10; do
         "$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$idle_seconds" -v n="$count" 'BEGIN{printf "%.3f", 100 * t / hz / s / n}')"
 done
 
+# --- the API: exec -> socket ready, InstanceStart -> first serial byte, and the whole API boot
+# against the same boot from the command line (hello guest, 64 MiB), alternating -------------
+unset api_ready api_start api_first cli_first
+declare -a api_ready=() api_start=() api_first=() cli_first=()
+for ((i = 0; i < runs; i++)); do
+    r=$("$b/bench_api_start" "$dir/ember" "$g/hello.elf" 64 "$out/api.sock")
+    api_ready+=("$(field socket_ready_us "$r")") api_start+=("$(field start_to_first_byte_us "$r")")
+    api_first+=("$(field first_byte_us "$r")")
+    mapfile -t cmd < <(vmm_command ember "$g/hello.elf" 64)
+    cli_first+=("$(field first_byte_us "$("$b/bench_first_byte" -- "${cmd[@]}" 2>/dev/null)")")
+done
+record api_socket_ready_ms ember "$(median_ms "${api_ready[@]}")"
+record api_instance_start_to_first_byte_ms ember "$(median_ms "${api_start[@]}")"
+record api_boot_first_byte_ms_64M ember "$(median_ms "${api_first[@]}")"
+record cli_boot_first_byte_ms_64M ember "$(median_ms "${cli_first[@]}")"
+
 # --- SIGTERM -> exit while the busy guest keeps disk, rng and console saturated ----------------
 latencies=()
 truncate -s 8M "$out/busy.img"

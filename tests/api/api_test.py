@@ -223,7 +223,7 @@ def case_errors():
     expect(400, "GET", "/no/such/path", fault="Invalid request method and/or path")
     expect(400, "PUT", "/actions", {"action_type": "Reboot"}, fault="action_type")
     expect(400, "PATCH", "/vm", {"state": "Paused"}, fault="before starting")
-    expect(400, "PUT", "/actions", {"action_type": "InstanceStart"}, fault="--kernel is required")
+    expect(400, "PUT", "/actions", {"action_type": "InstanceStart"}, fault="no kernel")
     big = json.dumps({"kernel_image_path": "x" * 60000})
     expect(400, "PUT", "/boot-source", raw=big, fault="larger than the limit")
     # A half-sent request holds one worker until its deadline; others are served meanwhile.
@@ -323,6 +323,23 @@ def case_config_file():
     out = subprocess.run([EMBER, "--config-file", os.path.join(WORK, "missing.json")],
                          capture_output=True, text=True, timeout=60)
     check(out.returncode == 2 and "No such file or directory" in out.stderr, f"missing file: {out.stderr!r}")
+
+
+def case_config_file_and_api():
+    # Both: the VM boots from the document at once, and the API serves the running VM.
+    config = os.path.join(WORK, "vm.json")
+    with open(config, "w") as f:
+        json.dump({"boot-source": {"kernel_image_path": guest("idle")},
+                   "machine-config": {"vcpu_count": 1, "mem_size_mib": 64}}, f)
+    proc, _ = start_ember("--config-file", config)
+    deadline = time.monotonic() + 10
+    while expect(200, "GET", "/")["state"] != "Running":
+        check(time.monotonic() < deadline, "the config-file VM never ran")
+        time.sleep(0.01)
+    expect(400, "PUT", "/boot-source", {"kernel_image_path": guest("hello")}, fault="after starting the microVM")
+    check(expect(200, "GET", "/machine-config")["mem_size_mib"] == 64, "machine-config is not the document's")
+    proc.terminate()
+    finish(proc, 143)
 
 
 def case_metrics_logger():

@@ -107,5 +107,22 @@ TEST(ApiVmResourcesTest, MissingKernelFileIsRefusedAtThePut) {
     EXPECT_EQ(status.error().kind(), ErrorKind::NotFound);
 }
 
+TEST(ApiVmResourcesTest, DrivesStopAtTheVirtioSlots) {
+    VmResources r = with_kernel();
+    Status status;
+    size_t added = 0;
+    for (; added < 1000; ++added) {
+        const std::string id = "d" + std::to_string(added);
+        status = r.put_drive(id, parse_json(R"({"drive_id": ")" + id +
+                                            R"(", "path_on_host": "/dev/null", "is_root_device": false})").value());
+        if (!status.ok())
+            break;
+    }
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.error().message().find("virtio device slots"), std::string::npos);
+    EXPECT_LT(added, 64u);
+    EXPECT_EQ(r.vm_config().disks.size(), added);
+}
+
 }  // namespace
 }  // namespace vmm::api

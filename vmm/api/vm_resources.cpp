@@ -32,6 +32,15 @@ Status check_rate_limiter(const JsonFields& fields, std::string_view key) {
     return {};
 }
 
+// Each drive and NIC takes a virtio slot: refused at the PUT once they are all taken, so that a
+// client cannot grow the pending configuration without bound.
+Status check_room(size_t devices, std::string_view what) {
+    const size_t slots = std::size(arch::x86_64::layout::VIRTIO_IRQS);
+    if (devices >= slots)
+        return Error(fmt::format("{}: every one of the {} virtio device slots is taken", what, slots));
+    return {};
+}
+
 Status check_id(std::string_view id, std::string_view body_id, std::string_view what) {
     if (id != body_id)
         return Error(fmt::format("{}: the id in the path ('{}') is not the one in the body ('{}')", what, id, body_id));
@@ -135,10 +144,12 @@ Status VmResources::put_drive(std::string_view id, const Json& body) {
     if (drive.root && std::any_of(m_drives.begin(), m_drives.end(),
                                   [&](const Drive& d) { return d.root && d.disk.id != id; }))
         return Error("drive: a root block device already exists");
-    if (same != m_drives.end())
+    if (same != m_drives.end()) {
         *same = std::move(drive);
-    else
+    } else {
+        TRY(check_room(m_drives.size() + m_config.nets.size(), "drive"));
         m_drives.push_back(std::move(drive));
+    }
     return {};
 }
 
@@ -164,10 +175,12 @@ Status VmResources::put_network_interface(std::string_view id, const Json& body)
     net.queues = static_cast<uint32_t>(TRY(f.integer("num_queues", 1, 16)).value_or(1));
     auto nets = m_config.nets;
     auto same = std::find_if(nets.begin(), nets.end(), [&](const NetConfig& n) { return n.id == id; });
-    if (same != nets.end())
+    if (same != nets.end()) {
         *same = net;
-    else
+    } else {
+        TRY(check_room(m_drives.size() + nets.size(), "network-interface"));
         nets.push_back(net);
+    }
     TRY(validate_nets(nets));
     m_config.nets = std::move(nets);
     return {};
