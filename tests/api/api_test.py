@@ -134,6 +134,12 @@ def wait_for(path, text, timeout=30):
     fail(f"'{text}' never appeared in {path}")
 
 
+def boot(kernel):
+    """Started with only a boot source, as the shortest Firecracker session does."""
+    expect(204, "PUT", "/boot-source", {"kernel_image_path": kernel})
+    expect(204, "PUT", "/actions", {"action_type": "InstanceStart"})
+
+
 def guest(name):
     return os.path.join(GUESTS, f"{name}.elf")
 
@@ -262,8 +268,7 @@ def case_errors():
 
 def case_after_start():
     proc, serial = start_ember()
-    expect(204, "PUT", "/boot-source", {"kernel_image_path": guest("idle")})
-    expect(204, "PUT", "/actions", {"action_type": "InstanceStart"})
+    boot(guest("idle"))
     check(expect(200, "GET", "/")["state"] == "Running", "GET / after InstanceStart is not Running")
     for path, body in [("/boot-source", {"kernel_image_path": guest("hello")}),
                        ("/machine-config", {"vcpu_count": 2, "mem_size_mib": 64}),
@@ -283,8 +288,7 @@ def case_pause_resume():
     # The counter guest prints tick 0..999 and resets; paused, it prints nothing; resumed, the
     # whole sequence still arrives, in order.
     proc, serial = start_ember()
-    expect(204, "PUT", "/boot-source", {"kernel_image_path": guest("counter")})
-    expect(204, "PUT", "/actions", {"action_type": "InstanceStart"})
+    boot(guest("counter"))
     wait_for(serial, "tick 20\n")
     expect(204, "PATCH", "/vm", {"state": "Paused"})
     held = os.path.getsize(serial)
