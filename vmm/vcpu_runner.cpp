@@ -86,20 +86,25 @@ void VcpuRunner::run_loop() {
 bool VcpuRunner::handle_exit(kvm_run& run) {
     switch (run.exit_reason) {
     case KVM_EXIT_IO:
+        ++m_exits.io;
         handle_io(run);
         return true;
     case KVM_EXIT_MMIO:
+        ++m_exits.mmio;
         handle_mmio(run);
         return true;
     case KVM_EXIT_HLT:
+        ++m_exits.hlt;
         m_lifecycle.request_stop(exit_status::GUEST_ENDED, fmt::format("vCPU {} halted", m_vcpu.id()));
         return false;
     case KVM_EXIT_SHUTDOWN:
+        ++m_exits.shutdown;
         m_lifecycle.request_stop(exit_status::GUEST_FAULT,
                                  fmt::format("vCPU {}: guest triple fault (KVM_EXIT_SHUTDOWN){}", m_vcpu.id(),
                                              cpu_state()));
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
+        ++m_exits.system_event;
         if (run.system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ||
             run.system_event.type == KVM_SYSTEM_EVENT_RESET) {
             m_lifecycle.request_stop(exit_status::GUEST_ENDED, "guest requested reset or power-off");
@@ -109,17 +114,21 @@ bool VcpuRunner::handle_exit(kvm_run& run) {
         }
         return false;
     case KVM_EXIT_INTERNAL_ERROR:
+        ++m_exits.internal_error;
         stop_on_internal_error(run);
         return false;
     case KVM_EXIT_FAIL_ENTRY:
+        ++m_exits.fail_entry;
         m_lifecycle.request_stop(
             exit_status::KVM_ERROR,
             fmt::format("vCPU {}: VM entry failed, hardware reason {:#x}", m_vcpu.id(),
                         static_cast<uint64_t>(run.fail_entry.hardware_entry_failure_reason)));
         return false;
     case KVM_EXIT_INTR:
+        ++m_exits.intr;
         return true;
     default:
+        ++m_exits.other;
         m_lifecycle.request_stop(exit_status::KVM_ERROR,
                                  fmt::format("vCPU {}: unhandled KVM exit {}", m_vcpu.id(), run.exit_reason));
         return false;
@@ -150,6 +159,18 @@ void VcpuRunner::handle_mmio(kvm_run& run) {
         spdlog::warn("vCPU {}: {} of {} bytes at unknown MMIO address {:#x}", m_vcpu.id(),
                      run.mmio.is_write ? "write" : "read", len,
                      static_cast<uint64_t>(run.mmio.phys_addr));
+}
+
+std::vector<CounterValue> VcpuRunner::exit_counters() const {
+    return {{"io", m_exits.io},
+            {"mmio", m_exits.mmio},
+            {"hlt", m_exits.hlt},
+            {"shutdown", m_exits.shutdown},
+            {"system_event", m_exits.system_event},
+            {"internal_error", m_exits.internal_error},
+            {"fail_entry", m_exits.fail_entry},
+            {"intr", m_exits.intr},
+            {"other", m_exits.other}};
 }
 
 std::string VcpuRunner::cpu_state() const {

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "base/counter.h"
 #include "vmm/bus.h"
 #include "base/guest_memory.h"
 #include "vmm/kvm.h"
@@ -33,6 +34,8 @@ public:
     void kick();
     // Kicks and joins the thread (the lifecycle has a stop request, the gate is released).
     void stop_and_join();
+    // The exits to Ember so far, by reason (for metrics; read on any thread).
+    std::vector<CounterValue> exit_counters() const;
 
 private:
     void run_loop();
@@ -50,6 +53,9 @@ private:
     Lifecycle& m_lifecycle;
     PauseGate& m_gate;
     std::thread m_thread;
+    struct {
+        Counter io, mmio, hlt, shutdown, system_event, internal_error, fail_entry, intr, other;
+    } m_exits;
 };
 
 }  // namespace vmm

@@ -107,6 +107,19 @@ Status Vmm::restore_machine(const MachineState& machine) {
     return {};
 }
 
+Vmm::Metrics Vmm::metrics() const {
+    Metrics metrics;
+    for (const auto& slot : m_parts->devices.virtio_slots())
+        metrics.devices.push_back({slot.id, slot.transport->device().device_id(), slot.transport->device().counters()});
+    // The runners exist from the moment the state leaves Created, and until the Vmm is gone.
+    std::lock_guard lock(m_state_mutex);
+    if (m_state != State::Created) {
+        for (const auto& runner : m_runners)
+            metrics.vcpu_exits.push_back(runner->exit_counters());
+    }
+    return metrics;
+}
+
 Status Vmm::pause() { return request(State::Paused); }
 Status Vmm::resume() { return request(State::Running); }
 

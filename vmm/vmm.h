@@ -37,6 +37,19 @@ public:
     Result<MachineState> save_machine() const;
     Status restore_machine(const MachineState& state);
 
+    // What the devices and vCPUs counted so far; from any thread once run() started them
+    // (empty before).
+    struct Metrics {
+        struct Device {
+            std::string id;
+            uint32_t type;  // virtio device id: 1 net, 2 block, 3 console, 4 entropy
+            std::vector<CounterValue> counters;
+        };
+        std::vector<Device> devices;
+        std::vector<std::vector<CounterValue>> vcpu_exits;
+    };
+    Metrics metrics() const;
+
     // Ends the VM as a guest or signal would: the first request fixes the exit status.
     void stop(int exit_code, std::string reason) { m_parts->lifecycle->request_stop(exit_code, std::move(reason)); }
 

@@ -130,9 +130,32 @@ uint32_t Block::finish(const DescriptorChain& chain, const Pending& pending) {
         return 0;
     const bool op_failed = pending.op >= 0 && !m_ops[static_cast<size_t>(pending.op)].ok;
     const uint8_t status = op_failed ? blk::S_IOERR : pending.status;
+    count(status, pending.op >= 0 ? &m_ops[static_cast<size_t>(pending.op)] : nullptr);
     if (!write_buffers(m_memory, chain.writable, pending.data_len, std::span(&status, 1)).ok())
         return 0;
     return (op_failed ? 0 : pending.written) + 1;
+}
+
+void Block::count(uint8_t status, const DiskOp* op) {
+    if (status != blk::S_OK) {
+        ++m_counts.errors;
+        return;
+    }
+    if (!op)
+        return;  // GET_ID
+    switch (op->kind) {
+    case DiskOp::Kind::Read: ++m_counts.reads; m_counts.read_bytes += op->length; break;
+    case DiskOp::Kind::Write: ++m_counts.writes; m_counts.write_bytes += op->length; break;
+    case DiskOp::Kind::Flush: ++m_counts.flushes; break;
+    case DiskOp::Kind::Discard:
+    case DiskOp::Kind::WriteZeroes: ++m_counts.discards; break;
+    }
+}
+
+std::vector<CounterValue> Block::counters() const {
+    return {{"read_ops", m_counts.reads},   {"read_bytes", m_counts.read_bytes}, {"write_ops", m_counts.writes},
+            {"write_bytes", m_counts.write_bytes}, {"flush_ops", m_counts.flushes}, {"discard_ops", m_counts.discards},
+            {"errors", m_counts.errors}};
 }
 
 DiskOp& Block::add_op(DiskOp::Kind kind, uint64_t offset, uint64_t length, Pending& pending) {

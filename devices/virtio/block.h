@@ -83,6 +83,7 @@ public:
     void activate(uint64_t features) override { m_features = features; }
     Result<bool> process_queue(size_t index, Virtqueue& queue) override;
     void reset() override { m_features = 0; }
+    std::vector<CounterValue> counters() const override;
 
     // One request as a batch of one: writes the status byte and returns the used length
     // (0 when the chain has no writable byte to put a status in).
@@ -106,6 +107,7 @@ private:
     uint8_t get_id(const DescriptorChain& chain, Pending& pending);
     DiskOp& add_op(DiskOp::Kind kind, uint64_t offset, uint64_t length, Pending& pending);
     uint32_t finish(const DescriptorChain& chain, const Pending& pending);
+    void count(uint8_t status, const DiskOp* op);
     bool in_range(uint64_t sector, uint64_t bytes) const;
     uint64_t capacity_sectors() const { return m_disk->size() / DiskFile::SECTOR; }
 
@@ -119,6 +121,9 @@ private:
     std::vector<Pending> m_pending;
     std::vector<DiskOp> m_ops;
     size_t m_op_count = 0;
+    struct {
+        Counter reads, read_bytes, writes, write_bytes, flushes, discards, errors;
+    } m_counts;
 };
 
 }  // namespace vmm::virtio

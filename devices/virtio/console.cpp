@@ -65,6 +65,7 @@ Status Console::receive(Virtqueue& queue) {
             return guest_fault("receive buffer is not writable guest memory");
         m_input.erase(m_input.begin(), m_input.begin() + static_cast<std::ptrdiff_t>(n));
         TRY(queue.add_used(m_chain.head, static_cast<uint32_t>(n)));
+        m_rx_bytes += n;
     }
     const bool drained = had_input && m_input.empty();
     lock.unlock();
@@ -84,6 +85,7 @@ Result<bool> Console::transmit(Virtqueue& queue) {
         TRY(buffer_iovecs(m_memory, m_chain.readable, offset, n, m_iovecs));
         for (const iovec& piece : m_iovecs)
             m_output(std::span(static_cast<const uint8_t*>(piece.iov_base), piece.iov_len));
+        m_tx_bytes += n;
         budget -= n;
         if (offset + n < m_chain.readable_bytes) {
             m_tx_offset = offset + n;  // the rest of this chain in the next call

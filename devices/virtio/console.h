@@ -40,6 +40,9 @@ public:
     void activate(uint64_t) override {}
     Result<bool> process_queue(size_t index, Virtqueue& queue) override;
     void reset() override { m_tx_offset = 0; }
+    std::vector<CounterValue> counters() const override {
+        return {{"tx_bytes", m_tx_bytes}, {"rx_bytes", m_rx_bytes}};
+    }
 
     // Thread-safe: buffers host input for the guest; returns how many bytes fit. The caller
     // then notifies the receive queue so it is delivered.
@@ -67,6 +70,7 @@ private:
     DescriptorChain m_chain;
     uint64_t m_tx_offset = 0;  // bytes of the chain at the head of the transmit queue already written
     std::vector<iovec> m_iovecs;
+    Counter m_tx_bytes, m_rx_bytes;  // guest to host, host to guest
 };
 
 }  // namespace vmm::virtio

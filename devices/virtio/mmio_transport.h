@@ -34,6 +34,7 @@ public:
 
     uint32_t status() const;
     size_t queue_count() const { return m_core.queue_count(); }
+    const VirtioDevice& device() const { return m_core.device(); }
 
     struct State {
         VirtioCore::State core;

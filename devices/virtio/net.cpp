@@ -84,7 +84,8 @@ Net::~Net() {
     if (s.tx_dropped || s.tx_errors || s.rx_dropped)
         spdlog::warn("virtio-net: {} of {} transmit frames dropped as malformed, {} not taken by the TAP; "
                      "{} received frames dropped (no header, truncated, or buffers too small)",
-                     s.tx_dropped, s.tx_frames + s.tx_dropped + s.tx_errors, s.tx_errors, s.rx_dropped);
+                     s.tx_dropped.get(), s.tx_frames + s.tx_dropped + s.tx_errors, s.tx_errors.get(),
+                     s.rx_dropped.get());
 }
 
 uint32_t Net::device_id() const { return device_id::NET; }
@@ -261,6 +262,12 @@ uint8_t Net::set_active_pairs(uint16_t count) {
         ok = m_pairs[i].backend->set_enabled(i < count).ok() && ok;
     m_active_pairs = count;
     return ok ? CTRL_OK : CTRL_ERR;
+}
+
+std::vector<CounterValue> Net::counters() const {
+    return {{"rx_frames", m_stats.rx_frames}, {"rx_bytes", m_stats.rx_bytes}, {"rx_dropped", m_stats.rx_dropped},
+            {"tx_frames", m_stats.tx_frames}, {"tx_bytes", m_stats.tx_bytes}, {"tx_dropped", m_stats.tx_dropped},
+            {"tx_errors", m_stats.tx_errors}};
 }
 
 Net::State Net::save() const {

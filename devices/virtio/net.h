@@ -17,8 +17,8 @@
 namespace vmm::virtio {
 
 struct NetStats {
-    uint64_t rx_frames = 0, rx_bytes = 0, rx_dropped = 0;
-    uint64_t tx_frames = 0, tx_bytes = 0, tx_dropped = 0, tx_errors = 0;
+    Counter rx_frames, rx_bytes, rx_dropped;
+    Counter tx_frames, tx_bytes, tx_dropped, tx_errors;
 };
 
 class Net final : public VirtioDevice {
@@ -45,6 +45,7 @@ public:
     int backend_fd(size_t pair) const { return m_pairs[pair].backend->fd(); }
     static size_t rx_queue(size_t pair) { return 2 * pair; }
     const NetStats& stats() const { return m_stats; }
+    std::vector<CounterValue> counters() const override;
 
     // The pairs the driver enabled and each pair's received frame still waiting for buffers
     // (the negotiated features come back through activate(), before restore()).

@@ -27,8 +27,12 @@ bool Rng::system_random(std::span<uint8_t> out) {
 
 Result<bool> Rng::process_queue(size_t, Virtqueue& queue) {
     size_t served = 0;
-    for (; served < REQUESTS_PER_CALL && TRY(queue.pop(m_chain)); ++served)
-        TRY(queue.add_used(m_chain.head, fill(m_chain)));
+    for (; served < REQUESTS_PER_CALL && TRY(queue.pop(m_chain)); ++served) {
+        const uint32_t written = fill(m_chain);
+        ++m_requests;
+        m_bytes += written;
+        TRY(queue.add_used(m_chain.head, written));
+    }
     return stopped_at_budget(served, REQUESTS_PER_CALL, queue);
 }
 

@@ -31,12 +31,17 @@ public:
     // getrandom(2), retrying on EINTR and short reads.
     static bool system_random(std::span<uint8_t> out);
 
+    std::vector<CounterValue> counters() const override {
+        return {{"requests", m_requests}, {"bytes", m_bytes}};
+    }
+
 private:
     uint32_t fill(const DescriptorChain& chain);
 
     GuestMemory& m_memory;
     Source m_source;
     DescriptorChain m_chain;
+    Counter m_requests, m_bytes;
 };
 
 }  // namespace vmm::virtio

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "devices/virtio/queue.h"
+#include "base/counter.h"
 #include "base/result.h"
 
 namespace vmm::virtio {
@@ -53,6 +54,9 @@ public:
     virtual Result<bool> process_queue(size_t index, Virtqueue& queue) = 0;
     // Back to the initial state; drops in-flight requests.
     virtual void reset() = 0;
+
+    // What it counted so far (requests, bytes, errors), for metrics; read on any thread.
+    virtual std::vector<CounterValue> counters() const { return {}; }
 };
 
 }  // namespace vmm::virtio

@@ -364,6 +364,37 @@ def case_metrics_logger():
     check("stopped by" in open(log).read(), "the log file did not get the stop message")
 
 
+def case_metrics_counters():
+    # The rng guest reads entropy and ends; the metrics line written at exit has its counts.
+    metrics = os.path.join(WORK, "metrics.json")
+    proc, _ = start_ember("--debug-exit", "--virtio-mmio-cmdline")
+    expect(204, "PUT", "/metrics", {"metrics_path": metrics})
+    boot(guest("rng"))
+    finish(proc, 1)
+    line = json.loads(open(metrics).read().splitlines()[-1])
+    rng = line["devices"].get("rng0", {})
+    check(rng.get("type") == "entropy" and rng.get("bytes", 0) > 0 and rng.get("requests", 0) > 0,
+          f"rng0 in the last metrics line: {rng}")
+    exits = line["vcpus"][0]["exits"]
+    check(exits["io"] > 0 and exits["mmio"] > 0, f"vCPU 0 exits: {exits}")
+    # Prometheus text on GET /metrics, from a running VM.
+    proc, serial = start_ember("--virtio-mmio-cmdline", "--console", "off")
+    boot(guest("idle"))
+    wait_for(serial, "idle: ready")
+    conn = UnixConnection(SOCK)
+    conn.request("GET", "/metrics")
+    response = conn.getresponse()
+    text = response.read().decode()
+    check(response.status == 200 and response.getheader("Content-Type", "").startswith("text/plain"),
+          f"GET /metrics: {response.status} {response.getheader('Content-Type')}")
+    io = [line for line in text.splitlines() if line.startswith('ember_vcpu_exits_total{vcpu="0",reason="io"}')]
+    check(io and int(io[0].split()[-1]) > 0, f"no vCPU 0 io exits in:\n{text}")
+    check('ember_device_counter{device="rng0",type="entropy",counter="bytes"}' in text, f"no rng0 bytes in:\n{text}")
+    check('ember_api_requests_total{status="204"}' in text, "no API request counts")
+    proc.terminate()
+    finish(proc, 143)
+
+
 def case_socket_taken():
     open(SOCK, "w").close()
     out = subprocess.run([EMBER, "--api-sock", SOCK], capture_output=True, text=True, timeout=30)

@@ -59,11 +59,12 @@ namespace {
 
 std::string fault(std::string_view message) { return Json{{"fault_message", message}}.dump(); }
 
-bool write_response(DeadlineStream& stream, unsigned version, bool keep_alive, int status, const std::string& body) {
+bool write_response(DeadlineStream& stream, unsigned version, bool keep_alive, int status, const std::string& body,
+                    const char* type = "application/json") {
     http::response<http::string_body> out{static_cast<http::status>(status), version};
     out.set(http::field::server, "Ember");
     if (!body.empty()) {
-        out.set(http::field::content_type, "application/json");
+        out.set(http::field::content_type, type);
         out.body() = body;
     }
     out.keep_alive(keep_alive);
@@ -123,7 +124,8 @@ void ApiServer::serve(UniqueFd connection) {
         const Response response = m_controller.handle(method, target, request.body());
         const bool keep_alive = request.keep_alive();
         if (!write_response(stream, request.version(), keep_alive, response.status,
-                            response.body.is_null() ? std::string() : response.body.dump()) ||
+                            response.body.is_null() ? response.text : response.body.dump(),
+                            response.body.is_null() ? "text/plain; version=0.0.4" : "application/json") ||
             !keep_alive)
             return;
     }

@@ -79,6 +79,8 @@ Response Controller::route(std::string_view method, std::string_view path, std::
             return instance_info();
         if (path == "/version")
             return {200, Json{{"firecracker_version", VERSION}}};
+        if (path == "/metrics")
+            return {200, Json(), prometheus()};
         std::lock_guard lock(m_mutex);
         if (path == "/vm/config")
             return {200, m_resources.full_config()};
@@ -224,20 +226,81 @@ Status Controller::apply_metrics(const Json& body) {
     if (fd < 0)
         return Error::from_errno(fmt::format("metrics: '{}'", *path));
     m_metrics.reset(fd);
+    m_flusher = std::thread([this] { flush_every_minute(); });
     return {};
 }
 
+namespace {
+
+const char* device_type(uint32_t id) {
+    switch (id) {
+    case 1: return "net";
+    case 2: return "block";
+    case 3: return "console";
+    case 4: return "entropy";
+    default: return "virtio";
+    }
+}
+
+Json counters_json(const std::vector<CounterValue>& counters) {
+    Json out = Json::object();
+    for (const auto& c : counters)
+        out[std::string(c.name)] = c.value;
+    return out;
+}
+
+}  // namespace
+
 Json Controller::metrics() const {
-    std::lock_guard lock(m_mutex);
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    std::shared_ptr<Vmm> vmm;
     Json by_status = Json::object();
     uint64_t total = 0;
-    for (auto [status, count] : m_requests_by_status) {
-        by_status[std::to_string(status)] = count;
-        total += count;
+    {
+        std::lock_guard lock(m_mutex);
+        vmm = m_vmm;
+        for (auto [status, count] : m_requests_by_status) {
+            by_status[std::to_string(status)] = count;
+            total += count;
+        }
     }
-    return {{"utc_timestamp_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
-            {"api_server", {{"requests", total}, {"requests_by_status", by_status}}}};
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    Json line = {{"utc_timestamp_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
+                 {"api_server", {{"requests", total}, {"requests_by_status", by_status}}},
+                 {"devices", Json::object()},
+                 {"vcpus", Json::array()}};
+    if (!vmm)
+        return line;
+    const Vmm::Metrics m = vmm->metrics();
+    for (const auto& device : m.devices) {
+        Json counters = counters_json(device.counters);
+        counters["type"] = device_type(device.type);
+        line["devices"][device.id] = counters;
+    }
+    for (const auto& exits : m.vcpu_exits)
+        line["vcpus"].push_back({{"exits", counters_json(exits)}});
+    return line;
+}
+
+std::string Controller::prometheus() const {
+    const Json m = metrics();
+    std::string out = "# TYPE ember_api_requests_total counter\n";
+    for (const auto& [status, count] : m["api_server"]["requests_by_status"].items())
+        out += fmt::format("ember_api_requests_total{{status=\"{}\"}} {}\n", status, count.get<uint64_t>());
+    out += "# TYPE ember_device_counter counter\n";
+    for (const auto& [id, counters] : m["devices"].items()) {
+        for (const auto& [name, value] : counters.items()) {
+            if (value.is_number())
+                out += fmt::format("ember_device_counter{{device=\"{}\",type=\"{}\",counter=\"{}\"}} {}\n", id,
+                                   counters["type"].get<std::string>(), name, value.get<uint64_t>());
+        }
+    }
+    out += "# TYPE ember_vcpu_exits_total counter\n";
+    for (size_t i = 0; i < m["vcpus"].size(); ++i) {
+        for (const auto& [reason, value] : m["vcpus"][i]["exits"].items())
+            out += fmt::format("ember_vcpu_exits_total{{vcpu=\"{}\",reason=\"{}\"}} {}\n", i, reason,
+                               value.get<uint64_t>());
+    }
+    return out;
 }
 
 Status Controller::flush_metrics() {
@@ -248,6 +311,26 @@ Status Controller::flush_metrics() {
     if (::write(m_metrics.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
         return Error::from_errno("FlushMetrics: writing the metrics file");
     return {};
+}
+
+void Controller::flush_every_minute() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stop.wait_for(lock, std::chrono::seconds(60), [this] { return m_stopping; })) {
+        lock.unlock();
+        if (auto status = flush_metrics(); !status.ok())
+            spdlog::warn("{}", status.error().message());  // at most once a minute
+        lock.lock();
+    }
+}
+
+Controller::~Controller() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_stop.notify_all();
+    if (m_flusher.joinable())
+        m_flusher.join();
 }
 
 Response Controller::start_from_api() {
@@ -321,7 +404,15 @@ int Controller::serve() {
         m_started.notify_all();
     }
     m_signals.reset();  // the VM's loop has its own
-    return vmm->run();
+    const int status = vmm->run();
+    bool metrics_file;
+    {
+        std::lock_guard lock(m_mutex);
+        metrics_file = m_metrics.valid();
+    }
+    if (metrics_file)
+        (void)flush_metrics();  // the last line, as Firecracker writes at exit
+    return status;
 }
 
 }  // namespace vmm::api

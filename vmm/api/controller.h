@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "base/unique_fd.h"
 #include "vmm/api/vm_resources.h"
@@ -20,8 +21,13 @@
 namespace vmm::api {
 
 struct Response {
+    Response() = default;
+    Response(int status_code, Json json, std::string plain = {})
+        : status(status_code), body(std::move(json)), text(std::move(plain)) {}
+
     int status = 204;
-    Json body;  // null: no body
+    Json body;         // null: no JSON body
+    std::string text;  // a text/plain body instead (GET /metrics)
 
     static Response error(int status, std::string message) {
         return {status, Json{{"fault_message", std::move(message)}}};
@@ -46,8 +52,13 @@ public:
     // before create()).
     int serve();
 
-    // Metrics as one JSON line, Firecracker's form (FlushMetrics, and every 60 s while running).
+    // Metrics as one JSON line, Firecracker's form (FlushMetrics, and every 60 s once PUT
+    // /metrics named a file): API requests by status, each device's counters by id, each
+    // vCPU's exits by reason.
     Json metrics() const;
+    // The same in Prometheus' text format (GET /metrics, an extension).
+    std::string prometheus() const;
+    ~Controller();
 
 private:
     enum class Phase { NotStarted, Starting, Started };
@@ -63,6 +74,7 @@ private:
     Response start_from_api();
     Status build();
     Status flush_metrics();
+    void flush_every_minute();
 
     mutable std::mutex m_mutex;
     VmResources m_resources;
@@ -75,6 +87,9 @@ private:
     std::shared_ptr<Vmm> m_vmm;
     UniqueFd m_metrics;
     std::map<int, uint64_t> m_requests_by_status;
+    std::thread m_flusher;
+    bool m_stopping = false;
+    std::condition_variable m_stop;
 };
 
 }  // namespace vmm::api
