@@ -88,6 +88,26 @@ TEST_P(BlockTest, WriteReachesTheFile) {
     EXPECT_EQ(contents[4 * 512], (4 * 512) % 251);
 }
 
+TEST_P(BlockTest, CountersCountCompletedRequestsAndErrors) {
+    auto value = [&](std::string_view name) {
+        for (const auto& c : block->counters())
+            if (c.name == name)
+                return c.value;
+        ADD_FAILURE() << "no counter " << name;
+        return uint64_t{0};
+    };
+    EXPECT_EQ(run(blk::T_IN, 0, driver.alloc(1024), 1024, true).first, blk::S_OK);
+    EXPECT_EQ(run(blk::T_OUT, 0, driver.alloc(512), 512, false).first, blk::S_OK);
+    EXPECT_EQ(run(blk::T_FLUSH, 0, 0, 0, false).first, blk::S_OK);
+    EXPECT_EQ(run(blk::T_IN, 64, driver.alloc(512), 512, true).first, blk::S_IOERR);
+    EXPECT_EQ(value("read_ops"), 1u);
+    EXPECT_EQ(value("read_bytes"), 1024u);
+    EXPECT_EQ(value("write_ops"), 1u);
+    EXPECT_EQ(value("write_bytes"), 512u);
+    EXPECT_EQ(value("flush_ops"), 1u);
+    EXPECT_EQ(value("errors"), 1u);
+}
+
 // §5.2.6.1: requests beyond capacity fail with IOERR.
 TEST_P(BlockTest, ReadPastCapacityIsIoError) {
     EXPECT_EQ(run(blk::T_IN, 64, driver.alloc(512), 512, true).first, blk::S_IOERR);
