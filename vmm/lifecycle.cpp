@@ -4,6 +4,14 @@
 
 namespace vmm {
 
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
 int exit_status::for_error(ErrorKind kind) {
     switch (kind) {
     case ErrorKind::InvalidInput: case ErrorKind::NotFound: return USAGE;

@@ -2,6 +2,8 @@
 // the event loop. Thread-safe.
 #pragma once
 
+#include <signal.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -26,6 +28,9 @@ inline constexpr int SIGNAL_BASE = 128;   // + signal number, for SIGINT/SIGTERM
 // The status of a VM that could not be built or started, from the error's kind.
 int for_error(ErrorKind kind);
 }  // namespace exit_status
+
+// SIGINT and SIGTERM: the signals that stop Ember, blocked and served through a signalfd.
+sigset_t stop_signals();
 
 class Lifecycle {
 public:

@@ -12,10 +12,7 @@ namespace vmm {
 Status Vmm::serve_signals() {
     // Blocked here, before any vCPU thread exists, so every thread inherits the mask and
     // SIGINT/SIGTERM arrive only through the signalfd on this loop.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    const sigset_t set = stop_signals();
     if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
         return Error(ErrorKind::Internal, "pthread_sigmask failed");
     int fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

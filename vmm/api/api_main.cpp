@@ -52,10 +52,7 @@ int fail(const Error& error) {
 int run(const VmConfig& base, const ApiOptions& options) {
     // Before any thread starts: SIGINT/SIGTERM only through signalfds, a client that hangs up
     // is an error on its socket, not a SIGPIPE.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    const sigset_t set = stop_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     auto controller = Controller::create(VmResources(base), options.id);

@@ -55,10 +55,7 @@ Result<std::unique_ptr<Controller>> Controller::create(VmResources resources, st
     UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake.valid())
         return Error::from_errno("eventfd for the API");
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    const sigset_t set = stop_signals();
     UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals.valid())
         return Error::from_errno("signalfd for the API");
@@ -405,13 +402,7 @@ int Controller::serve() {
     }
     m_signals.reset();  // the VM's loop has its own
     const int status = vmm->run();
-    bool metrics_file;
-    {
-        std::lock_guard lock(m_mutex);
-        metrics_file = m_metrics.valid();
-    }
-    if (metrics_file)
-        (void)flush_metrics();  // the last line, as Firecracker writes at exit
+    (void)flush_metrics();  // the last line, as Firecracker writes at exit (an error without a file)
     return status;
 }
 
