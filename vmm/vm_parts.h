@@ -3,6 +3,7 @@
 // references to its members (guest memory, the event loop), so it never moves.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ struct VmParts {
     DeviceManager devices;                      // its devices write to the host consoles
     std::shared_ptr<SerialPort> serial;
     HostConsole::InputSink console_input;
+    // Presses Ctrl+Alt+Del on the machine's keyboard: false when its buffer is full; empty
+    // where the machine has no keyboard.
+    std::function<bool()> ctrl_alt_del;
     std::vector<Vcpu> vcpus;
     std::vector<uint32_t> msr_indices;  // the MSRs saved per vCPU
     bool has_pit = false;

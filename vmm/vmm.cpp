@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "devices/virtio/block.h"
+#include "devices/virtio/virtio.h"
+
 namespace vmm {
 
 Status Vmm::serve_signals() {
@@ -119,6 +122,28 @@ Vmm::Metrics Vmm::metrics() const {
 
 Status Vmm::pause() { return request(State::Paused); }
 Status Vmm::resume() { return request(State::Running); }
+
+Status Vmm::send_ctrl_alt_del() {
+    if (!m_parts->ctrl_alt_del)
+        return Error(ErrorKind::InvalidInput, "this machine has no keyboard for Ctrl+Alt+Del");
+    if (!m_parts->ctrl_alt_del())
+        return Error(ErrorKind::Busy, "the guest has not read the keys sent before (the keyboard buffer is full)");
+    return {};
+}
+
+Status Vmm::update_drive(std::string_view id, const std::string& path) {
+    const VirtioSlot* slot = m_parts->devices.find(id);
+    if (!slot)
+        return Error(ErrorKind::NotFound, fmt::format("no drive '{}'", id));
+    return slot->transport->change_device([&](virtio::VirtioDevice& device) -> Status {
+        if (device.device_id() != virtio::device_id::BLOCK)
+            return Error(fmt::format("'{}' is not a drive", id));
+        auto& block = static_cast<virtio::Block&>(device);
+        if (TRY(block.disk().is(path)))
+            return block.change_disk(std::nullopt);
+        return block.change_disk(TRY(virtio::DiskFile::open(path, block.disk().readonly())));
+    });
+}
 
 Vmm::State Vmm::state() const {
     std::lock_guard lock(m_state_mutex);

@@ -50,6 +50,15 @@ public:
     };
     Metrics metrics() const;
 
+    // Ctrl+Alt+Del on the guest's keyboard (x86's i8042), from any thread while run() serves
+    // the VM; an error when the machine has none or the guest has not read the last keys.
+    Status send_ctrl_alt_del();
+
+    // The drive `id` now reads `path`, another file or the same one resized, opened as
+    // read-only as before; the guest's driver is told its configuration (capacity) changed.
+    // From any thread while run() serves the VM.
+    Status update_drive(std::string_view id, const std::string& path);
+
     // Ends the VM as a guest or signal would: the first request fixes the exit status.
     void stop(int exit_code, std::string reason) { m_parts->lifecycle->request_stop(exit_code, std::move(reason)); }
 

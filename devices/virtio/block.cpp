@@ -41,16 +41,30 @@ static_assert(sizeof(BlockConfigSpace) == 60);
 constexpr uint64_t SECTOR = DiskFile::SECTOR;
 constexpr uint32_t WRITE_ZEROES_UNMAP = 1;
 
+Result<std::unique_ptr<DiskEngine>> make_engine(DiskFile& disk, DiskEngineKind kind) {
+    if (kind == DiskEngineKind::IoUring)
+        return make_uring_engine(disk, Block::BATCH);
+    return make_sync_engine(disk);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Block>> Block::create(DiskFile disk, GuestMemory& memory, BlockOptions options) {
     auto block = std::unique_ptr<Block>(
         new Block(std::make_unique<DiskFile>(std::move(disk)), memory, std::move(options)));
-    if (block->m_options.engine == DiskEngineKind::IoUring)
-        block->m_engine = TRY(make_uring_engine(*block->m_disk, BATCH));
-    else
-        block->m_engine = make_sync_engine(*block->m_disk);
+    block->m_engine = TRY(make_engine(*block->m_disk, block->m_options.engine));
     return block;
+}
+
+Status Block::change_disk(std::optional<DiskFile> disk) {
+    if (!disk)
+        return m_disk->reread_size();
+    if (disk->readonly() != m_disk->readonly())
+        return Error("the new disk must be read-only exactly when the old one is");
+    auto owned = std::make_unique<DiskFile>(std::move(*disk));
+    m_engine = TRY(make_engine(*owned, m_options.engine));  // the old engine goes before its disk
+    m_disk = std::move(owned);
+    return {};
 }
 
 Block::Block(std::unique_ptr<DiskFile> disk, GuestMemory& memory, BlockOptions options)

@@ -85,6 +85,13 @@ public:
     void reset() override { m_features = 0; }
     std::vector<CounterValue> counters() const override;
 
+    // The disk behind the device, changed while the guest runs (the API's PATCH /drives):
+    // `disk` replaces it, opened as read-only as the old one; without one, the current
+    // file's size is read again (it was resized). Between requests only (under the
+    // transport's lock); the caller then tells the driver the configuration changed.
+    Status change_disk(std::optional<DiskFile> disk);
+    const DiskFile& disk() const { return *m_disk; }
+
     // One request as a batch of one: writes the status byte and returns the used length
     // (0 when the chain has no writable byte to put a status in).
     uint32_t complete(const DescriptorChain& chain);

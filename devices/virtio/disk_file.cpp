@@ -55,27 +55,47 @@ Status transfer(std::span<const iovec> iov_in, uint64_t offset, Op op, const cha
     return {};
 }
 
+// A disk's size in bytes: a regular file's or a block device's, a whole number of sectors.
+Result<uint64_t> disk_size(int fd, const std::string& name) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0)
+        return Error::from_errno(name);
+    uint64_t size = 0;
+    if (S_ISREG(st.st_mode)) {
+        size = static_cast<uint64_t>(st.st_size);
+    } else if (S_ISBLK(st.st_mode)) {
+        if (::ioctl(fd, BLKGETSIZE64, &size) < 0)
+            return Error::from_errno(name + ": BLKGETSIZE64");
+    } else {
+        return Error(name + ": not a regular file or block device");
+    }
+    if (size % DiskFile::SECTOR)
+        return Error(fmt::format("{}: size {} is not a multiple of {} bytes", name, size, DiskFile::SECTOR));
+    return size;
+}
+
 }  // namespace
+
+Result<bool> DiskFile::is(const std::string& path) const {
+    struct stat named {}, open {};
+    if (::stat(path.c_str(), &named) < 0)
+        return Error::from_errno(fmt::format("disk '{}'", path));
+    if (::fstat(m_fd.get(), &open) < 0)
+        return Error::from_errno("disk");
+    return named.st_dev == open.st_dev && named.st_ino == open.st_ino;
+}
+
+Status DiskFile::reread_size() {
+    m_size = TRY(disk_size(m_fd.get(), "disk"));
+    return {};
+}
 
 Result<DiskFile> DiskFile::open(const std::string& path, bool readonly) {
     const std::string name = fmt::format("disk '{}'", path);
     UniqueFd fd(::open(path.c_str(), (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC));
     if (!fd.valid())
         return Error::from_errno(name);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) < 0)
-        return Error::from_errno(name);
-    uint64_t size = 0;
-    if (S_ISREG(st.st_mode)) {
-        size = static_cast<uint64_t>(st.st_size);
-    } else if (S_ISBLK(st.st_mode)) {
-        if (::ioctl(fd.get(), BLKGETSIZE64, &size) < 0)
-            return Error::from_errno(name + ": BLKGETSIZE64");
-    } else {
-        return Error(name + ": not a regular file or block device");
-    }
-    if (size % SECTOR)
-        return Error(fmt::format("{}: size {} is not a multiple of {} bytes", name, size, SECTOR));
+    const uint64_t size = TRY(disk_size(fd.get(), name));
     if (::flock(fd.get(), (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
         if (errno == EWOULDBLOCK)
             return Error(ErrorKind::Busy, name + ": locked by another process (is another VM using it?)");

@@ -22,6 +22,10 @@ public:
     static Result<DiskFile> open(const std::string& path, bool readonly);
 
     uint64_t size() const { return m_size; }
+    // Whether `path` names this open file (same device and inode), as after a resize.
+    Result<bool> is(const std::string& path) const;
+    // The size read again, for a file resized while open; a failure keeps the old size.
+    Status reread_size();
     bool readonly() const { return m_readonly; }
     int fd() const { return m_fd.get(); }
 

@@ -179,6 +179,13 @@ Status MmioTransport::restore(const State& state) {
     return {};
 }
 
+Status MmioTransport::change_device(const std::function<Status(VirtioDevice&)>& change) {
+    std::lock_guard lock(m_mutex);
+    TRY(change(m_core.device()));
+    m_core.config_changed();
+    return {};
+}
+
 bool MmioTransport::notify(uint32_t index) {
     std::lock_guard lock(m_mutex);
     return m_core.notify(index);

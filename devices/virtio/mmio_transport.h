@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,9 @@ public:
     uint32_t status() const;
     size_t queue_count() const { return m_core.queue_count(); }
     const VirtioDevice& device() const { return m_core.device(); }
+    // Runs `change` on the device under the transport's lock (between requests); when it
+    // succeeds, the driver is told the configuration changed (VIRTIO 1.2 §2.5.1).
+    Status change_device(const std::function<Status(VirtioDevice&)>& change);
 
     struct State {
         VirtioCore::State core;

@@ -302,6 +302,74 @@ def case_pause_resume():
     check(ticks == [f"tick {i}" for i in range(1000)], f"ticks lost or reordered ({len(ticks)} of 1000)")
 
 
+def case_ctrl_alt_del():
+    # SendCtrlAltDel presses and releases the keys on the i8042's keyboard: the keyboard guest
+    # probes it as Linux does, then prints what arrives with interrupt 1 on and resets.
+    proc, serial = start_ember()
+    expect(400, "PUT", "/actions", {"action_type": "SendCtrlAltDel"}, fault="before starting the microVM")
+    boot(guest("keyboard"))
+    wait_for(serial, "keyboard: ready\n")
+    check(curl("PUT", "/actions", {"action_type": "SendCtrlAltDel"}) == 204, "SendCtrlAltDel through curl")
+    finish(proc, 0)
+    out = open(serial).read()
+    check("keyboard: keys 14 11 e0 71 e0 f0 71 f0 11 f0 14\n" in out, f"the guest's keys: {out!r}")
+    check("FAILED" not in out and "keyboard: interrupt 1 raised: ok" in out, f"the guest's checks: {out!r}")
+
+
+def pattern_disk(name, lines):
+    """A disk filled as the blk guest expects: 16-byte lines, line k holds the number k."""
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.writelines(f"{k:015d}\n" for k in range(lines))
+    return path
+
+
+def watch_drive(disk):
+    """Ember with the blk guest on `disk`, started and waiting for its capacity to change."""
+    proc, serial = start_ember("--virtio-mmio-cmdline")  # the test guests find devices there
+    expect(400, "PATCH", "/drives/d0", {"drive_id": "d0", "path_on_host": disk}, fault="before starting the microVM")
+    expect(204, "PUT", "/drives/d0", {"drive_id": "d0", "path_on_host": disk, "is_root_device": False})
+    expect(204, "PUT", "/boot-source", {"kernel_image_path": guest("blk"), "boot_args": "blk.watch=1"})
+    expect(204, "PUT", "/actions", {"action_type": "InstanceStart"})
+    wait_for(serial, "blk: watching\n")
+    return proc, serial
+
+
+def case_patch_drive():
+    # After boot, PATCH /drives/{id} gives the drive another file: the guest sees the
+    # configuration change (interrupt, new capacity) and reads the new file. Refused patches
+    # change nothing (the guest would see a generation change and end).
+    small, large = pattern_disk("small.img", 2048), pattern_disk("large.img", 8192)
+    proc, serial = watch_drive(small)
+    for body, fault in [({"drive_id": "d1", "path_on_host": large}, "not the one in the body"),
+                        ({"path_on_host": large}, "drive_id"),
+                        ({"drive_id": "d0", "path_on_host": large, "is_read_only": True}, "is_read_only"),
+                        ({"drive_id": "d0", "path_on_host": os.path.join(WORK, "missing.img")}, "missing.img"),
+                        ({"drive_id": "d0", "rate_limiter": {"bandwidth": {"size": 1000, "refill_time": 100}}},
+                         "rate limiting")]:
+        expect(400, "PATCH", "/drives/d0", body, fault=fault)
+    expect(400, "PATCH", "/drives/nope", {"drive_id": "nope", "path_on_host": large}, fault="does not exist")
+    expect(400, "PATCH", "/network-interfaces/n0", {"iface_id": "n0"}, fault="does not exist")
+    expect(204, "PATCH", "/drives/d0", {"drive_id": "d0"})  # nothing to change
+    check(expect(200, "GET", "/vm/config")["drives"][0]["path_on_host"] == small, "a refused PATCH changed the path")
+    check(curl("PATCH", "/drives/d0", {"drive_id": "d0", "path_on_host": large}) == 204, "PATCH /drives through curl")
+    finish(proc, 0)
+    out = open(serial).read()
+    check("blk: capacity now 256 sectors\n" in out and "FAILED" not in out, f"the guest: {out!r}")
+
+
+def case_patch_drive_resized():
+    # The same path again after the file grew: the drive's size is read again.
+    disk = pattern_disk("disk.img", 2048)
+    proc, serial = watch_drive(disk)
+    with open(disk, "a") as f:
+        f.writelines(f"{k:015d}\n" for k in range(2048, 4096))
+    expect(204, "PATCH", "/drives/d0", {"drive_id": "d0", "path_on_host": disk})
+    finish(proc, 0)
+    out = open(serial).read()
+    check("blk: capacity now 128 sectors\n" in out and "FAILED" not in out, f"the guest: {out!r}")
+
+
 def case_config_file():
     config = os.path.join(WORK, "vm.json")
     log = os.path.join(WORK, "ember.log")

@@ -7,21 +7,13 @@
 #include <cstdint>
 
 #include "devices/legacy/serial.h"
+#include "fuzz_irq.h"
 
 using namespace vmm;
 
-namespace {
-
-struct Line : IrqLine {
-    void set_level(bool asserted) override { level = asserted; }
-    bool level = false;
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FuzzedDataProvider in(data, size);
-    Line irq;
+    fuzz::LevelLine irq;
     size_t output = 0;
     Serial uart(irq, [&](uint8_t) { ++output; });
     uint8_t ier = 0, lcr = 0x03;

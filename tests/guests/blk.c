@@ -1,7 +1,10 @@
 /* blk: drives the first virtio-blk device with the runtime's virtio driver and prints a
  * report whose every line the spec fixes (so QEMU microvm and Ember must agree). The host
  * fills the disk with `seq -f %015.0f 0 N`: 16-byte lines, line k holds the number k.
- * With blk.hold=1 it stops after the acknowledged flush and spins (durability test).
+ * With blk.hold=1 it stops after the acknowledged flush and spins (durability test). With
+ * blk.watch=1 it then prints "blk: watching" and waits for a configuration change (the host
+ * gave the drive another file, filled the same way): it prints the new capacity and checks
+ * the change interrupt and the new file's last sector.
  * Exit code: number of failed checks. */
 #include "runtime/runtime.h"
 #include "runtime/virtio.h"
@@ -73,6 +76,26 @@ static void print_status(const char *what, uint8_t s) {
     print("\n");
 }
 
+#define MMIO_INTERRUPT_STATUS 0x60
+#define MMIO_INTERRUPT_ACK 0x64
+#define MMIO_CONFIG_GENERATION 0xfc
+#define INTERRUPT_CONFIG 2
+
+static void watch_capacity(struct virtio_dev *blk) {
+    const uint32_t generation = virtio_read32(blk, MMIO_CONFIG_GENERATION);
+    print("blk: watching\n");
+    while (virtio_read32(blk, MMIO_CONFIG_GENERATION) == generation)
+        cpu_relax();
+    check(virtio_read32(blk, MMIO_INTERRUPT_STATUS) & INTERRUPT_CONFIG, "configuration change interrupt");
+    *(volatile uint32_t *)(blk->base + MMIO_INTERRUPT_ACK) = INTERRUPT_CONFIG;
+    const uint64_t capacity = virtio_config64(blk, 0);
+    print("blk: capacity now ");
+    print_dec(capacity);
+    print(" sectors\n");
+    check(request(T_IN, capacity - 1, SECTOR, true, false) == 0 && is_pattern(data + 496, capacity * 32 - 1),
+          "read the new last sector");
+}
+
 int guest_main(const struct boot_info *boot) {
     struct virtio_dev devs[VIRTIO_MAX_DEVICES];
     struct virtio_dev *blk = virtio_find_device(boot->cmdline, devs, VIRTIO_ID_BLOCK);
@@ -138,5 +161,8 @@ int guest_main(const struct boot_info *boot) {
     print((const char *)data);
     print("\n");
     print("blk: done\n");
+    uint64_t watch = 0;
+    if (cmdline_number(boot->cmdline, "blk.watch", &watch) && watch)
+        watch_capacity(blk);
     return check_failures();
 }

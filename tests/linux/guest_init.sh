@@ -88,6 +88,13 @@ rng)
 panic)
     echo c >/proc/sysrq-trigger
     ;;
+keyboard)
+    # The host presses Ctrl+Alt+Del through Ember's API; the kernel's own answer (C_A_D on, as
+    # init did not turn it off) restarts the machine, which ends the VMM.
+    echo "GUEST keyboard $(grep -o 'AT [A-Za-z]* Set 2 keyboard' /proc/bus/input/devices | head -n 1)"
+    echo "GUEST ready-for-keys"
+    while :; do sleep 60; done
+    ;;
 hold)
     echo "GUEST holding"
     while :; do sleep 1; done

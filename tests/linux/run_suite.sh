@@ -81,9 +81,10 @@ else
     for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/net/tun; do
         cp "$modules/$m.ko" "$l1/lib/modules/" || die "kernel module $m missing"
     done
-    # Ember and e2fsprogs with the shared libraries their loader names, in /opt/bin: busybox's
-    # applets of the same names (mke2fs) stay behind them on PATH.
-    for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)"; do
+    # Ember, e2fsprogs and curl (the API's client) with the shared libraries their loader
+    # names, in /opt/bin: busybox's applets of the same names (mke2fs) stay behind them on PATH.
+    command -v curl >/dev/null || die "curl is needed (the ctrl_alt_del case's API client)"
+    for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)" "$(command -v curl)"; do
         cp "$b" "$l1/opt/bin/"
         for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
             mkdir -p "$l1$(dirname "$lib")"
@@ -139,7 +140,7 @@ INIT
     # that stopped without a word (its CPU reset, see l1-resets.log). When L1 ends before its
     # cases are done, a fresh L1 runs the cases that have no verdict yet, up to twice; the log
     # says so, and every case still needs its own PASS. The whole stays inside CTest's 1500 s.
-    remaining=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm}
+    remaining=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del}
     deadline=$((SECONDS + 1440))
     for attempt in 1 2 3; do
         boot_l1 "$remaining" $((deadline - SECONDS))
@@ -154,7 +155,7 @@ INIT
         for c in $remaining; do
             result=$c
             qemu_too=${EMBER_LINUX_QEMU:-1}
-            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log) qemu_too=0 ;; esac
+            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del) qemu_too=0 ;; esac
             if ! grep -q "^CASE $result " "$out/suite.log" ||
                { [ "$qemu_too" != 0 ] && ! grep -q "^CASE qemu_$result " "$out/suite.log"; }; then
                 left="$left $c"

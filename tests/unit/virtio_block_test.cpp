@@ -262,6 +262,36 @@ TEST_P(BlockTest, ProcessQueueStopsAtItsBudget) {
     EXPECT_EQ(big.used_idx(), 256);
     EXPECT_FALSE(queue.has_available());
 }
+TEST_P(BlockTest, ChangedDiskServesRequestsWithItsCapacity) {
+    TempDisk other(128 * 512);
+    ASSERT_TRUE(block->change_disk(DiskFile::open(other.path, false).value()).ok());
+    uint64_t capacity = 0;
+    block->read_config(0, std::span(reinterpret_cast<uint8_t*>(&capacity), 8));
+    EXPECT_EQ(capacity, 128u);
+    const uint64_t data = driver.alloc(512);
+    EXPECT_EQ(run(blk::T_IN, 100, data, 512, true).first, blk::S_OK);  // past the old 64 sectors
+    EXPECT_EQ(driver.memory().load<uint8_t>(data).value(), (100 * 512) % 251);
+    const std::vector<uint8_t> before = disk.contents();
+    (void)driver.memory().store<uint8_t>(data, 0x5a);
+    EXPECT_EQ(run(blk::T_OUT, 0, data, 512, false).first, blk::S_OK);
+    EXPECT_EQ(other.contents()[0], 0x5a);
+    EXPECT_EQ(disk.contents(), before);  // the old file is left alone
+}
+
+TEST_P(BlockTest, ChangeRefusesAnotherReadOnlyModeAndKeepsTheDisk) {
+    TempDisk other(128 * 512);
+    EXPECT_FALSE(block->change_disk(DiskFile::open(other.path, true).value()).ok());
+    EXPECT_EQ(block->disk().size(), 64u * 512);
+}
+
+TEST_P(BlockTest, ChangeWithoutADiskRereadsTheSize) {
+    ASSERT_EQ(::truncate(disk.path.c_str(), 96 * 512), 0);
+    ASSERT_TRUE(block->change_disk(std::nullopt).ok());
+    EXPECT_EQ(block->disk().size(), 96u * 512);
+    ASSERT_EQ(::truncate(disk.path.c_str(), 96 * 512 + 100), 0);
+    EXPECT_FALSE(block->change_disk(std::nullopt).ok());  // not whole sectors: the old size stays
+    EXPECT_EQ(block->disk().size(), 96u * 512);
+}
 
 #ifdef EMBER_NO_IO_URING  // a build without liburing (EMBER_PORTABLE)
 INSTANTIATE_TEST_SUITE_P(Engines, BlockTest, ::testing::Values(DiskEngineKind::Sync),
@@ -285,6 +315,15 @@ TEST(DiskFile, SecondWriterIsRefusedByTheLock) {
     ASSERT_FALSE(second.ok());
     EXPECT_NE(second.error().message().find("locked by another process"), std::string::npos);
     EXPECT_FALSE(DiskFile::open(file.path, true).ok());  // a reader waits for the writer too
+}
+
+TEST(DiskFile, KnowsItsOwnPath) {
+    TempDisk file, other;
+    auto disk = DiskFile::open(file.path, false);
+    ASSERT_TRUE(disk.ok());
+    EXPECT_TRUE(disk->is(file.path).value());
+    EXPECT_FALSE(disk->is(other.path).value());
+    EXPECT_FALSE(disk->is("/nonexistent/disk.img").ok());
 }
 
 TEST(DiskFile, ReadersShareTheLock) {

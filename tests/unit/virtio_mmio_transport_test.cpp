@@ -157,6 +157,24 @@ TEST_F(TransportTest, NotifyProcessesQueueAndInterruptsUntilAcked) {
     EXPECT_EQ(rd(0x60), 0u);
 }
 
+TEST_F(TransportTest, ChangedDeviceBumpsGenerationAndRaisesConfigInterrupt) {
+    bring_up();
+    const uint32_t generation = rd(0xfc);
+    ASSERT_TRUE(transport.change_device([](VirtioDevice&) -> Status { return {}; }).ok());
+    EXPECT_EQ(rd(0xfc), generation + 1);
+    EXPECT_EQ(rd(0x60) & INTERRUPT_CONFIG_CHANGE, INTERRUPT_CONFIG_CHANGE);
+    EXPECT_EQ(interrupt.count, 1);
+}
+
+TEST_F(TransportTest, FailedChangeTellsTheDriverNothing) {
+    bring_up();
+    const uint32_t generation = rd(0xfc);
+    EXPECT_FALSE(transport.change_device([](VirtioDevice&) -> Status { return Error("no"); }).ok());
+    EXPECT_EQ(rd(0xfc), generation);
+    EXPECT_EQ(rd(0x60), 0u);
+    EXPECT_EQ(interrupt.count, 0);
+}
+
 TEST_F(TransportTest, NotifyBeforeDriverOkDoesNothing) {
     negotiate(feature::VERSION_1);
     setup_queue(driver.layout());

@@ -95,11 +95,11 @@ Response Controller::route(std::string_view method, std::string_view path, std::
             return from(apply_logger(*body));
         if (method == "PUT" && path == "/metrics")
             return from(apply_metrics(*body));
-        if (method == "PATCH" && (id_under(path, "/drives/") || id_under(path, "/network-interfaces/"))) {
-            std::lock_guard lock(m_mutex);
-            return Response::error(400, m_phase == Phase::Started
-                                            ? "Updating a drive or network interface after boot is not supported yet."
-                                            : BEFORE_START);
+        if (method == "PATCH") {
+            if (auto id = id_under(path, "/drives/"))
+                return patch_drive(*id, *body);
+            if (auto id = id_under(path, "/network-interfaces/"))
+                return patch_network_interface(*id, *body);
         }
         Response r = pre_boot(method, path, *body);
         if (r.status != 404)
@@ -134,11 +134,7 @@ Response Controller::pre_boot(std::string_view method, std::string_view path, co
 }
 
 Response Controller::instance_info() const {
-    std::shared_ptr<Vmm> vmm;
-    {
-        std::lock_guard lock(m_mutex);
-        vmm = m_vmm;
-    }
+    auto vmm = started_vmm();
     const char* state = "Not started";
     if (vmm)
         state = vmm->state() == Vmm::State::Paused ? "Paused" : "Running";
@@ -158,7 +154,10 @@ Response Controller::action(const Json& body) {
         return start_from_api();
     if (**type == "FlushMetrics")
         return from(flush_metrics());
-    return Response::error(400, "SendCtrlAltDel is not supported yet: Ember's i8042 has no keyboard.");
+    auto vmm = started_vmm();
+    if (!vmm)
+        return Response::error(400, BEFORE_START);
+    return from(vmm->send_ctrl_alt_del());
 }
 
 Response Controller::set_vm_state(const Json& body) {
@@ -170,14 +169,39 @@ Response Controller::set_vm_state(const Json& body) {
         return bad_request(state.error());
     if (!*state)
         return bad_request(fields->missing("state"));
-    std::shared_ptr<Vmm> vmm;
-    {
-        std::lock_guard lock(m_mutex);
-        vmm = m_vmm;
-    }
+    auto vmm = started_vmm();
     if (!vmm)
         return Response::error(400, BEFORE_START);
     return from(**state == "Paused" ? vmm->pause() : vmm->resume());
+}
+
+// After boot only, as Firecracker: a new or resized backing file for a drive.
+Response Controller::patch_drive(std::string_view id, const Json& body) {
+    std::lock_guard lock(m_mutex);
+    if (!m_vmm)
+        return Response::error(400, BEFORE_START);
+    auto path = m_resources.check_drive_patch(id, body);
+    if (!path.ok())
+        return bad_request(path.error());
+    if (!*path)
+        return {};
+    if (auto changed = m_vmm->update_drive(id, **path); !changed.ok())
+        return bad_request(changed.error());
+    m_resources.drive_moved(id, **path);
+    return {};
+}
+
+// After boot only: rate limiters, of which Ember takes only those that limit nothing.
+Response Controller::patch_network_interface(std::string_view id, const Json& body) {
+    std::lock_guard lock(m_mutex);
+    if (!m_vmm)
+        return Response::error(400, BEFORE_START);
+    return from(m_resources.check_network_interface_patch(id, body));
+}
+
+std::shared_ptr<Vmm> Controller::started_vmm() const {
+    std::lock_guard lock(m_mutex);
+    return m_vmm;
 }
 
 Status Controller::apply_document(const Json& document) {
@@ -374,11 +398,7 @@ Status Controller::start_now() {
 int Controller::serve() {
     std::shared_ptr<Vmm> vmm;
     while (true) {
-        {
-            std::lock_guard lock(m_mutex);
-            vmm = m_vmm;
-        }
-        if (vmm)
+        if ((vmm = started_vmm()))
             break;
         pollfd fds[] = {{m_signals.get(), POLLIN, 0}, {m_wake.get(), POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0 && errno != EINTR) {

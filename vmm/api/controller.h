@@ -70,7 +70,10 @@ private:
     Response pre_boot(std::string_view method, std::string_view path, const Json& body);
     Response action(const Json& body);
     Response set_vm_state(const Json& body);
+    Response patch_drive(std::string_view id, const Json& body);
+    Response patch_network_interface(std::string_view id, const Json& body);
     Response instance_info() const;
+    std::shared_ptr<Vmm> started_vmm() const;  // null before InstanceStart has built it
     Response start_from_api();
     Status build();
     Status flush_metrics();

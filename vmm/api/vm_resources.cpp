@@ -153,6 +153,48 @@ Status VmResources::put_drive(std::string_view id, const Json& body) {
     return {};
 }
 
+const VmResources::Drive* VmResources::drive(std::string_view id) const {
+    auto it = std::find_if(m_drives.begin(), m_drives.end(), [&](const Drive& d) { return d.disk.id == id; });
+    return it == m_drives.end() ? nullptr : &*it;
+}
+
+Result<std::optional<std::string>> VmResources::check_drive_patch(std::string_view id, const Json& body) const {
+    auto f = TRY(JsonFields::of(body, "drive", {"drive_id", "path_on_host", "rate_limiter"}));
+    auto body_id = TRY(f.string("drive_id"));
+    if (!body_id)
+        return f.missing("drive_id");
+    TRY(check_id(id, *body_id, "drive"));
+    const Drive* existing = drive(id);
+    if (!existing)
+        return Error(ErrorKind::NotFound, fmt::format("drive '{}' does not exist", id));
+    TRY(check_rate_limiter(f, "rate_limiter"));
+    auto path = TRY(f.string("path_on_host"));
+    if (path && path->empty())
+        return f.missing("path_on_host");
+    if (path && ::access(path->c_str(), existing->disk.readonly ? R_OK : R_OK | W_OK) != 0)
+        return Error::from_errno(fmt::format("drive '{}': '{}'", id, *path));
+    return path;
+}
+
+void VmResources::drive_moved(std::string_view id, std::string path) {
+    for (Drive& d : m_drives) {
+        if (d.disk.id == id)
+            d.disk.path = std::move(path);
+    }
+}
+
+Status VmResources::check_network_interface_patch(std::string_view id, const Json& body) const {
+    auto f = TRY(JsonFields::of(body, "network-interface", {"iface_id", "rx_rate_limiter", "tx_rate_limiter"}));
+    auto body_id = TRY(f.string("iface_id"));
+    if (!body_id)
+        return f.missing("iface_id");
+    TRY(check_id(id, *body_id, "network interface"));
+    if (std::none_of(m_config.nets.begin(), m_config.nets.end(), [&](const NetConfig& n) { return n.id == id; }))
+        return Error(ErrorKind::NotFound, fmt::format("network interface '{}' does not exist", id));
+    TRY(check_rate_limiter(f, "rx_rate_limiter"));
+    return check_rate_limiter(f, "tx_rate_limiter");
+}
+
 Status VmResources::put_network_interface(std::string_view id, const Json& body) {
     auto f = TRY(JsonFields::of(body, "network-interface", {"iface_id", "host_dev_name", "guest_mac", "mtu",
                                                             "rx_rate_limiter", "tx_rate_limiter", "num_queues"}));

@@ -25,6 +25,13 @@ public:
     Status put_drive(std::string_view id, const Json& body);
     Status put_network_interface(std::string_view id, const Json& body);
     Status put_entropy(const Json& body);
+    // After boot, PATCH /drives/{id} (Firecracker's PartialDrive): the checked body's new
+    // path_on_host, if it names one; drive_moved() records it once the device took it.
+    Result<std::optional<std::string>> check_drive_patch(std::string_view id, const Json& body) const;
+    void drive_moved(std::string_view id, std::string path);
+    // After boot, PATCH /network-interfaces/{id} (PartialNetworkInterface): only rate limiters
+    // that limit nothing are accepted, and nothing changes.
+    Status check_network_interface_patch(std::string_view id, const Json& body) const;
     // A --config-file document (FullVmConfiguration): every section above, "logger" and
     // "metrics" left to the caller (their effects are not the VM's).
     Status apply_document(const Json& document);
@@ -42,6 +49,7 @@ private:
         std::optional<std::string> partuuid;
     };
     Status set_machine(const Json& body, bool partial);
+    const Drive* drive(std::string_view id) const;
 
     VmConfig m_config;  // disks stay in m_drives until vm_config()
     std::vector<Drive> m_drives;

@@ -124,10 +124,11 @@ Status X86Machine::attach_platform_devices(VmParts& vmm, const VmConfig& config)
     vmm.serial->with_model([host](Serial& uart) { uart.set_rx_drained_listener([host] { host->input_space(); }); });
     TRY(pio.insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
 
-    auto i8042 = std::make_shared<ByteRegisterDevice<I8042>>("i8042", [&lifecycle] {
-        lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the i8042");
-    });
+    auto i8042 = std::make_shared<ByteRegisterDevice<I8042>>(
+        "i8042", vmm.devices.add_irq_line(*vmm.vm, layout::I8042_KEYBOARD_IRQ),
+        [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the i8042"); });
     TRY(pio.insert(layout::I8042_DATA_PORT, layout::I8042_COMMAND_PORT - layout::I8042_DATA_PORT + 1, i8042));
+    vmm.ctrl_alt_del = [i8042] { return i8042->with_model([](I8042& kbd) { return kbd.press_ctrl_alt_del(); }); };
 
     auto power = std::make_shared<ByteRegisterDevice<AcpiPower>>(
         "acpi-power", x86::SLEEP_TYPE_S5, layout::ACPI_RESET_VALUE,
