@@ -1,5 +1,6 @@
 #include "vmm/cli.h"
 
+#include <charconv>
 #include <tuple>
 
 #include <CLI/CLI.hpp>
@@ -23,7 +24,8 @@ constexpr const char* EXAMPLES = R"(Examples:
 Exit status: 0 when the guest resets or powers off; (v << 1) | 1 when it writes v to the
 debug-exit port 0xf4 (with --debug-exit); 2 bad input, or a file or device not found or not
 allowed; 4 triple fault; 6 KVM error; 8 VMM error; 10 a disk or TAP is held by someone else;
-12 the host is out of a resource (memory, fds, KVM); 128 + N when stopped by signal N.)";
+12 the host is out of a resource (memory, fds, KVM); 14 --timeout ran out; 128 + N when
+stopped by signal N.)";
 
 int usage_error(const std::string& message) {
     fmt::print(stderr, "ember: error: {}\n", message);
@@ -79,6 +81,16 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--log-level", options.log_level,
                    "trace | debug | info | warn | error | off")->capture_default_str();
     app.add_option("--kvm-device", config.kvm_device, "KVM device node")->capture_default_str();
+    app.add_option("--timeout", config.timeout_seconds,
+                   "stop the VM after this many seconds, exit status 14 (test runs that must end)")
+        ->check([](const std::string& text) -> std::string {
+            constexpr uint32_t YEAR = 86400u * 365;
+            uint32_t seconds = 0;
+            auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+            if (err != std::errc() || end != text.data() + text.size() || seconds < 1 || seconds > YEAR)
+                return fmt::format("'{}' is not a number of seconds (1..{})", text, YEAR);
+            return {};
+        });
     app.add_option("--api-sock", options.api.api_sock,
                    "Serve Firecracker's API on this UNIX socket; the VM boots on InstanceStart");
     app.add_option("--config-file", options.api.config_file,

@@ -1,5 +1,8 @@
 #include "vmm/vm_builder.h"
 
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+
 #include <fmt/format.h>
 
 #include "boot/image_file.h"
@@ -43,6 +46,23 @@ Status create_vm(VmParts& vmm) {
     vmm.lifecycle = TRY(Lifecycle::create());
     vmm.loop = TRY(EventLoop::create());
     return {};
+}
+
+// With --timeout: a timerfd on the event loop that stops the VM when it fires.
+Status arm_timeout(VmParts& vmm, uint32_t seconds) {
+    if (seconds == 0)
+        return {};
+    vmm.timeout_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!vmm.timeout_timer.valid())
+        return Error::from_errno("timerfd_create");
+    itimerspec when{};
+    when.it_value.tv_sec = seconds;
+    if (::timerfd_settime(vmm.timeout_timer.get(), 0, &when, nullptr) < 0)
+        return Error::from_errno("timerfd_settime");
+    Lifecycle& lifecycle = *vmm.lifecycle;
+    return vmm.loop->add(vmm.timeout_timer.get(), EPOLLIN, [&lifecycle, seconds](uint32_t) {
+        lifecycle.request_stop(exit_status::TIMEOUT, fmt::format("--timeout {} s ran out", seconds));
+    });
 }
 
 Status create_guest_memory(VmParts& vmm, uint64_t size, const Machine& machine) {
@@ -115,6 +135,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     auto vmm = std::make_unique<VmParts>();
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
+    TRY(arm_timeout(*vmm, config.timeout_seconds));
     TRY(create_guest_memory(*vmm, config.memory, *machine));
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));

@@ -55,6 +55,8 @@ struct VmConfig {
     bool virtio_mmio_cmdline = false;
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";
+    // --timeout: seconds from the VM's build to its stop with exit_status::TIMEOUT; 0: none.
+    uint32_t timeout_seconds = 0;
 
     // host_memory: bytes of RAM on the host, the ceiling for `memory`.
     // Virtio devices are named: disks and NICs by their id= or disk0.., net0..; the rng and

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/guest_memory.h"
+#include "base/unique_fd.h"
 #include "devices/legacy/serial_port.h"
 #include "vmm/device_manager.h"
 #include "vmm/event_loop.h"
@@ -42,6 +43,7 @@ struct VmParts {
     std::vector<Vcpu> vcpus;
     std::vector<uint32_t> msr_indices;  // the MSRs saved per vCPU
     bool has_pit = false;
+    UniqueFd timeout_timer;  // a timerfd on the loop, with --timeout
 };
 
 }  // namespace vmm

@@ -39,6 +39,8 @@ memory_too_large)
     args=(--kernel "$hello" --memory 100T); pattern="--memory 104857600 MiB is more than the host's [0-9]+ MiB of RAM" ;;
 memory_unparseable)
     args=(--kernel "$hello" --memory lots); pattern="memory size 'lots' is not a size like 256M or 2G" ;;
+timeout_zero)
+    args=(--kernel "$hello" --timeout 0); pattern="--timeout: '0' is not a number of seconds \(1\.\.31536000\)" ;;
 cpus_zero)
     args=(--kernel "$hello" --cpus 0); pattern="--cpus 0 is out of range \(1..254\)" ;;
 cpus_too_many)
