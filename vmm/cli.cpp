@@ -46,6 +46,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--kernel", config.kernel,
                    "Kernel image: bzImage, vmlinux ELF or PVH ELF (required without --config-file/--api-sock)");
     app.add_option("--initramfs", config.initramfs, "Initramfs (initrd) image");
+    app.add_option("--initramfs-dir", config.initramfs_dir,
+                   "A directory packed as the initramfs (newc cpio, owned by root) at start");
     app.add_option_function<std::string>(
            "--cmdline", [&](const std::string& v) { cmdline = v; cmdline_given = true; },
            "Kernel command line (default: \"console=ttyS0 reboot=k panic=1\")");

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "boot/image_file.h"
+#include "boot/initramfs_dir.h"
 #include "devices/virtio/block.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
@@ -28,6 +29,8 @@ Result<BootFiles> read_boot_files(const VmConfig& config, const Machine& machine
     files.kernel = TRY(boot::read_image_file(config.kernel, "kernel", limit));
     if (!config.initramfs.empty())
         files.initrd = TRY(boot::read_image_file(config.initramfs, "initramfs", limit));
+    else if (!config.initramfs_dir.empty())
+        files.initrd = TRY(boot::pack_initramfs_dir(config.initramfs_dir, limit));
     return files;
 }
 

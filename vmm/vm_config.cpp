@@ -143,6 +143,8 @@ Status VmConfig::validate(uint64_t host_memory) const {
     if (kernel.empty())
         return Error("no kernel: --kernel, or the boot source's kernel_image_path, is required");
     TRY(validate_machine(host_memory));
+    if (!initramfs.empty() && !initramfs_dir.empty())
+        return Error("--initramfs and --initramfs-dir cannot both be given");
     if (serial.mode == ConsoleConfig::Mode::Tty && console.mode == ConsoleConfig::Mode::Tty)
         return Error("--serial tty and --console tty cannot share the terminal; set one to off or file=PATH");
     const size_t virtio_devices =

@@ -35,6 +35,7 @@ struct DiskConfig {
 struct VmConfig {
     std::string kernel;
     std::string initramfs;               // empty: none
+    std::string initramfs_dir;           // --initramfs-dir: packed at build time instead
     std::optional<std::string> cmdline;  // nullopt: the default command line
     uint32_t cpus = 1;
     uint64_t memory = 256ull << 20;

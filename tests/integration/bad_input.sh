@@ -33,6 +33,11 @@ initramfs_too_big)
     args=(--kernel "$hello" --memory 16M --initramfs "$dir/big.cpio"); pattern="initramfs of 15728640 bytes does not fit in guest memory" ;;
 missing_initramfs)
     args=(--kernel "$hello" --initramfs "$dir/none.cpio"); pattern="initramfs '.*none.cpio': No such file or directory" ;;
+missing_initramfs_dir)
+    args=(--kernel "$hello" --initramfs-dir "$dir/none"); pattern="initramfs directory '.*none': No such file or directory" ;;
+initramfs_and_initramfs_dir)
+    mkdir -p "$dir/tree"
+    args=(--kernel "$hello" --initramfs "$hello" --initramfs-dir "$dir/tree"); pattern="--initramfs and --initramfs-dir cannot both be given" ;;
 memory_too_small)
     args=(--kernel "$hello" --memory 1M); pattern="--memory 1 MiB is too small \(at least 8 MiB\)" ;;
 memory_too_large)

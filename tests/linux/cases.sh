@@ -1,7 +1,7 @@
 #!/bin/sh
 # cases.sh DIR: the Linux suite's cases, run where /dev/kvm runs unmodified guests (inside the
 # nested L1 that run_suite.sh boots under QEMU TCG, or directly on a VT-x/AMD-V host).
-# DIR holds ember, bzImage, vmlinux, initramfs and a writable work/; busybox is on PATH, and
+# DIR holds ember, bzImage, vmlinux, initramfs (and its tree, guest-dir/) and a writable work/; busybox is on PATH, and
 # e2fsprogs' mke2fs, e2fsck and debugfs are $MKE2FS, $E2FSCK, $DEBUGFS (full paths: a busybox
 # shell runs its own applets of those names first).
 # Every case runs under Ember, then (differential, where qemu-system-x86_64 is at hand and
@@ -52,14 +52,14 @@ case_result() {  # case_result NAME: the verdict; logs are work/NAME.{out,err}
 }
 
 # The machine of a case, in one place for both VMMs: set these, then `vm VMM`.
-reset_machine() { KERNEL=$dir/bzImage CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL= EXTRA= LIMIT=180; }
+reset_machine() { KERNEL=$dir/bzImage INITRAMFS="--initramfs $dir/initramfs" CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL= EXTRA= LIMIT=180; }
 # vm VMM: becomes the VMM ("ember" or "qemu") running the machine, with a time limit of LIMIT s
 # (busybox timeout execs the VMM itself, so $! of `(vm ...) &` is the VMM); always run in a
 # subshell: ( vm ... ). DISKS: "PATH" or "PATH:ro" words; TAP: a TAP name, the host side
 # 10.0.2.1/24; CONSOLE_SERIAL: a file for ttyS0, hvc0 then on stdin/stdout.
 vm() {
     if [ "$1" = ember ]; then
-        set -- "$ember" --kernel "$KERNEL" --initramfs "$dir/initramfs" --cpus "$CPUS" --memory "${MEM}M" \
+        set -- "$ember" --kernel "$KERNEL" $INITRAMFS --cpus "$CPUS" --memory "${MEM}M" \
             --cmdline "$base ember.case=$CASE" $EMBER_ARGS $EXTRA
         for d in $DISKS; do
             case $d in *:ro) set -- "$@" --disk "path=${d%:ro},readonly=on" ;; *) set -- "$@" --disk "path=$d" ;; esac
@@ -288,6 +288,18 @@ case_sigterm() {  # SIGTERM during boot: Ember ends with 128 + 15, its TAP gone 
     case_result "$name"
 }
 
+# The initramfs packed by Ember itself from the guest's directory (--initramfs-dir), not by
+# cpio: /init runs and reboots. Ember only.
+case_initramfs_dir() {
+    name=initramfs_dir
+    reset_machine
+    INITRAMFS="--initramfs-dir $dir/guest-dir" CASE=reboot
+    run ember "$name"
+    check "exit status $status, not 0" equal "$status" 0
+    check "/init did not run" has "$work/$name.out" "GUEST userspace nproc=1 case=reboot"
+    case_result "$name"
+}
+
 # Ctrl+Alt+Del through the API socket (curl, as a Firecracker client sends it): Linux's i8042
 # and atkbd drivers probe the keyboard, take the keys and the kernel restarts; Ember ends with
 # 0. Ember only (QEMU has no such API); the machine comes from a Firecracker config file.
@@ -346,7 +358,7 @@ case_bench() {
     done
 }
 
-for c in ${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del}; do
+for c in ${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir}; do
     if [ "$c" = bench ]; then
         case_bench
         continue
@@ -358,7 +370,7 @@ for c in ${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng 
     # counts, so a real fault fails three times.
     # boot_log compares both VMMs in one verdict; each attempt after a failure boots both afresh.
     case_vmms=$vmms
-    case $c in boot_log | ctrl_alt_del) case_vmms=ember ;; esac
+    case $c in boot_log | ctrl_alt_del | initramfs_dir) case_vmms=ember ;; esac
     for v in $case_vmms; do
         for attempt in FIRST SECOND LAST; do
             "case_$c" "$v" >"$work/attempt.txt" 2>&1

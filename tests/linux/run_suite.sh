@@ -57,6 +57,7 @@ for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_
     cp "$modules/$m.ko" "$guest/lib/modules/" || die "kernel module $m missing"
 done
 (cd "$guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$suite/initramfs"
+cp -a "$guest" "$suite/guest-dir"  # the same tree for --initramfs-dir
 cp "$ember" "$suite/ember"
 cp "$here/cases.sh" "$suite/cases.sh"
 
@@ -140,7 +141,7 @@ INIT
     # that stopped without a word (its CPU reset, see l1-resets.log). When L1 ends before its
     # cases are done, a fresh L1 runs the cases that have no verdict yet, up to twice; the log
     # says so, and every case still needs its own PASS. The whole stays inside CTest's 1500 s.
-    remaining=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del}
+    remaining=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir}
     deadline=$((SECONDS + 1440))
     for attempt in 1 2 3; do
         boot_l1 "$remaining" $((deadline - SECONDS))
@@ -155,7 +156,7 @@ INIT
         for c in $remaining; do
             result=$c
             qemu_too=${EMBER_LINUX_QEMU:-1}
-            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del) qemu_too=0 ;; esac
+            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del | initramfs_dir) qemu_too=0 ;; esac
             if ! grep -q "^CASE $result " "$out/suite.log" ||
                { [ "$qemu_too" != 0 ] && ! grep -q "^CASE qemu_$result " "$out/suite.log"; }; then
                 left="$left $c"
