@@ -26,10 +26,14 @@ Result<std::vector<uint8_t>> read_image_file(const std::string& path, const char
     if (static_cast<uint64_t>(st.st_size) > max_size)
         return Error(fmt::format("{}: {} bytes is larger than guest memory allows ({} bytes)", name,
                                  st.st_size, max_size));
-    std::vector<uint8_t> data(static_cast<size_t>(st.st_size));
+    return read_file_bytes(fd.get(), static_cast<size_t>(st.st_size), name);
+}
+
+Result<std::vector<uint8_t>> read_file_bytes(int fd, size_t size, const std::string& name) {
+    std::vector<uint8_t> data(size);
     size_t done = 0;
     while (done < data.size()) {
-        ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
+        ssize_t n = ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

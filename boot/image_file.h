@@ -14,4 +14,7 @@ namespace vmm::boot {
 Result<std::vector<uint8_t>> read_image_file(const std::string& path, const char* what,
                                              uint64_t max_size);
 
+// Exactly `size` bytes from the start of the open file `fd`; `name` prefixes the errors.
+Result<std::vector<uint8_t>> read_file_bytes(int fd, size_t size, const std::string& name);
+
 }  // namespace vmm::boot

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/unique_fd.h"
+#include "boot/image_file.h"
 
 namespace vmm::boot {
 
@@ -68,22 +69,11 @@ private:
 Result<std::vector<uint8_t>> file_bytes(const fs::path& path, const struct stat& st) {
     if (static_cast<uint64_t>(st.st_size) > UINT32_MAX)
         return Error(fmt::format("'{}': 4 GiB or more does not fit in a newc archive", path.string()));
+    const std::string name = fmt::format("'{}'", path.string());
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid())
-        return Error::from_errno(fmt::format("'{}'", path.string()));
-    std::vector<uint8_t> data(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error::from_errno(fmt::format("'{}'", path.string()));
-        if (n == 0)
-            return Error(fmt::format("'{}': the file shrank while being packed", path.string()));
-        done += static_cast<size_t>(n);
-    }
-    return data;
+        return Error::from_errno(name);
+    return read_file_bytes(fd.get(), static_cast<size_t>(st.st_size), name);
 }
 
 // Packs `path` as `name`, then, for a directory, everything in it (sorted).
