@@ -89,7 +89,9 @@ vm() {
             set -- "$@" -serial stdio
         fi
     fi
-    exec timeout "$LIMIT" "$@"
+    # SIGTERM at LIMIT, SIGKILL 30 s later for a VMM that cannot act on it (stuck in KVM_RUN
+    # when the nested stack wedges a vCPU); busybox timeout execs, so both watch one PID.
+    exec timeout -s KILL $((LIMIT + 30)) timeout "$LIMIT" "$@"
 }
 name_of() { [ "$1" = ember ] && echo "$2" || echo "qemu_$2"; }  # name_of VMM CASE
 run() {  # run VMM NAME: vm with stdin closed, output in work/NAME.{out,err}; sets status

@@ -113,6 +113,7 @@ mount -t tmpfs -o size=1500M tmpfs /suite/work
 for m in irqbypass kvm kvm-amd tun; do insmod /lib/modules/$m.ko || echo "L1: insmod $m failed"; done
 ip link set lo up
 echo "L1: $(ls -l /dev/kvm)"
+(while :; do read -r up _ </proc/uptime; echo "$up" >/dev/ttyS1; sleep 15; done) &
 for arg in $(cat /proc/cmdline); do
     case $arg in ember.cases=*) export EMBER_LINUX_CASES=$(echo "${arg#ember.cases=}" | tr , ' ') ;;
                  ember.qemu=*) export EMBER_LINUX_QEMU=${arg#ember.qemu=} ;;
@@ -124,17 +125,35 @@ poweroff -f
 INIT
     chmod +x "$l1/init"
     (cd "$l1" && find . | cpio -o -H newc --quiet) >"$work/l1.cpio"
-    # boot_l1 CASES: one L1 boot running those cases, its console appended to the log; QEMU's
-    # own log of CPU resets and triple faults (one ends L1 silently under -no-reboot) goes to
-    # l1-resets.log. Returns QEMU's exit status (124: out of time).
+    # boot_l1 CASES SECONDS: one L1 boot running those cases, its console appended to the log;
+    # QEMU's own log of CPU resets and triple faults (one ends L1 silently under -no-reboot)
+    # goes to l1-resets.log. L1 writes its uptime to its second serial port (l1-heartbeat)
+    # every 15 s: an L1 silent there for 180 s is wedged (its timers stopped, a VMM stuck in
+    # KVM_RUN), and is stopped rather than waited for. Returns QEMU's exit status (124: out of
+    # time; 137: stopped as wedged).
     boot_l1() {
         echo "run_suite.sh: booting the nested L1 under QEMU TCG (-cpu max) for: $1" | tee -a "$out/suite.log"
-        timeout "$2" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G -nographic -no-reboot -nodefaults \
-            -serial stdio -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
-            -d cpu_reset -D "$out/l1-resets.log" \
-            -append "console=ttyS0 panic=-1 quiet ember.cases=${1// /,} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}" \
-            </dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$out/suite.log"
-        return "${PIPESTATUS[0]}"
+        rm -f "$work/l1.pid" "$work/l1.status"
+        : >"$out/l1-heartbeat"
+        { timeout "$2" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G -nographic -no-reboot -nodefaults \
+              -serial stdio -serial "file:$out/l1-heartbeat" -pidfile "$work/l1.pid" \
+              -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
+              -d cpu_reset -D "$out/l1-resets.log" \
+              -append "console=ttyS0 panic=-1 quiet ember.cases=${1// /,} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}" \
+              </dev/null 2>&1
+          echo $? >"$work/l1.status"; } | sed -u 's/\r$//' | tee -a "$out/suite.log" &
+        local l1=$! age
+        while kill -0 "$l1" 2>/dev/null; do
+            sleep 5  # a liveness deadline, polled; the cases' results come through the log
+            age=$(( $(date +%s) - $(stat -c %Y "$out/l1-heartbeat") ))
+            if [ "$age" -gt 180 ] && [ -s "$work/l1.pid" ]; then
+                echo "run_suite.sh: L1 gave no sign of life for $age s (wedged); stopping it" | tee -a "$out/suite.log"
+                kill -KILL "$(cat "$work/l1.pid")" 2>/dev/null
+                break
+            fi
+        done
+        wait "$l1"
+        return "$(cat "$work/l1.status" 2>/dev/null || echo 1)"
     }
     # The nested stack under Ember (L1's kvm_amd on TCG's emulated SVM) is not Ember's, and it
     # has been seen to end L1 itself in a few runs: a panic in __svm_vcpu_run, and once an L1
