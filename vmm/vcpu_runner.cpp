@@ -179,6 +179,10 @@ std::string VcpuRunner::cpu_state() const {
     auto sregs = m_vcpu.get_sregs();
     if (!regs.ok() || !sregs.ok())
         return {};
+    // KVM on AMD (SVM) INITs a vCPU before it reports a shutdown: its registers then say
+    // nothing of where the fault was, and the message says so rather than mislead.
+    if (regs->rip == 0xfff0 && sregs->cs.selector == 0xf000 && !(sregs->cr0 & 1))
+        return " (the vCPU is already back in its reset state, as KVM on AMD leaves it: no fault address)";
     return fmt::format(" at RIP {:#x} RSP {:#x}, CR0 {:#x} CR2 {:#x} CR3 {:#x} CR4 {:#x} EFER {:#x}",
                        regs->rip, regs->rsp, sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4, sregs->efer);
 }
