@@ -1,5 +1,6 @@
 #include "vmm/api/api_server.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -201,18 +203,26 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Con
     address.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof address.sun_path)
         return Error(fmt::format("{}: the path must be 1 to {} bytes", what, sizeof address.sun_path - 1));
-    std::memcpy(address.sun_path, path.data(), path.size());
     struct stat st {};
+    const Error taken(ErrorKind::Busy, fmt::format("{}: the path exists; remove it or choose another", what));
     if (::lstat(path.c_str(), &st) == 0)
-        return Error(ErrorKind::Busy, fmt::format("{}: the path exists; remove it or choose another", what));
+        return taken;
+    // Bound under a temporary name beside it, made private and listening, then renamed into
+    // place: a client that sees the path can connect at once, and no other user ever could.
+    // (A path too long for the temporary name is bound in place.)
+    std::string bound = fmt::format("{}.{}.tmp", path, ::getpid());
+    if (bound.size() >= sizeof address.sun_path)
+        bound = path;
+    std::memcpy(address.sun_path, bound.data(), bound.size());
     UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!listener.valid())
         return Error::from_errno(what);
     if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0)
         return Error::from_errno(what);
-    if (::chmod(path.c_str(), 0600) < 0 || ::listen(listener.get(), 128) < 0) {
-        Error error = Error::from_errno(what);
-        ::unlink(path.c_str());
+    if (::chmod(bound.c_str(), 0600) < 0 || ::listen(listener.get(), 128) < 0 ||
+        (bound != path && ::renameat2(AT_FDCWD, bound.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) < 0)) {
+        Error error = errno == EEXIST ? taken : Error::from_errno(what);
+        ::unlink(bound.c_str());
         return error;
     }
     UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
