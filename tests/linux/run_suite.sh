@@ -159,8 +159,8 @@ INIT
     # has been seen to end L1 itself in a few runs: a panic in __svm_vcpu_run, and once an L1
     # that stopped without a word (its CPU reset, see l1-resets.log). When L1 ends before its
     # cases are done, a fresh L1 runs the cases that have no verdict yet, up to four times, while
-    # the time lasts; the log
-    # says so, and every case still needs its own PASS. The whole stays inside CTest's 1500 s.
+    # the time lasts; the log says so, and every case still needs its own PASS. The whole stays
+    # inside CTest's 1500 s.
     remaining=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir}
     deadline=$((SECONDS + 1440))
     for attempt in 1 2 3 4 5; do
