@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -41,7 +42,12 @@ Status check_room(size_t devices, std::string_view what) {
     return {};
 }
 
-Status check_id(std::string_view id, std::string_view body_id, std::string_view what) {
+// The body's id field (`key`): present, the path's `id`, and a valid device id.
+Status check_id(const JsonFields& fields, std::string_view key, std::string_view id, std::string_view what) {
+    auto field = TRY(fields.string(key));
+    if (!field)
+        return fields.missing(key);
+    const std::string& body_id = *field;
     if (id != body_id)
         return Error(fmt::format("{}: the id in the path ('{}') is not the one in the body ('{}')", what, id, body_id));
     if (!valid_device_id(id))
@@ -110,10 +116,7 @@ Status VmResources::put_drive(std::string_view id, const Json& body) {
     auto f = TRY(JsonFields::of(body, "drive", {"drive_id", "path_on_host", "is_root_device", "is_read_only",
                                                 "partuuid", "cache_type", "io_engine", "rate_limiter", "socket",
                                                 "serial"}));
-    auto body_id = TRY(f.string("drive_id"));
-    if (!body_id)
-        return f.missing("drive_id");
-    TRY(check_id(id, *body_id, "drive"));
+    TRY(check_id(f, "drive_id", id, "drive"));
     if (f.has("socket"))
         return Error("drive: vhost-user block devices (socket) are not supported yet");
     auto root = TRY(f.boolean("is_root_device"));
@@ -140,11 +143,11 @@ Status VmResources::put_drive(std::string_view id, const Json& body) {
     TRY(check_rate_limiter(f, "rate_limiter"));
     if (::access(path->c_str(), drive.disk.readonly ? R_OK : R_OK | W_OK) != 0)
         return Error::from_errno(fmt::format("drive '{}': '{}'", id, *path));
-    auto same = std::find_if(m_drives.begin(), m_drives.end(), [&](const Drive& d) { return d.disk.id == id; });
+    Drive* same = find_drive(id);
     if (drive.root && std::any_of(m_drives.begin(), m_drives.end(),
                                   [&](const Drive& d) { return d.root && d.disk.id != id; }))
         return Error("drive: a root block device already exists");
-    if (same != m_drives.end()) {
+    if (same) {
         *same = std::move(drive);
     } else {
         TRY(check_room(m_drives.size() + m_config.nets.size(), "drive"));
@@ -153,18 +156,19 @@ Status VmResources::put_drive(std::string_view id, const Json& body) {
     return {};
 }
 
-const VmResources::Drive* VmResources::drive(std::string_view id) const {
+const VmResources::Drive* VmResources::find_drive(std::string_view id) const {
     auto it = std::find_if(m_drives.begin(), m_drives.end(), [&](const Drive& d) { return d.disk.id == id; });
     return it == m_drives.end() ? nullptr : &*it;
 }
 
+VmResources::Drive* VmResources::find_drive(std::string_view id) {
+    return const_cast<Drive*>(std::as_const(*this).find_drive(id));
+}
+
 Result<std::optional<std::string>> VmResources::check_drive_patch(std::string_view id, const Json& body) const {
     auto f = TRY(JsonFields::of(body, "drive", {"drive_id", "path_on_host", "rate_limiter"}));
-    auto body_id = TRY(f.string("drive_id"));
-    if (!body_id)
-        return f.missing("drive_id");
-    TRY(check_id(id, *body_id, "drive"));
-    const Drive* existing = drive(id);
+    TRY(check_id(f, "drive_id", id, "drive"));
+    const Drive* existing = find_drive(id);
     if (!existing)
         return Error(ErrorKind::NotFound, fmt::format("drive '{}' does not exist", id));
     TRY(check_rate_limiter(f, "rate_limiter"));
@@ -177,18 +181,13 @@ Result<std::optional<std::string>> VmResources::check_drive_patch(std::string_vi
 }
 
 void VmResources::drive_moved(std::string_view id, std::string path) {
-    for (Drive& d : m_drives) {
-        if (d.disk.id == id)
-            d.disk.path = std::move(path);
-    }
+    if (Drive* moved = find_drive(id))
+        moved->disk.path = std::move(path);
 }
 
 Status VmResources::check_network_interface_patch(std::string_view id, const Json& body) const {
     auto f = TRY(JsonFields::of(body, "network-interface", {"iface_id", "rx_rate_limiter", "tx_rate_limiter"}));
-    auto body_id = TRY(f.string("iface_id"));
-    if (!body_id)
-        return f.missing("iface_id");
-    TRY(check_id(id, *body_id, "network interface"));
+    TRY(check_id(f, "iface_id", id, "network interface"));
     if (std::none_of(m_config.nets.begin(), m_config.nets.end(), [&](const NetConfig& n) { return n.id == id; }))
         return Error(ErrorKind::NotFound, fmt::format("network interface '{}' does not exist", id));
     TRY(check_rate_limiter(f, "rx_rate_limiter"));
@@ -198,10 +197,7 @@ Status VmResources::check_network_interface_patch(std::string_view id, const Jso
 Status VmResources::put_network_interface(std::string_view id, const Json& body) {
     auto f = TRY(JsonFields::of(body, "network-interface", {"iface_id", "host_dev_name", "guest_mac", "mtu",
                                                             "rx_rate_limiter", "tx_rate_limiter", "num_queues"}));
-    auto body_id = TRY(f.string("iface_id"));
-    if (!body_id)
-        return f.missing("iface_id");
-    TRY(check_id(id, *body_id, "network-interface"));
+    TRY(check_id(f, "iface_id", id, "network-interface"));
     auto tap = TRY(f.string("host_dev_name"));
     if (!tap || tap->empty())
         return f.missing("host_dev_name");

@@ -49,7 +49,8 @@ private:
         std::optional<std::string> partuuid;
     };
     Status set_machine(const Json& body, bool partial);
-    const Drive* drive(std::string_view id) const;
+    const Drive* find_drive(std::string_view id) const;  // null when there is none
+    Drive* find_drive(std::string_view id);
 
     VmConfig m_config;  // disks stay in m_drives until vm_config()
     std::vector<Drive> m_drives;
