@@ -23,13 +23,19 @@ struct MemoryRegion {
     uint64_t gpa;
     uint64_t size;
     uint8_t* host;
+    uint64_t fd_offset = 0;  // where the region starts in GuestMemory::shared_fd()
 };
+
+// Private: anonymous memory only this process sees. Shared: one memfd mapped MAP_SHARED, so
+// a vhost-user backend can map the same pages (its memory table names the fd and offsets).
+enum class MemoryBacking { Private, Shared };
 
 class GuestMemory {
 public:
-    // Anonymous, lazily populated (MAP_NORESERVE) mappings, one per region. Regions must be
-    // non-empty, page aligned, sorted and disjoint.
-    static Result<GuestMemory> create(std::span<const MemoryRegionSpec> specs);
+    // Lazily populated (MAP_NORESERVE) mappings, one per region. Regions must be non-empty,
+    // page aligned, sorted and disjoint.
+    static Result<GuestMemory> create(std::span<const MemoryRegionSpec> specs,
+                                      MemoryBacking backing = MemoryBacking::Private);
 
     Status read(uint64_t gpa, std::span<uint8_t> out) const;
     Status write(uint64_t gpa, std::span<const uint8_t> in);
@@ -55,8 +61,11 @@ public:
 
     const std::vector<MemoryRegion>& regions() const { return m_regions; }
     uint64_t total_size() const;
+    // The memfd behind MemoryBacking::Shared memory; -1 for private memory.
+    int shared_fd() const { return m_shared.get(); }
 
 private:
+    UniqueFd m_shared;
     std::vector<Mapping> m_mappings;
     std::vector<MemoryRegion> m_regions;
 };

@@ -66,6 +66,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "[,num_queues=N] | [id=ID,]fd=N[,mac=MAC]")
         ->expected(1)
         ->take_all();
+    std::vector<std::string> filesystems;
+    app.add_option("--fs", filesystems,
+                   "virtio-fs over vhost-user, repeatable: [id=ID,]tag=TAG,socket=PATH (a running virtiofsd) | "
+                   "[id=ID,]tag=TAG,dir=DIR[,readonly=on] (Ember runs virtiofsd)")
+        ->expected(1)
+        ->take_all();
     std::string rng = "on";
     app.add_option("--rng", rng, "virtio-rng device backed by getrandom(): on | off")->capture_default_str();
     std::string pit = "on";
@@ -145,6 +151,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         if (!net.ok())
             return usage_error(net.error().message());
         config.nets.push_back(std::move(net).value());
+    }
+    for (const auto& text : filesystems) {
+        auto fs = parse_fs(text);
+        if (!fs.ok())
+            return usage_error(fs.error().message());
+        config.filesystems.push_back(std::move(fs).value());
     }
     config.name_devices();
     auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);

@@ -10,6 +10,7 @@
 #include "devices/virtio/block.h"
 #include "devices/virtio/console.h"
 #include "devices/virtio/rng.h"
+#include "vmm/fs_devices.h"
 #include "vmm/device_manager.h"
 #include "vmm/machine.h"
 #include "vmm/net_devices.h"
@@ -68,9 +69,11 @@ Status arm_timeout(VmParts& vmm, uint32_t seconds) {
     });
 }
 
-Status create_guest_memory(VmParts& vmm, uint64_t size, const Machine& machine) {
-    const auto specs = machine.ram_regions(size);
-    vmm.memory = TRY(GuestMemory::create(specs));
+// Shared (a memfd) when a vhost-user backend must map it too, private otherwise.
+Status create_guest_memory(VmParts& vmm, const VmConfig& config, const Machine& machine) {
+    const auto specs = machine.ram_regions(config.memory);
+    vmm.memory = TRY(GuestMemory::create(specs, config.filesystems.empty() ? MemoryBacking::Private
+                                                                           : MemoryBacking::Shared));
     uint32_t slot = 0;
     for (const auto& region : vmm.memory->regions())
         TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host));
@@ -133,19 +136,21 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     const BootFiles files = TRY(read_boot_files(config, *machine));
     auto disks = TRY(open_disks(config));
     auto nets = TRY(open_net_backends(config));
+    auto filesystems = TRY(open_fs_backends(config));
     auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
         std::string(boot::KernelCmdline::DEFAULT))));
     auto vmm = std::make_unique<VmParts>();
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
     TRY(arm_timeout(*vmm, config.timeout_seconds));
-    TRY(create_guest_memory(*vmm, config.memory, *machine));
+    TRY(create_guest_memory(*vmm, config, *machine));
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks)));
     TRY(attach_net_devices(*vmm, config, std::move(nets)));
     TRY(attach_rng_device(*vmm, config));
     TRY(attach_console_device(*vmm, config));
+    TRY(attach_fs_devices(*vmm, config, std::move(filesystems)));
     TRY(machine->load_kernel(*vmm, config, files.kernel, files.initrd, cmdline));
     TRY(machine->create_vcpus(*vmm, config));
     // Last: a failed build creates no file.

@@ -97,6 +97,10 @@ void VmConfig::name_devices() {
         if (nets[i].id.empty())
             nets[i].id = fmt::format("net{}", i);
     }
+    for (size_t i = 0; i < filesystems.size(); ++i) {
+        if (filesystems[i].id.empty())
+            filesystems[i].id = fmt::format("fs{}", i);
+    }
 }
 
 std::vector<std::string> VmConfig::device_ids() const {
@@ -109,6 +113,8 @@ std::vector<std::string> VmConfig::device_ids() const {
         ids.emplace_back(RNG_ID);
     if (console.mode != ConsoleConfig::Mode::Off)
         ids.emplace_back(CONSOLE_ID);
+    for (const auto& fs : filesystems)
+        ids.push_back(fs.id);
     return ids;
 }
 
@@ -147,12 +153,12 @@ Status VmConfig::validate(uint64_t host_memory) const {
         return Error("--initramfs and --initramfs-dir cannot both be given");
     if (serial.mode == ConsoleConfig::Mode::Tty && console.mode == ConsoleConfig::Mode::Tty)
         return Error("--serial tty and --console tty cannot share the terminal; set one to off or file=PATH");
-    const size_t virtio_devices =
-        disks.size() + nets.size() + (rng ? 1 : 0) + (console.mode != ConsoleConfig::Mode::Off ? 1 : 0);
+    const size_t virtio_devices = device_ids().size();
     if (virtio_devices > std::size(layout::VIRTIO_IRQS))
         return Error(fmt::format("{} virtio devices is more than the {} Ember places", virtio_devices,
                                  std::size(layout::VIRTIO_IRQS)));
     TRY(validate_nets(nets));
+    TRY(validate_filesystems(filesystems));
     TRY(validate_device_ids());
     return {};
 }

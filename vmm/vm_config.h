@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "arch/x86_64/cpuid.h"
+#include "vmm/fs_config.h"
 #include "vmm/net_config.h"
 #include "base/result.h"
 
@@ -43,6 +44,7 @@ struct VmConfig {
     ConsoleConfig console{ConsoleConfig::Mode::Off, {}};  // virtio-console (hvc0)
     std::vector<DiskConfig> disks;
     std::vector<NetConfig> nets;
+    std::vector<FsConfig> filesystems;  // --fs: virtio-fs over vhost-user (shared guest memory)
     bool rng = true;  // virtio-rng backed by getrandom()
     // The i8254 PIT. Linux with ACPI (Ember's FADT is hardware-reduced) never uses it; kernels
     // that boot from the MP table alone calibrate their timers with it. Off saves the kernel's
@@ -64,7 +66,7 @@ struct VmConfig {
     // the console by these.
     static constexpr const char* RNG_ID = "rng0";
     static constexpr const char* CONSOLE_ID = "console0";
-    // Gives every disk and NIC without an id= its default one (validate() wants them named).
+    // Gives every disk, NIC and file system without an id= its default one (validate() wants them named).
     void name_devices();
     // Every virtio device's id, in the order the devices are placed (after name_devices()).
     std::vector<std::string> device_ids() const;

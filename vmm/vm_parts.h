@@ -17,6 +17,7 @@
 #include "vmm/host_console.h"
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
+#include "vmm/virtiofsd.h"
 
 namespace vmm {
 
@@ -34,6 +35,7 @@ struct VmParts {
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<HostConsole> serial_host;
     std::unique_ptr<HostConsole> console_host;  // virtio-console, when configured
+    std::vector<Virtiofsd> fs_daemons;          // --fs dir=: stopped after their devices close
     DeviceManager devices;                      // its devices write to the host consoles
     std::shared_ptr<SerialPort> serial;
     HostConsole::InputSink console_input;

@@ -186,6 +186,16 @@ Status MmioTransport::change_device(const std::function<Status(VirtioDevice&)>& 
     return {};
 }
 
+void MmioTransport::external_used(uint32_t index) {
+    std::lock_guard lock(m_mutex);
+    m_core.external_used(index);
+}
+
+void MmioTransport::external_failed(const std::string& why) {
+    std::lock_guard lock(m_mutex);
+    m_core.needs_reset(why);
+}
+
 bool MmioTransport::notify(uint32_t index) {
     std::lock_guard lock(m_mutex);
     return m_core.notify(index);

@@ -33,6 +33,11 @@ public:
     // reschedules instead of looping, so other events get their turn.
     bool notify(uint32_t index);
 
+    // For a device with external rings (vhost-user), from the thread watching its backend:
+    // the backend used buffers of queue `index`; the backend failed (DEVICE_NEEDS_RESET).
+    void external_used(uint32_t index);
+    void external_failed(const std::string& why);
+
     uint32_t status() const;
     size_t queue_count() const { return m_core.queue_count(); }
     const VirtioDevice& device() const { return m_core.device(); }

@@ -21,8 +21,7 @@ VirtioCore::VirtioCore(std::unique_ptr<VirtioDevice> device, GuestMemory& memory
     : m_device(std::move(device)), m_memory(memory), m_interrupt(interrupt), m_queues(m_device->queue_count()) {}
 
 uint64_t VirtioCore::offered_features() const {
-    return m_device->device_features() | feature::VERSION_1 | feature::RING_EVENT_IDX |
-           feature::RING_INDIRECT_DESC;
+    return m_device->device_features() | feature::VERSION_1 | m_device->ring_features();
 }
 
 uint32_t VirtioCore::offered_features_word(uint32_t select) const {
@@ -64,6 +63,21 @@ void VirtioCore::write_status(uint32_t value) {
     if (added & status::DRIVER_OK)
         m_device->activate(m_driver_features);
     m_status = value;
+    if (ExternalRings* rings = m_device->external_rings(); rings && (added & status::DRIVER_OK))
+        start_external_rings(*rings);
+}
+
+void VirtioCore::start_external_rings(ExternalRings& rings) {
+    std::vector<ExternalRings::Queue> ready;
+    for (uint32_t i = 0; i < m_queues.size(); ++i)
+        if (m_queues[i].ready)
+            ready.push_back({i, m_queues[i].layout});
+    if (auto started = rings.start(m_driver_features, ready); !started.ok())
+        needs_reset(started.error().message());
+}
+
+bool VirtioCore::running() const {
+    return (m_status & status::DRIVER_OK) && !(m_status & (status::DEVICE_NEEDS_RESET | status::FAILED));
 }
 
 void VirtioCore::needs_reset(const std::string& why) {
@@ -159,8 +173,12 @@ bool VirtioCore::notify(uint32_t index) {
     if (!queue_exists(index))
         return false;
     Queue& q = m_queues[index];
-    if (!(m_status & status::DRIVER_OK) || (m_status & (status::DEVICE_NEEDS_RESET | status::FAILED)) || !q.queue)
+    if (!running() || !q.queue)
         return false;
+    if (ExternalRings* rings = m_device->external_rings()) {
+        rings->kick(index);
+        return false;
+    }
     auto more = m_device->process_queue(index, *q.queue);
     if (!more.ok()) {
         needs_reset(more.error().message());
@@ -174,6 +192,11 @@ bool VirtioCore::notify(uint32_t index) {
     if (*notify)
         m_interrupt.signal_used(static_cast<uint16_t>(index));
     return *more;
+}
+
+void VirtioCore::external_used(uint32_t index) {
+    if (running() && queue_ready(index))
+        m_interrupt.signal_used(static_cast<uint16_t>(index));
 }
 
 VirtioCore::State VirtioCore::save() const {

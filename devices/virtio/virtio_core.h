@@ -35,7 +35,7 @@ public:
     size_t queue_count() const { return m_queues.size(); }
 
     // --- features (§2.2): 32-bit windows, as both MMIO and PCI expose them ---
-    // The device's features plus what the core implements (VERSION_1, EVENT_IDX, INDIRECT_DESC).
+    // The device's features plus VERSION_1 and the ring features it supports.
     uint64_t offered_features() const;
     uint32_t offered_features_word(uint32_t select) const;
     // Ignored once FEATURES_OK is set, and for select > 1.
@@ -77,6 +77,8 @@ public:
     // A notification for queue `index`: serves it and signals used buffers as the driver asked.
     // True when the device stopped at its budget with work left (the caller reschedules).
     bool notify(uint32_t index);
+    // A device with external rings used buffers of queue `index`: signalled while it runs.
+    void external_used(uint32_t index);
 
     // What the core keeps (the device type's own state is its own).
     struct QueueState {
@@ -105,6 +107,8 @@ private:
         std::optional<Virtqueue> queue;
     };
     bool queue_writable(uint32_t index) const;
+    bool running() const;
+    void start_external_rings(ExternalRings& rings);
 
     std::unique_ptr<VirtioDevice> m_device;
     GuestMemory& m_memory;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "devices/virtio/queue.h"
+#include "devices/virtio/virtio.h"
 #include "base/counter.h"
 #include "base/result.h"
 
@@ -28,13 +29,32 @@ inline bool stopped_at_budget(size_t served, size_t budget, const Virtqueue& que
     return served >= budget && queue.has_available();
 }
 
+// A device whose rings another process serves (vhost-user). At DRIVER_OK the core hands it
+// the ready queues' layouts, already validated against guest memory, and forwards their
+// notifications to it instead of serving them; the device reports used buffers and its own
+// failure through its transport (MmioTransport::external_used, external_failed).
+class ExternalRings {
+public:
+    virtual ~ExternalRings() = default;
+    struct Queue {
+        uint32_t index;
+        QueueLayout layout;
+    };
+    virtual Status start(uint64_t features, std::span<const Queue> ready) = 0;
+    virtual void kick(uint32_t index) = 0;
+};
+
 class VirtioDevice {
 public:
     virtual ~VirtioDevice() = default;
 
     virtual uint32_t device_id() const = 0;
-    // Device-type feature bits; the transport adds VERSION_1, EVENT_IDX and INDIRECT_DESC.
+    // Device-type feature bits; the transport adds VERSION_1 and ring_features().
     virtual uint64_t device_features() const = 0;
+    // The ring features the device's rings support (a vhost-user backend's may lack some).
+    virtual uint64_t ring_features() const { return feature::RING_EVENT_IDX | feature::RING_INDIRECT_DESC; }
+    // Non-null for a device whose rings are served elsewhere.
+    virtual ExternalRings* external_rings() { return nullptr; }
     virtual size_t queue_count() const = 0;
 
     // Device configuration space (§4.2.2 offset 0x100 on). Reads are zero-filled first and

@@ -2,15 +2,14 @@
 # formats, devices/) and their unit tests, for any target architecture: the portability check
 # that scripts/cross_test.sh runs for arm64 under qemu-aarch64-static. Third-party pieces come
 # from the host's Debian packages where they are architecture-independent: spdlog's and fmt's
-# headers (used header-only) and GoogleTest's sources (/usr/src/googletest).
+# headers (compiled by ember_logging) and GoogleTest's sources (/usr/src/googletest).
 set(headers ${CMAKE_BINARY_DIR}/portable-include)
 file(MAKE_DIRECTORY ${headers})
 foreach(dir spdlog fmt)
   file(CREATE_LINK /usr/include/${dir} ${headers}/${dir} SYMBOLIC)
 endforeach()
-add_library(ember_logging INTERFACE)
-target_compile_definitions(ember_logging INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY=1)
-target_include_directories(ember_logging SYSTEM INTERFACE ${headers})
+include(scripts/cmake/logging.cmake)
+ember_logging_library(${headers})
 find_package(Threads REQUIRED)
 
 add_subdirectory(base)

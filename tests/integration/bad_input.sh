@@ -131,6 +131,15 @@ net_late_failure_leaves_no_tap)
     args=(--kernel "$guests/hello.bzImage" --net "tap=$tap,ip=10.254.0.1"
           --cmdline "$(head -c 3000 /dev/zero | tr '\0' y)")
     pattern="kernel command line is 30[0-9][0-9] bytes" ;;
+fs_missing_dir)
+    args=(--kernel "$hello" --fs "tag=t,dir=$dir/no-such-dir"); pattern="--fs dir=.*no-such-dir: not a directory" ;;
+fs_no_backend)
+    args=(--kernel "$hello" --fs "tag=t,socket=$dir/no-such.sock")
+    pattern="connecting to the vhost-user backend at .*no-such.sock: No such file or directory" ;;
+fs_tag_too_long)
+    args=(--kernel "$hello" --fs "tag=$(head -c 37 /dev/zero | tr '\0' t),dir=$dir"); pattern="bad 'tag=t{37}'" ;;
+fs_socket_and_dir)
+    args=(--kernel "$hello" --fs "tag=t,socket=$dir/s,dir=$dir"); pattern="give exactly one of socket=PATH and dir=DIR" ;;
 unknown_option)
     args=(--kernel "$hello" --frobnicate); pattern="The following argument was not expected: --frobnicate" ;;
 bad_cpu_template)

@@ -333,6 +333,53 @@ case_ctrl_alt_del() {
     case_result "$name"
 }
 
+# virtio-fs: Ember starts Debian's virtiofsd on a directory (--fs dir=); the kernel's
+# virtiofs driver mounts it, reads and writes, lists 1000 files; then the same read-only. Ember
+# only (QEMU needs a virtiofsd started for it).
+case_virtiofs() {
+    name=virtiofs
+    reset_machine
+    share=$work/share
+    rm -rf "$share"
+    mkdir -p "$share/many"
+    echo "hello over virtio-fs" >"$share/hello.txt"
+    (cd "$share/many" && i=0 && while [ $i -lt 1000 ]; do : >"f$i"; i=$((i + 1)); done)
+    CASE=virtiofs EXTRA="--fs tag=share,dir=$share"
+    run ember "$name"
+    check "exit status $status, not 0" equal "$status" 0
+    check "not mounted" has "$work/$name.out" "GUEST virtiofs mounted"
+    check "hello.txt not read" has "$work/$name.out" "GUEST virtiofs read: hello over virtio-fs"
+    check "the guest's file is not on the host" equal "$(cat "$share/from-guest.txt" 2>/dev/null)" "written by the guest"
+    check "ls did not see 1000 files" has "$work/$name.out" "GUEST virtiofs files 1000"
+    check "not unmounted" has "$work/$name.out" "GUEST virtiofs unmounted"
+    rm -f "$share/from-guest.txt"
+    CASE=virtiofs_ro EXTRA="--fs tag=share,dir=$share,readonly=on"
+    run ember "${name}_ro"
+    check "read-only: exit status $status, not 0" equal "$status" 0
+    check "read-only: hello.txt not read" has "$work/${name}_ro.out" "GUEST virtiofs read: hello over virtio-fs"
+    check "read-only: the write was not refused" has "$work/${name}_ro.out" "GUEST virtiofs write refused"
+    check "read-only: a file appeared on the host" test ! -e "$share/from-guest.txt"
+    case_result "$name"
+}
+
+# Test-runner exits: a guest whose test ends with status 3 (ember-guest-exit 3 in userspace)
+# makes Ember exit with (3 << 1) | 1 = 7; a guest that never ends (its /init holds) is stopped
+# by --timeout 5 with status 14. Ember only.
+case_test_exit() {
+    name=test_exit
+    reset_machine
+    CASE=exit3 EXTRA=--debug-exit
+    run ember "$name"
+    check "exit status $status, not 7" equal "$status" 7
+    check "ember-guest-exit returned" lacks "$work/$name.out" "GUEST ember-guest-exit returned"
+    CASE=hold EXTRA="--timeout 5"
+    run ember "${name}_timeout"
+    check "--timeout 5: exit status $status, not 14" equal "$status" 14
+    # Nested, the kernel is still booting at 5 s; it would hold forever once in userspace.
+    check "--timeout 5: the kernel did not start" has "$work/${name}_timeout.out" "Linux version"
+    case_result "$name"
+}
+
 # Not a test (never in the default list): Linux boot times for scripts/bench/run.sh, Ember and
 # QEMU microvm alternating, in this place's clock (nested: TCG time). exec -> the first line
 # /init writes on ttyS0, exec -> exit after `poweroff -f`; 10 ms resolution (/proc/uptime).
@@ -360,7 +407,7 @@ case_bench() {
     done
 }
 
-for c in ${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir}; do
+for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
     if [ "$c" = bench ]; then
         case_bench
         continue
@@ -372,7 +419,7 @@ for c in ${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng 
     # counts, so a real fault fails three times.
     # boot_log compares both VMMs in one verdict; each attempt after a failure boots both afresh.
     case_vmms=$vmms
-    case $c in boot_log | ctrl_alt_del | initramfs_dir) case_vmms=ember ;; esac
+    case $c in boot_log | ctrl_alt_del | initramfs_dir | virtiofs | test_exit) case_vmms=ember ;; esac
     for v in $case_vmms; do
         for attempt in FIRST SECOND LAST; do
             "case_$c" "$v" >"$work/attempt.txt" 2>&1

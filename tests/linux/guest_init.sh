@@ -95,6 +95,26 @@ keyboard)
     echo "GUEST ready-for-keys"
     while :; do sleep 60; done
     ;;
+virtiofs | virtiofs_ro)
+    # The host's directory shared with tag "share": read a file, write one, list 1000 files.
+    load fuse virtiofs
+    mkdir -p /mnt/share
+    mount -t virtiofs share /mnt/share && echo "GUEST virtiofs mounted"
+    echo "GUEST virtiofs read: $(cat /mnt/share/hello.txt)"
+    if echo "written by the guest" >/mnt/share/from-guest.txt 2>/dev/null; then
+        echo "GUEST virtiofs write ok"
+    else
+        echo "GUEST virtiofs write refused"
+    fi
+    echo "GUEST virtiofs files $(ls /mnt/share/many | wc -l)"
+    umount /mnt/share && echo "GUEST virtiofs unmounted"
+    poweroff -f
+    ;;
+exit3)
+    # The test's verdict as the VMM's exit status (Ember --debug-exit: (3 << 1) | 1).
+    ember-guest-exit 3
+    echo "GUEST ember-guest-exit returned"
+    ;;
 hold)
     echo "GUEST holding"
     while :; do sleep 1; done

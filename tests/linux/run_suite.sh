@@ -18,6 +18,9 @@ rm -f "$out/results.txt" "$out/suite.log"
 : >"$out/suite.log"
 die() { echo "run_suite.sh: $*" >&2; exit 1; }
 
+# The cases to run (cases.sh), all by default.
+export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit}
+
 # --- Debian packages (cached) ------------------------------------------------------------
 mkdir -p "$cache"
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
@@ -51,9 +54,11 @@ guest=$work/guest
 mkdir -p "$guest/bin" "$guest/lib/modules" "$guest/dev" "$guest/proc" "$guest/sys" "$guest/tmp"
 cp "$busybox" "$guest/bin/busybox"
 cp "$here/guest_init.sh" "$guest/init"
+[ -x "${EMBER_GUEST_EXIT:-}" ] || die "EMBER_GUEST_EXIT does not name the built ember-guest-exit"
+cp "$EMBER_GUEST_EXIT" "$guest/bin/ember-guest-exit"
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/block/virtio_blk \
          net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/char/virtio_console \
-         drivers/char/hw_random/virtio-rng; do
+         drivers/char/hw_random/virtio-rng fs/fuse/fuse fs/fuse/virtiofs; do
     cp "$modules/$m.ko" "$guest/lib/modules/" || die "kernel module $m missing"
 done
 (cd "$guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$suite/initramfs"
@@ -85,7 +90,10 @@ else
     # Ember, e2fsprogs and curl (the API's client) with the shared libraries their loader
     # names, in /opt/bin: busybox's applets of the same names (mke2fs) stay behind them on PATH.
     command -v curl >/dev/null || die "curl is needed (the ctrl_alt_del case's API client)"
-    for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)" "$(command -v curl)"; do
+    virtiofsd=/usr/lib/qemu/virtiofsd  # Debian's qemu-system-common, for the virtiofs case
+    [ -x "$virtiofsd" ] || die "$virtiofsd is needed (the virtiofs case)"
+    for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)" "$(command -v curl)" \
+             "$virtiofsd"; do
         cp "$b" "$l1/opt/bin/"
         for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
             mkdir -p "$l1$(dirname "$lib")"
@@ -119,11 +127,15 @@ for arg in $(cat /proc/cmdline); do
                  ember.qemu=*) export EMBER_LINUX_QEMU=${arg#ember.qemu=} ;;
                  ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;; esac
 done
-export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs
+export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs EMBER_VIRTIOFSD=/opt/bin/virtiofsd-chroot
 sh /suite/cases.sh /suite
 poweroff -f
 INIT
     chmod +x "$l1/init"
+    # L1's root is the initramfs, which virtiofsd's default sandbox (pivot_root) cannot leave:
+    # there it confines itself with chroot instead.
+    printf '#!/bin/sh\nexec /opt/bin/virtiofsd "$@" -o sandbox=chroot\n' >"$l1/opt/bin/virtiofsd-chroot"
+    chmod +x "$l1/opt/bin/virtiofsd-chroot"
     (cd "$l1" && find . | cpio -o -H newc --quiet) >"$work/l1.cpio"
     # boot_l1 CASES SECONDS: one L1 boot running those cases, its console appended to the log;
     # QEMU's own log of CPU resets and triple faults (one ends L1 silently under -no-reboot)
@@ -161,7 +173,7 @@ INIT
     # cases are done, a fresh L1 runs the cases that have no verdict yet, up to four times, while
     # the time lasts; the log says so, and every case still needs its own PASS. The whole stays
     # inside CTest's 1500 s.
-    remaining=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir}
+    remaining=$EMBER_LINUX_CASES
     deadline=$((SECONDS + 1440))
     for attempt in 1 2 3 4 5; do
         boot_l1 "$remaining" $((deadline - SECONDS))
@@ -176,7 +188,7 @@ INIT
         for c in $remaining; do
             result=$c
             qemu_too=${EMBER_LINUX_QEMU:-1}
-            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del | initramfs_dir) qemu_too=0 ;; esac
+            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del | initramfs_dir | virtiofs | test_exit) qemu_too=0 ;; esac
             if ! grep -q "^CASE $result " "$out/suite.log" ||
                { [ "$qemu_too" != 0 ] && ! grep -q "^CASE qemu_$result " "$out/suite.log"; }; then
                 left="$left $c"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <array>
 
 namespace vmm {
@@ -67,6 +69,29 @@ TEST(GuestMemory, RejectsUnalignedAndOverlappingRegions) {
 }
 
 TEST(GuestMemory, TotalSizeSumsRegions) { EXPECT_EQ(two_regions().total_size(), 0x20000u); }
+
+}  // namespace
+}  // namespace vmm
+
+namespace vmm {
+namespace {
+
+TEST(GuestMemoryShared, RegionsAreOneMemfdAtConsecutiveOffsets) {
+    const MemoryRegionSpec specs[] = {{0, 1 << 20}, {4ull << 30, 2 << 20}};
+    auto memory = GuestMemory::create(specs, MemoryBacking::Shared).value();
+    ASSERT_GE(memory.shared_fd(), 0);
+    EXPECT_EQ(memory.regions()[0].fd_offset, 0u);
+    EXPECT_EQ(memory.regions()[1].fd_offset, 1u << 20);
+    ASSERT_TRUE(memory.store<uint32_t>((4ull << 30) + 8, 0xfeedf00d).ok());
+    uint32_t seen = 0;
+    ASSERT_EQ(::pread(memory.shared_fd(), &seen, sizeof seen, (1 << 20) + 8), ssize_t(sizeof seen));
+    EXPECT_EQ(seen, 0xfeedf00du) << "another process mapping the fd sees the guest's writes";
+}
+
+TEST(GuestMemoryShared, PrivateMemoryHasNoFd) {
+    const MemoryRegionSpec spec{0, 1 << 20};
+    EXPECT_EQ(GuestMemory::create(std::span(&spec, 1)).value().shared_fd(), -1);
+}
 
 }  // namespace
 }  // namespace vmm

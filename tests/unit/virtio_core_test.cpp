@@ -193,3 +193,89 @@ TEST_F(VirtioCoreTest, RestoreRefusesAStateThatDoesNotFit) {
 
 }  // namespace
 }  // namespace vmm::virtio
+
+namespace vmm::virtio {
+namespace {
+
+// A device whose rings another process serves: records what the core hands it.
+struct ExternalDevice : test::FakeVirtioDevice, ExternalRings {
+    ExternalDevice() : FakeVirtioDevice(26, 0, 2, 4) {}
+    ExternalRings* external_rings() override { return this; }
+    uint64_t ring_features() const override { return feature::RING_EVENT_IDX; }
+    Status start(uint64_t features, std::span<const Queue> ready) override {
+        started_with = features;
+        started.assign(ready.begin(), ready.end());
+        return fail_start ? Status(Error("backend gone")) : Status{};
+    }
+    void kick(uint32_t index) override { kicks.push_back(index); }
+    uint64_t started_with = 0;
+    std::vector<Queue> started;
+    std::vector<uint32_t> kicks;
+    bool fail_start = false;
+};
+
+struct ExternalRingsTest : ::testing::Test {
+    test::FakeDriverQueue driver;
+    RecordingInterrupt interrupt;
+    ExternalDevice* device = new ExternalDevice;
+    VirtioCore core{std::unique_ptr<VirtioDevice>(device), driver.memory(), interrupt};
+
+    void bring_up() {
+        core.write_status(status::ACKNOWLEDGE | status::DRIVER);
+        core.set_driver_features_word(1, 1);  // VERSION_1
+        core.write_status(status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK);
+        const QueueLayout l = driver.layout();
+        core.set_queue_size(1, l.size);
+        core.set_queue_ring_half(1, VirtioCore::Ring::Descriptors, false, static_cast<uint32_t>(l.desc_table));
+        core.set_queue_ring_half(1, VirtioCore::Ring::Driver, false, static_cast<uint32_t>(l.avail_ring));
+        core.set_queue_ring_half(1, VirtioCore::Ring::Device, false, static_cast<uint32_t>(l.used_ring));
+        core.set_queue_ready(1, true);
+        core.write_status(0x0f);
+    }
+};
+
+TEST_F(ExternalRingsTest, OffersOnlyTheRingFeaturesTheDeviceHas) {
+    EXPECT_EQ(core.offered_features(), feature::VERSION_1 | feature::RING_EVENT_IDX);
+}
+
+TEST_F(ExternalRingsTest, DriverOkHandsOverTheReadyQueues) {
+    bring_up();
+    EXPECT_EQ(core.status(), 0x0fu);
+    EXPECT_EQ(device->started_with, feature::VERSION_1);
+    ASSERT_EQ(device->started.size(), 1u);
+    EXPECT_EQ(device->started[0].index, 1u);
+    EXPECT_EQ(device->started[0].layout, driver.layout());
+}
+
+TEST_F(ExternalRingsTest, NotificationsAreForwardedNotServed) {
+    bring_up();
+    driver.add_chain({{driver.alloc(8), 8, true}});
+    EXPECT_FALSE(core.notify(1));
+    EXPECT_EQ(device->kicks, std::vector<uint32_t>{1});
+    EXPECT_EQ(device->calls, 0);
+    EXPECT_EQ(driver.used_idx(), 0) << "the core must not touch an external ring";
+    EXPECT_FALSE(core.notify(0));  // not ready
+    EXPECT_EQ(device->kicks.size(), 1u);
+}
+
+TEST_F(ExternalRingsTest, UsedBuffersAreSignalledOnlyWhileRunning) {
+    core.external_used(1);
+    EXPECT_TRUE(interrupt.used.empty());
+    bring_up();
+    core.external_used(1);
+    core.external_used(0);  // not ready
+    EXPECT_EQ(interrupt.used, std::vector<uint16_t>{1});
+    core.needs_reset("backend closed");
+    core.external_used(1);
+    EXPECT_EQ(interrupt.used.size(), 1u);
+}
+
+TEST_F(ExternalRingsTest, FailedStartNeedsReset) {
+    device->fail_start = true;
+    bring_up();
+    EXPECT_TRUE(core.status() & status::DEVICE_NEEDS_RESET);
+    EXPECT_EQ(interrupt.config, 1);
+}
+
+}  // namespace
+}  // namespace vmm::virtio
