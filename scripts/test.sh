@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite from a fresh machine: dependencies, a release build and an
 # ASan+UBSan build with every CTest test (unit, test guests, QEMU differential, virtio-blk,
-# bad input, signals, Linux boot) in both, then a clang build of the libFuzzer targets with a
+# bad input, signals, Linux boot; the sanitizer build its device cases) in both, then a clang build of the libFuzzer targets with a
 # smoke run of each, and the portability check (base/, boot/, devices/ and their unit tests
 # cross-compiled for arm64 and run under qemu-aarch64-static).
 set -euo pipefail
