@@ -1,6 +1,7 @@
 #include "vmm/cli.h"
 
 #include <charconv>
+#include <optional>
 #include <tuple>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,19 @@ debug-exit port 0xf4 (with --debug-exit); 2 bad input, or a file or device not f
 allowed; 4 triple fault; 6 KVM error; 8 VMM error; 10 a disk or TAP is held by someone else;
 12 the host is out of a resource (memory, fds, KVM); 14 --timeout ran out; 128 + N when
 stopped by signal N.)";
+
+// Each text of a repeatable device option (--disk, --net, --fs) parsed into `out`; the first
+// error's message, if any.
+template <typename Config, typename Parse>
+std::optional<std::string> parse_each(const std::vector<std::string>& texts, Parse parse, std::vector<Config>& out) {
+    for (const auto& text : texts) {
+        auto parsed = parse(text);
+        if (!parsed.ok())
+            return parsed.error().message();
+        out.push_back(std::move(parsed).value());
+    }
+    return std::nullopt;
+}
 
 int usage_error(const std::string& message) {
     fmt::print(stderr, "ember: error: {}\n", message);
@@ -140,24 +154,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
             return usage_error(fmt::format("{} '{}' is not one of on, off", flag, *text));
         *value = *text == "on";
     }
-    for (const auto& text : disks) {
-        auto disk = parse_disk(text);
-        if (!disk.ok())
-            return usage_error(disk.error().message());
-        config.disks.push_back(std::move(disk).value());
-    }
-    for (const auto& text : nets) {
-        auto net = parse_net(text);
-        if (!net.ok())
-            return usage_error(net.error().message());
-        config.nets.push_back(std::move(net).value());
-    }
-    for (const auto& text : filesystems) {
-        auto fs = parse_fs(text);
-        if (!fs.ok())
-            return usage_error(fs.error().message());
-        config.filesystems.push_back(std::move(fs).value());
-    }
+    if (auto error = parse_each(disks, parse_disk, config.disks))
+        return usage_error(*error);
+    if (auto error = parse_each(nets, parse_net, config.nets))
+        return usage_error(*error);
+    if (auto error = parse_each(filesystems, parse_fs, config.filesystems))
+        return usage_error(*error);
     config.name_devices();
     auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
     if (!tmpl)

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +19,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "base/unix_address.h"
 
 namespace vmm {
 
@@ -33,13 +34,11 @@ Status listening_pair(UniqueFd& listener, UniqueFd& connection) {
     char dir[] = "/tmp/ember-virtiofsd.XXXXXX";
     if (!::mkdtemp(dir))
         return Error::from_errno("mkdtemp for the virtiofsd socket");
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
     const std::string path = fmt::format("{}/socket", dir);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    const sockaddr_un address = *unix_address(path);  // a short name under /tmp
     listener.reset(::socket(AF_UNIX, SOCK_STREAM, 0));  // inherited by virtiofsd: no CLOEXEC
     connection.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    const auto* sa = reinterpret_cast<const sockaddr*>(&address);
+    const sockaddr* sa = as_sockaddr(address);
     const bool ok = listener.valid() && connection.valid() && ::bind(listener.get(), sa, sizeof address) == 0 &&
                     ::listen(listener.get(), 1) == 0 && ::connect(connection.get(), sa, sizeof address) == 0;
     const int saved = errno;

@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 
 #include <array>
 #include <cerrno>
@@ -10,6 +9,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "base/unix_address.h"
 
 namespace vmm::virtio {
 
@@ -77,15 +78,13 @@ Result<std::array<uint64_t, 3>> ring_addresses(const GuestMemory& memory, const 
 }  // namespace
 
 Result<VhostUserFrontend> VhostUserFrontend::connect(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof(address.sun_path))
+    const auto address = unix_address(path);
+    if (!address)
         return Error(ErrorKind::InvalidInput, fmt::format("vhost-user socket path '{}' is empty or too long", path));
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.valid())
         return Error::from_errno("socket for vhost-user");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+    if (::connect(fd.get(), as_sockaddr(*address), sizeof *address) != 0)
         return Error::from_errno(fmt::format("connecting to the vhost-user backend at {}", path));
     return adopt(std::move(fd), path);
 }

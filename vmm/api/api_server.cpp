@@ -5,7 +5,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "base/unix_address.h"
 #include "vmm/api/http_stream.h"
 
 namespace vmm::api {
@@ -199,10 +199,9 @@ ApiServer::~ApiServer() {
 
 Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Controller& controller, Limits limits) {
     const std::string what = fmt::format("API socket '{}'", path);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof address.sun_path)
-        return Error(fmt::format("{}: the path must be 1 to {} bytes", what, sizeof address.sun_path - 1));
+    const auto in_place = unix_address(path);
+    if (!in_place)
+        return Error(fmt::format("{}: the path must be 1 to {} bytes", what, MAX_UNIX_PATH));
     struct stat st {};
     const Error taken(ErrorKind::Busy, fmt::format("{}: the path exists; remove it or choose another", what));
     if (::lstat(path.c_str(), &st) == 0)
@@ -211,13 +210,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Con
     // place: a client that sees the path can connect at once, and no other user ever could.
     // (A path too long for the temporary name is bound in place.)
     std::string bound = fmt::format("{}.{}.tmp", path, ::getpid());
-    if (bound.size() >= sizeof address.sun_path)
+    auto address = unix_address(bound);
+    if (!address) {
         bound = path;
-    std::memcpy(address.sun_path, bound.data(), bound.size());
+        address = in_place;
+    }
     UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!listener.valid())
         return Error::from_errno(what);
-    if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0)
+    if (::bind(listener.get(), as_sockaddr(*address), sizeof *address) < 0)
         return Error::from_errno(what);
     if (::chmod(bound.c_str(), 0600) < 0 || ::listen(listener.get(), 128) < 0 ||
         (bound != path && ::renameat2(AT_FDCWD, bound.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) < 0)) {
