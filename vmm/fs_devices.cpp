@@ -49,6 +49,7 @@ public:
         if (token == SOCKET) {
             if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !m_failed) {
                 m_failed = true;
+                m_fs.backend_closed();
                 m_slot.transport->external_failed(
                     fmt::format("{}: vhost-user backend {} closed the connection", m_slot.id, m_fs.backend_name()));
             }

@@ -57,6 +57,8 @@ uint64_t Fs::ring_features() const {
 }
 
 Status Fs::start(uint64_t features, std::span<const Queue> ready) {
+    if (m_backend_gone)
+        return Error(ErrorKind::HostResource, fmt::format("vhost-user backend {} is gone", m_backend.name()));
     std::vector<VhostUserFrontend::Ring> rings;
     for (const Queue& q : ready)
         rings.push_back({q.index, q.layout, m_kick[q.index].get(), m_call[q.index].get()});
@@ -80,7 +82,10 @@ void Fs::kick(uint32_t index) {
 }
 
 void Fs::reset() {
-    // The backend stops serving every started ring before the driver reuses their memory.
+    // The backend stops serving every started ring before the driver reuses their memory; one
+    // that hung up serves none.
+    if (m_backend_gone)
+        m_started.clear();
     for (uint32_t index : m_started)
         if (auto stopped = m_backend.stop_ring(index); !stopped.ok() && allow_guest_message())
             spdlog::error("virtio-fs: {}", stopped.error().message());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,9 @@ public:
     const std::string& backend_name() const { return m_backend.name(); }
     // The event loop drained call_fd(queue): one more interrupt for the metrics.
     void count_interrupt() { ++m_interrupts; }
+    // The event loop saw the backend hang up: it serves no ring any more, so a reset sends it
+    // nothing (a dead socket would only answer EPIPE) and a new start fails at once.
+    void backend_closed() { m_backend_gone = true; }
 
 private:
     struct [[gnu::packed]] Config {
@@ -58,6 +62,7 @@ private:
     Config m_config;
     std::array<UniqueFd, QUEUES> m_kick, m_call;
     std::vector<uint32_t> m_started;
+    std::atomic<bool> m_backend_gone = false;
     Counter m_kicks, m_interrupts;
 };
 

@@ -39,24 +39,32 @@ check() {  # check WHAT COMMAND...: runs COMMAND; a failure is the case's reason
 has() { grep -q -- "$2" "$1"; }
 lacks() { ! grep -q -- "$2" "$1"; }
 equal() { [ "$1" = "$2" ]; }
-case_result() {  # case_result NAME: the verdict; logs are work/NAME.{out,err}
+case_result() {  # case_result NAME: the verdict; logs are work/NAME.{out,err} and NAME_*.{out,err}
     if [ -z "$failed" ]; then
         echo "CASE $1 PASS"
     else
         echo "CASE $1 FAIL $failed"
         echo "LOG-BEGIN $1"
-        tail -n 60 "$work/$1.out" "$work/$1.err" 2>/dev/null
+        tail -n 60 "$work/$1.out" "$work/$1.err" "$work/$1"_*.out "$work/$1"_*.err 2>/dev/null
         echo "LOG-END $1"
     fi
     failed=
 }
 
 # The machine of a case, in one place for both VMMs: set these, then `vm VMM`.
-reset_machine() { KERNEL=$dir/bzImage INITRAMFS="--initramfs $dir/initramfs" CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL= EXTRA= LIMIT=180; }
+reset_machine() {
+    KERNEL=$dir/bzImage INITRAMFS="--initramfs $dir/initramfs" CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL=
+    FS_DIR= FS_RO= DEBUG_EXIT= EXTRA= LIMIT=180
+}
+# A virtiofsd for QEMU's vhost-user-fs-device (Ember starts its own for --fs dir=): L1's wrapper
+# (run_suite.sh), else Debian's.
+virtiofsd=${EMBER_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 # vm VMM: becomes the VMM ("ember" or "qemu") running the machine, with a time limit of LIMIT s
 # (busybox timeout execs the VMM itself, so $! of `(vm ...) &` is the VMM); always run in a
 # subshell: ( vm ... ). DISKS: "PATH" or "PATH:ro" words; TAP: a TAP name, the host side
-# 10.0.2.1/24; CONSOLE_SERIAL: a file for ttyS0, hvc0 then on stdin/stdout.
+# 10.0.2.1/24; CONSOLE_SERIAL: a file for ttyS0, hvc0 then on stdin/stdout; FS_DIR: a directory
+# shared with tag "share" (FS_RO=1: read-only, Ember only: Debian's virtiofsd has no such
+# option); DEBUG_EXIT=1: the isa-debug-exit port 0xf4 ends the VMM with (N << 1) | 1.
 vm() {
     if [ "$1" = ember ]; then
         set -- "$ember" --kernel "$KERNEL" $INITRAMFS --cpus "$CPUS" --memory "${MEM}M" \
@@ -66,10 +74,28 @@ vm() {
         done
         [ -z "$TAP" ] || set -- "$@" --net "tap=$TAP,ip=10.0.2.1"
         [ -z "$CONSOLE_SERIAL" ] || set -- "$@" --serial "file=$CONSOLE_SERIAL" --console tty
+        [ -z "$FS_DIR" ] || set -- "$@" --fs "tag=share,dir=$FS_DIR${FS_RO:+,readonly=on}"
+        [ -z "$DEBUG_EXIT" ] || set -- "$@" --debug-exit
     else
-        set -- qemu-system-x86_64 -M microvm,acpi=on,rtc=on -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
+        machine=microvm,acpi=on,rtc=on
+        [ -z "$FS_DIR" ] || machine=$machine,memory-backend=mem
+        set -- qemu-system-x86_64 -M "$machine" -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
             -nodefaults -no-user-config -display none -no-reboot ${QEMU_FIRMWARE:+-L "$QEMU_FIRMWARE"} \
             -kernel "$KERNEL" -initrd "$dir/initramfs" -append "$base ember.case=$CASE" -device virtio-rng-device
+        [ -z "$DEBUG_EXIT" ] || set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=4
+        if [ -n "$FS_DIR" ]; then
+            # Its own virtiofsd on a socket (it ends when QEMU closes the connection); guest
+            # RAM shared with it, as vhost-user needs; virtio-mmio version 2 (libvhost-user
+            # serves no legacy device).
+            sock=$work/virtiofsd.sock
+            rm -f "$sock"
+            "$virtiofsd" --socket-path="$sock" -o source="$FS_DIR" -o log_level=err </dev/null &
+            n=0
+            while [ ! -S "$sock" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+            set -- "$@" -object "memory-backend-memfd,id=mem,size=${MEM}M,share=on" \
+                -chardev "socket,id=vfs,path=$sock" -device vhost-user-fs-device,chardev=vfs,tag=share \
+                -global virtio-mmio.force-legacy=false
+        fi
         i=0
         for d in $DISKS; do
             case $d in *:ro) set -- "$@" -drive "id=d$i,if=none,format=raw,readonly=on,file=${d%:ro}" ;;
@@ -333,19 +359,21 @@ case_ctrl_alt_del() {
     case_result "$name"
 }
 
-# virtio-fs: Ember starts Debian's virtiofsd on a directory (--fs dir=); the kernel's
-# virtiofs driver mounts it, reads and writes, lists 1000 files; then the same read-only. Ember
-# only (QEMU needs a virtiofsd started for it).
+# virtio-fs: the kernel's virtiofs driver mounts a host directory (Ember: --fs dir=, a virtiofsd
+# Ember starts; QEMU: vhost-user-fs-device on a virtiofsd the case starts), reads and writes,
+# lists 1000 files. Ember then: the same read-only; and a virtiofsd killed while the guest's
+# requests flow: Ember says so in one line, the device reports DEVICE_NEEDS_RESET (its status
+# in sysfs), and the guest and Ember go on to a clean poweroff.
 case_virtiofs() {
-    name=virtiofs
+    name=$(name_of "$1" virtiofs)
     reset_machine
     share=$work/share
     rm -rf "$share"
     mkdir -p "$share/many"
     echo "hello over virtio-fs" >"$share/hello.txt"
     (cd "$share/many" && i=0 && while [ $i -lt 1000 ]; do : >"f$i"; i=$((i + 1)); done)
-    CASE=virtiofs EXTRA="--fs tag=share,dir=$share"
-    run ember "$name"
+    CASE=virtiofs FS_DIR=$share
+    run "$1" "$name"
     check "exit status $status, not 0" equal "$status" 0
     check "not mounted" has "$work/$name.out" "GUEST virtiofs mounted"
     check "hello.txt not read" has "$work/$name.out" "GUEST virtiofs read: hello over virtio-fs"
@@ -353,42 +381,82 @@ case_virtiofs() {
     check "ls did not see 1000 files" has "$work/$name.out" "GUEST virtiofs files 1000"
     check "not unmounted" has "$work/$name.out" "GUEST virtiofs unmounted"
     rm -f "$share/from-guest.txt"
-    CASE=virtiofs_ro EXTRA="--fs tag=share,dir=$share,readonly=on"
-    run ember "${name}_ro"
-    check "read-only: exit status $status, not 0" equal "$status" 0
-    check "read-only: hello.txt not read" has "$work/${name}_ro.out" "GUEST virtiofs read: hello over virtio-fs"
-    check "read-only: the write was not refused" has "$work/${name}_ro.out" "GUEST virtiofs write refused"
-    check "read-only: a file appeared on the host" test ! -e "$share/from-guest.txt"
+    if [ "$1" = ember ]; then
+        CASE=virtiofs_ro FS_RO=1
+        run ember "${name}_ro"
+        check "read-only: exit status $status, not 0" equal "$status" 0
+        check "read-only: hello.txt not read" has "$work/${name}_ro.out" "GUEST virtiofs read: hello over virtio-fs"
+        check "read-only: the write was not refused" has "$work/${name}_ro.out" "GUEST virtiofs write refused"
+        check "read-only: a file appeared on the host" test ! -e "$share/from-guest.txt"
+        virtiofs_killed "${name}_killed"
+    fi
     case_result "$name"
 }
+children_named() {  # children_named PID NAME: PID's children called NAME (busybox has no pgrep)
+    for stat in /proc/[0-9]*/stat; do
+        read -r child comm _ parent _ <"$stat" 2>/dev/null
+        [ "$comm" = "($2)" ] && [ "$parent" = "$1" ] && echo "$child"
+    done
+}
+virtiofs_killed() {  # virtiofs_killed NAME: Ember's virtiofsd killed mid-run
+    out=$work/$1.out
+    : >"$out"
+    CASE=virtiofs_kill FS_RO= LIMIT=120
+    (vm ember) </dev/null >"$out" 2>"$work/$1.err" &
+    pid=$!
+    if wait_for_line "$out" "GUEST virtiofs busy" 1200; then
+        daemons=$(children_named $pid virtiofsd)
+        check "killed: Ember runs no virtiofsd" test -n "$daemons"
+        kill -KILL $daemons
+    else
+        check "killed: the guest's reads never started" false
+    fi
+    wait $pid
+    status=$?
+    check "killed: exit status $status, not 0" equal "$status" 0
+    check "killed: no line from Ember naming the closed connection" \
+        has "$work/$1.err" "vhost-user backend .* closed the connection; device needs reset"
+    check "killed: Ember said more than that one line" equal "$(wc -l <"$work/$1.err")" 1
+    check "killed: the guest saw no DEVICE_NEEDS_RESET" has "$out" "GUEST virtiofs needs reset"
+    check "killed: the guest did not go on" has "$out" "GUEST virtiofs alive after the backend"
+}
 
-# Test-runner exits: a guest whose test ends with status 3 (ember-guest-exit 3 in userspace)
-# makes Ember exit with (3 << 1) | 1 = 7; a guest that never ends (its /init holds) is stopped
-# by --timeout 5 with status 14. Ember only.
+# Test-runner exits: a guest whose test ends with status 3 (ember-guest-exit 3 in userspace, on
+# the isa-debug-exit port) makes the VMM exit with (3 << 1) | 1 = 7, under Ember --debug-exit
+# as under QEMU's isa-debug-exit; a guest that never ends (its /init holds) is stopped by
+# Ember's --timeout 5 with status 14.
 case_test_exit() {
-    name=test_exit
+    name=$(name_of "$1" test_exit)
     reset_machine
-    CASE=exit3 EXTRA=--debug-exit
-    run ember "$name"
+    CASE=exit3 DEBUG_EXIT=1
+    run "$1" "$name"
     check "exit status $status, not 7" equal "$status" 7
     check "ember-guest-exit returned" lacks "$work/$name.out" "GUEST ember-guest-exit returned"
-    CASE=hold EXTRA="--timeout 5"
-    run ember "${name}_timeout"
-    check "--timeout 5: exit status $status, not 14" equal "$status" 14
-    check "--timeout 5: no line saying so" has "$work/${name}_timeout.err" "--timeout 5 s ran out"
+    if [ "$1" = ember ]; then
+        CASE=hold DEBUG_EXIT= EXTRA="--timeout 5"
+        run ember "${name}_timeout"
+        check "--timeout 5: exit status $status, not 14" equal "$status" 14
+        check "--timeout 5: no line saying so" has "$work/${name}_timeout.err" "--timeout 5 s ran out"
+    fi
     case_result "$name"
 }
 
-# Not a test (never in the default list): Linux boot times for scripts/bench/run.sh, Ember and
-# QEMU microvm alternating, in this place's clock (nested: TCG time). exec -> the first line
-# /init writes on ttyS0, exec -> exit after `poweroff -f`; 10 ms resolution (/proc/uptime).
+# Not a test (never in the default list): figures for scripts/bench/run.sh, Ember and QEMU
+# microvm alternating, in this place's clock (nested: TCG time), 10 ms resolution
+# (/proc/uptime). Linux boot: exec -> the first line /init writes on ttyS0, exec -> exit after
+# `poweroff -f`. A "hello" test: exec -> the VMM's exit with the test's status (echo hello;
+# ember-guest-exit 0 on the debug-exit port: status 1). virtio-fs: the guest's read of a
+# 64 MiB file from the shared directory (its own clock), next to the same read here.
 now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 case_bench() {
     out=$work/bench.out
-    reset_machine
-    CASE=poweroff
+    share=$work/share
+    rm -rf "$share" && mkdir -p "$share"
+    dd if=/dev/urandom of="$share/blob" bs=1M count=64 2>/dev/null
     for i in $(seq "${EMBER_BENCH_RUNS:-5}"); do
         for v in $vmms; do
+            reset_machine
+            CASE=poweroff
             : >"$out"
             t0=$(now_ms)
             (vm "$v") </dev/null >"$out" 2>/dev/null &
@@ -402,7 +470,20 @@ case_bench() {
             t2=$(now_ms)
             grep -q "GUEST userspace" "$out" &&
                 echo "BENCH vmm=$v first_userspace_ms=$((${first:-$t2} - t0)) exit_ms=$((t2 - t0))"
+            CASE=hello DEBUG_EXIT=1
+            t0=$(now_ms)
+            (vm "$v") </dev/null >"$out" 2>/dev/null
+            status=$? t2=$(now_ms)
+            [ $status = 1 ] && grep -q "^hello" "$out" && echo "BENCH vmm=$v test_status_ms=$((t2 - t0))"
+            reset_machine
+            CASE=fs_read FS_DIR=$share
+            (vm "$v") </dev/null >"$out" 2>/dev/null
+            ms=$(sed -n 's/^GUEST virtiofs read_ms \([0-9]*\).*/\1/p' "$out")
+            [ -n "$ms" ] && echo "BENCH vmm=$v virtiofs_read_64mib_ms=$ms"
         done
+        t0=$(now_ms)
+        cat "$share/blob" >/dev/null
+        echo "BENCH vmm=host virtiofs_read_64mib_ms=$(($(now_ms) - t0))"
     done
 }
 
@@ -418,7 +499,7 @@ for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
     # counts, so a real fault fails three times.
     # boot_log compares both VMMs in one verdict; each attempt after a failure boots both afresh.
     case_vmms=$vmms
-    case $c in boot_log | ctrl_alt_del | initramfs_dir | virtiofs | test_exit) case_vmms=ember ;; esac
+    case $c in boot_log | ctrl_alt_del | initramfs_dir) case_vmms=ember ;; esac
     for v in $case_vmms; do
         for attempt in FIRST SECOND LAST; do
             "case_$c" "$v" >"$work/attempt.txt" 2>&1

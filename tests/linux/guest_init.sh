@@ -110,6 +110,39 @@ virtiofs | virtiofs_ro)
     umount /mnt/share && echo "GUEST virtiofs unmounted"
     poweroff -f
     ;;
+virtiofs_kill)
+    # The host kills the virtiofsd behind "share" while these reads keep requests in flight;
+    # the device then reports DEVICE_NEEDS_RESET (0x40) in its status register, which sysfs
+    # reads afresh each time. Requests in flight never complete (Linux's virtiofs has no
+    # answer to a device that needs a reset), so the poweroff does not sync.
+    load fuse virtiofs
+    mkdir -p /mnt/share
+    mount -t virtiofs share /mnt/share || echo "GUEST virtiofs mount failed"
+    for d in /sys/bus/virtio/devices/*; do [ "$(cat "$d/device")" = 0x001a ] && fs=$d; done
+    (while :; do cat /mnt/share/many/*; done) >/dev/null 2>&1 &
+    echo "GUEST virtiofs busy"
+    i=0
+    until [ $(($(cat "$fs/status") & 0x40)) != 0 ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+    [ $i -lt 600 ] && echo "GUEST virtiofs needs reset"
+    echo "GUEST virtiofs alive after the backend"
+    poweroff -n -f
+    ;;
+hello)
+    # A test runner's smallest test: its output, then its status as the VMM's.
+    echo "hello"
+    ember-guest-exit 0
+    ;;
+fs_read)
+    # The benchmark's virtio-fs read of a 64 MiB file, timed by the guest's own clock.
+    load fuse virtiofs
+    mkdir -p /mnt/share
+    mount -t virtiofs share /mnt/share
+    t0=$(awk '{printf "%d", $1 * 1000}' /proc/uptime)
+    cat /mnt/share/blob >/dev/null && t1=$(awk '{printf "%d", $1 * 1000}' /proc/uptime) &&
+        echo "GUEST virtiofs read_ms $((t1 - t0))"
+    umount /mnt/share
+    poweroff -f
+    ;;
 exit3)
     # The test's verdict as the VMM's exit status (Ember --debug-exit: (3 << 1) | 1).
     ember-guest-exit 3

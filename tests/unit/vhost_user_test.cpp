@@ -6,11 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <functional>
 #include <thread>
 #include <vector>
 
+#include "devices/virtio/fs.h"
 #include "devices/virtio/virtio.h"
 
 namespace vmm::virtio {
@@ -213,6 +216,43 @@ TEST(VhostUserFrontend, BackendWithoutProtocolFeaturesGetsNoEnable) {
         EXPECT_NE(m.request, Frontend::SET_VRING_ENABLE);
         EXPECT_EQ(m.flags & 0x8, 0u);
     }
+}
+
+// virtio-fs on a virtiofsd-like backend, both rings started; `gets` counts one request.
+struct StartedFs {
+    StartedFs() {
+        const MemoryRegionSpec spec{0, 1 << 20};
+        memory.emplace(GuestMemory::create(std::span(&spec, 1), MemoryBacking::Shared).value());
+        fs = Fs::create(*memory, "share", Frontend::adopt(backend.take_frontend_end(), "fake").value()).value();
+        const ExternalRings::Queue ready[] = {{0, {16, 0x1000, 0x2000, 0x3000}}, {1, {16, 0x4000, 0x5000, 0x6000}}};
+        EXPECT_TRUE(fs->external_rings()->start(feature::VERSION_1, ready).ok());
+    }
+    size_t gets(uint32_t request) {
+        backend.close();
+        return std::count_if(backend.messages.begin(), backend.messages.end(),
+                             [&](const Message& m) { return m.request == request; });
+    }
+    FakeBackend backend{virtiofsd_like};
+    std::optional<GuestMemory> memory;
+    std::unique_ptr<Fs> fs;
+};
+
+TEST(VirtioFs, ResetStopsEveryStartedRing) {
+    StartedFs started;
+    started.fs->reset();
+    EXPECT_EQ(started.gets(Frontend::GET_VRING_BASE), 2u);
+}
+
+TEST(VirtioFs, BackendThatHungUpGetsNoRequestsAndCannotStartAgain) {
+    StartedFs started;
+    started.fs->backend_closed();
+    started.fs->reset();
+    const ExternalRings::Queue ready[] = {{0, {16, 0x1000, 0x2000, 0x3000}}};
+    auto again = started.fs->external_rings()->start(feature::VERSION_1, ready);
+    ASSERT_FALSE(again.ok());
+    EXPECT_NE(again.error().message().find("vhost-user backend fake is gone"), std::string::npos);
+    EXPECT_EQ(started.gets(Frontend::GET_VRING_BASE), 0u);
+    EXPECT_EQ(started.gets(Frontend::SET_FEATURES), 1u);
 }
 
 }  // namespace
