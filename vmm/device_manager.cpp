@@ -18,14 +18,15 @@ void kick_fd(int fd) {
     [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);  // a full counter still wakes the loop
 }
 
-// A virtio device's queue notifications: one ioeventfd per queue, served by the transport.
+// A virtio device's queue notifications: one ioeventfd per queue, served by the transport
+// (the queues in `served`; the others' eventfds belong to a vhost-user backend).
 class QueueNotifications final : public EventSubscriber {
 public:
-    explicit QueueNotifications(VirtioSlot slot) : m_slot(std::move(slot)) {}
+    QueueNotifications(VirtioSlot slot, std::vector<uint32_t> served) : m_slot(std::move(slot)), m_served(std::move(served)) {}
 
     std::vector<Interest> interests() const override {
         std::vector<Interest> fds;
-        for (uint32_t queue = 0; queue < m_slot.notify_fds.size(); ++queue)
+        for (uint32_t queue : m_served)
             fds.push_back({m_slot.notify_fds[queue], EPOLLIN, queue});
         return fds;
     }
@@ -41,6 +42,7 @@ public:
 
 private:
     VirtioSlot m_slot;
+    std::vector<uint32_t> m_served;
 };
 
 }  // namespace
@@ -71,23 +73,30 @@ Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<
     const uint64_t base = TRY(m_resources.allocate_mmio(virtio::MmioTransport::SIZE, virtio::MmioTransport::SIZE, id));
     const uint32_t gsi = TRY(m_resources.allocate_gsi(id));
 
+    const virtio::ExternalRings* external = device->external_rings();
     auto interrupt = TRY(KvmIrqfd::create(vm, gsi));
     auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory, *interrupt);
     m_interrupts.push_back(std::move(interrupt));
     TRY(m_mmio_bus.insert(base, virtio::MmioTransport::SIZE, transport));
 
-    // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue and
-    // the event loop serves it.
+    // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue, which
+    // the event loop serves, or a vhost-user backend's kick eventfd, which the backend serves.
     VirtioSlot slot{std::move(id), base, gsi, transport, {}};
+    std::vector<uint32_t> served;
     for (uint32_t queue = 0; queue < transport->queue_count(); ++queue) {
-        int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (fd < 0)
-            return Error::from_errno("eventfd");
-        m_notify_fds.emplace_back(fd);
+        int fd = external ? external->kick_fd(queue) : -1;
+        if (fd < 0) {
+            fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (fd < 0)
+                return Error::from_errno("eventfd");
+            m_notify_fds.emplace_back(fd);
+            served.push_back(queue);
+        }
         slot.notify_fds.push_back(fd);
         TRY(vm.register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
     }
-    TRY(loop.subscribe(std::make_shared<QueueNotifications>(slot)));
+    if (!served.empty())
+        TRY(loop.subscribe(std::make_shared<QueueNotifications>(slot, std::move(served))));
     m_virtio.push_back(slot);
     return slot;
 }

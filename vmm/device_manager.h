@@ -28,7 +28,7 @@ struct VirtioSlot {
     uint64_t base = 0;
     uint32_t gsi = 0;
     std::shared_ptr<virtio::MmioTransport> transport;
-    std::vector<int> notify_fds;  // per queue, owned by the DeviceManager
+    std::vector<int> notify_fds;  // per queue, owned by the DeviceManager (or a vhost-user device)
 
     // Has queue `index` served again from the event loop, as a driver notification would.
     void kick(size_t index) const;
@@ -46,7 +46,8 @@ public:
     IrqLine& add_irq_line(Vm& vm, uint32_t gsi);
 
     // Places a virtio device: the next MMIO window and interrupt line, an irqfd, and an
-    // ioeventfd per queue whose notifications the event loop serves. `id` must be new.
+    // ioeventfd per queue whose notifications the event loop serves (a device with external
+    // rings: its backend's kick eventfds). `id` must be new.
     Result<VirtioSlot> attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device, Vm& vm,
                                      GuestMemory& memory, EventLoop& loop);
     const VirtioSlot* find(std::string_view id) const;

@@ -75,7 +75,6 @@ Status Fs::start(uint64_t features, std::span<const Queue> ready) {
 void Fs::kick(uint32_t index) {
     if (index >= QUEUES)
         return;
-    ++m_kicks;
     const uint64_t one = 1;
     // Non-blocking: a counter at its limit means the backend has a kick pending anyway.
     [[maybe_unused]] const ssize_t n = ::write(m_kick[index].get(), &one, sizeof one);

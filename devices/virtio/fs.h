@@ -1,8 +1,9 @@
 // virtio-fs (VIRTIO 1.2 §5.11) over vhost-user: the device is its configuration (the tag the
 // guest mounts by, one request queue) and a vhost-user backend (virtiofsd) that serves both
-// queues, the high-priority one and the request one, from guest memory directly. Ember only
-// forwards the driver's notifications to the backend's kick eventfds and its call eventfds to
-// the driver as interrupts (call_fd(): the event loop watches them).
+// queues, the high-priority one and the request one, from guest memory directly. The driver's
+// notifications reach the backend's kick eventfds straight from KVM (kick_fd()); Ember turns
+// the backend's call eventfds into the driver's interrupts (call_fd(): the event loop watches
+// them).
 #pragma once
 
 #include <array>
@@ -34,7 +35,7 @@ public:
     Result<bool> process_queue(size_t, Virtqueue&) override { return false; }  // never called: rings are external
     void reset() override;
 
-    std::vector<CounterValue> counters() const override { return {{"kicks", m_kicks}, {"interrupts", m_interrupts}}; }
+    std::vector<CounterValue> counters() const override { return {{"interrupts", m_interrupts}}; }
 
     int call_fd(size_t queue) const { return m_call[queue].get(); }
     int backend_fd() const { return m_backend.socket_fd(); }
@@ -56,6 +57,7 @@ private:
        std::array<UniqueFd, QUEUES> call);
     Status start(uint64_t features, std::span<const Queue> ready) override;
     void kick(uint32_t index) override;
+    int kick_fd(uint32_t index) const override { return index < QUEUES ? m_kick[index].get() : -1; }
 
     GuestMemory& m_memory;
     VhostUserFrontend m_backend;
@@ -63,7 +65,7 @@ private:
     std::array<UniqueFd, QUEUES> m_kick, m_call;
     std::vector<uint32_t> m_started;
     std::atomic<bool> m_backend_gone = false;
-    Counter m_kicks, m_interrupts;
+    Counter m_interrupts;
 };
 
 }  // namespace vmm::virtio

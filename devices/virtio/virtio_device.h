@@ -41,7 +41,11 @@ public:
         QueueLayout layout;
     };
     virtual Status start(uint64_t features, std::span<const Queue> ready) = 0;
+    // A notification the transport saw itself (a QueueNotify write no ioeventfd caught).
     virtual void kick(uint32_t index) = 0;
+    // The eventfd the backend watches for queue `index`, for KVM to signal directly on the
+    // driver's notification (no hop through Ember); -1: notifications go through kick().
+    virtual int kick_fd(uint32_t) const { return -1; }
 };
 
 class VirtioDevice {
