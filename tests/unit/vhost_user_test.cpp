@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
