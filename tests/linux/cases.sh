@@ -57,8 +57,11 @@ reset_machine() {
     FS_DIR= FS_RO= DEBUG_EXIT= EXTRA= LIMIT=180
 }
 # A virtiofsd for QEMU's vhost-user-fs-device (Ember starts its own for --fs dir=): L1's wrapper
-# (run_suite.sh), else Debian's.
-virtiofsd=${EMBER_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
+# (run_suite.sh), else Debian's, where Ember looks for it.
+virtiofsd=${EMBER_VIRTIOFSD:-}
+for v in /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd; do
+    [ -n "$virtiofsd" ] || { [ -x "$v" ] && virtiofsd=$v; }
+done
 # vm VMM: becomes the VMM ("ember" or "qemu") running the machine, with a time limit of LIMIT s
 # (busybox timeout execs the VMM itself, so $! of `(vm ...) &` is the VMM); always run in a
 # subshell: ( vm ... ). DISKS: "PATH" or "PATH:ro" words; TAP: a TAP name, the host side
