@@ -14,6 +14,13 @@ load() { for m in "$@"; do insmod "/lib/modules/$m.ko" || echo "GUEST insmod $m 
 load virtio_ring virtio virtio_mmio
 echo "GUEST userspace nproc=$(nproc) case=$CASE"
 
+mount_share() {  # the host's directory with tag "share" at /mnt/share (virtio-fs)
+    load fuse virtiofs
+    mkdir -p /mnt/share
+    if mount -t virtiofs share /mnt/share; then echo "GUEST virtiofs mounted"; else echo "GUEST virtiofs mount failed"; fi
+}
+now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
+
 wait_for() {  # wait_for PATH: a device node appearing after its driver probed
     i=0
     while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -97,9 +104,7 @@ keyboard)
     ;;
 virtiofs | virtiofs_ro)
     # The host's directory shared with tag "share": read a file, write one, list 1000 files.
-    load fuse virtiofs
-    mkdir -p /mnt/share
-    mount -t virtiofs share /mnt/share && echo "GUEST virtiofs mounted"
+    mount_share
     echo "GUEST virtiofs read: $(cat /mnt/share/hello.txt)"
     if echo "written by the guest" >/mnt/share/from-guest.txt 2>/dev/null; then
         echo "GUEST virtiofs write ok"
@@ -115,9 +120,7 @@ virtiofs_kill)
     # the device then reports DEVICE_NEEDS_RESET (0x40) in its status register, which sysfs
     # reads afresh each time. Requests in flight never complete (Linux's virtiofs has no
     # answer to a device that needs a reset), so the poweroff does not sync.
-    load fuse virtiofs
-    mkdir -p /mnt/share
-    mount -t virtiofs share /mnt/share || echo "GUEST virtiofs mount failed"
+    mount_share
     for d in /sys/bus/virtio/devices/*; do [ "$(cat "$d/device")" = 0x001a ] && fs=$d; done
     (while :; do cat /mnt/share/many/*; done) >/dev/null 2>&1 &
     echo "GUEST virtiofs busy"
@@ -134,12 +137,9 @@ hello)
     ;;
 fs_read)
     # The benchmark's virtio-fs read of a 64 MiB file, timed by the guest's own clock.
-    load fuse virtiofs
-    mkdir -p /mnt/share
-    mount -t virtiofs share /mnt/share
-    t0=$(awk '{printf "%d", $1 * 1000}' /proc/uptime)
-    cat /mnt/share/blob >/dev/null && t1=$(awk '{printf "%d", $1 * 1000}' /proc/uptime) &&
-        echo "GUEST virtiofs read_ms $((t1 - t0))"
+    mount_share
+    t0=$(now_ms)
+    cat /mnt/share/blob >/dev/null && echo "GUEST virtiofs read_ms $(($(now_ms) - t0))"
     umount /mnt/share
     poweroff -f
     ;;
