@@ -119,6 +119,9 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "Boot from a Firecracker JSON configuration (boot-source, machine-config, drives, ...)");
     bool no_api = false;
     app.add_flag("--no-api", no_api, "No API socket (the default without --api-sock; for Firecracker's command lines)");
+    app.add_flag("--no-seccomp", options.no_seccomp, "No seccomp filters (debugging only; warned at start)");
+    app.add_option("--seccomp-filter", options.seccomp_filter,
+                   "seccomp filters from a file compiled by Firecracker's seccompiler-bin (vmm, api, vcpu)");
     app.add_option("--id", options.api.id, "Instance id, reported by the API's GET /")->capture_default_str();
 
     try {
@@ -131,6 +134,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         return usage_error(e.what());
     }
 
+    if (options.no_seccomp && !options.seccomp_filter.empty())
+        return usage_error("--no-seccomp and --seccomp-filter exclude each other");
     if (no_api && !options.api.api_sock.empty())
         return usage_error("--no-api and --api-sock exclude each other");
     if (config.kernel.empty() && !options.uses_api())

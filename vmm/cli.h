@@ -14,6 +14,8 @@ struct CliOptions {
     VmConfig config;
     std::string log_level = "warn";
     api::ApiOptions api;
+    bool no_seccomp = false;
+    std::string seccomp_filter;  // Firecracker's compiled filter file; empty: Ember's own
     bool uses_api() const { return !api.api_sock.empty() || !api.config_file.empty(); }
 };
 

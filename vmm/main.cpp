@@ -10,6 +10,7 @@
 #include "vmm/api/api_main.h"
 #include "vmm/lifecycle.h"
 #include "vmm/logging.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm_builder.h"
 
 namespace {
@@ -26,6 +27,17 @@ void ensure_standard_fds() {
             ::close(null_fd);
         }
     }
+}
+
+vmm::Result<vmm::SeccompFilters> seccomp_filters(const vmm::CliOptions& options) {
+    if (options.no_seccomp) {
+        spdlog::warn("--no-seccomp: Ember runs without seccomp filters; a guest that escapes a device gets "
+                     "every system call");
+        return vmm::SeccompFilters::none();
+    }
+    if (!options.seccomp_filter.empty())
+        return vmm::SeccompFilters::from_file(options.seccomp_filter);
+    return vmm::SeccompFilters::defaults();
 }
 
 }  // namespace
@@ -45,13 +57,18 @@ int main(int argc, char** argv) {
         return vmm::exit_status::USAGE;
     }
     vmm::logging::set_level(level);
+    auto filters = seccomp_filters(options);
+    if (!filters.ok()) {
+        spdlog::error("{}", filters.error().message());
+        return vmm::exit_status::for_error(filters.error().kind());
+    }
     if (options.uses_api())
-        return vmm::api::run(options.config, options.api);
+        return vmm::api::run(options.config, options.api, *filters);
 
     auto vmm = vmm::build_vmm(options.config);
     if (!vmm.ok()) {
         spdlog::error("{}", vmm.error().message());
         return vmm::exit_status::for_error(vmm.error().kind());
     }
-    return (*vmm)->run();
+    return (*vmm)->run(*filters);
 }

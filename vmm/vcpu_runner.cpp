@@ -34,12 +34,18 @@ Status VcpuRunner::install_kick_handler() {
     return {};
 }
 
-void VcpuRunner::start() {
-    m_thread = std::thread([this] {
+void VcpuRunner::start(const SeccompFilters& filters, std::latch& go) {
+    m_thread = std::thread([this, &filters, &go] {
         sigset_t kick;
         sigemptyset(&kick);
         sigaddset(&kick, kick_signal());
         pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+        pthread_setname_np(pthread_self(), fmt::format("ember_vcpu{}", m_vcpu.id()).c_str());
+        if (auto status = filters.apply(ThreadKind::Vcpu); !status.ok()) {
+            m_lifecycle.request_stop(exit_status::VMM_ERROR, status.error().message());
+            return;
+        }
+        go.wait();
         run_loop();
     });
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <latch>
 #include <string>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
 #include "vmm/pause_gate.h"
+#include "vmm/seccomp.h"
 #include "base/rate_limiter.h"
 
 namespace vmm {
@@ -28,7 +30,9 @@ public:
     // process, before any vCPU thread starts.
     static Status install_kick_handler();
 
-    void start();
+    // The thread installs the vCPU seccomp filter on itself, then waits for `go` (the VMM
+    // thread's filter is in) before its first KVM_RUN.
+    void start(const SeccompFilters& filters, std::latch& go);
     // Makes KVM_RUN return now or at its next entry (immediate_exit + signal); the thread
     // then parks at the gate, or ends when the VM stops.
     void kick();

@@ -150,7 +150,7 @@ Vmm::State Vmm::state() const {
     return m_state;
 }
 
-int Vmm::run() {
+int Vmm::run(const SeccompFilters& filters) {
     auto setup = [this]() -> Status {
         TRY(serve_signals());
         TRY(serve_control());
@@ -168,11 +168,16 @@ int Vmm::run() {
         return exit_status::for_error(setup.error().kind());
     }
     m_gate = std::make_unique<PauseGate>(m_parts->vcpus.size());
+    std::latch go(1);
     for (auto& vcpu : m_parts->vcpus) {
         m_runners.push_back(std::make_unique<VcpuRunner>(vcpu, m_parts->devices.pio_bus(), m_parts->devices.mmio_bus(),
                                                          *m_parts->memory, *m_parts->lifecycle, *m_gate));
-        m_runners.back()->start();
+        m_runners.back()->start(filters, go);
     }
+    // Last, once no thread is left to create: from here this thread runs the devices.
+    if (auto status = filters.apply(ThreadKind::Vmm); !status.ok())
+        m_parts->lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
+    go.count_down();
     {
         std::lock_guard lock(m_state_mutex);
         m_state = m_wanted = State::Running;

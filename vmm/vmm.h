@@ -10,6 +10,7 @@
 
 #include "vmm/machine_state.h"
 #include "vmm/pause_gate.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu_runner.h"
 #include "vmm/vm_parts.h"
 
@@ -22,8 +23,9 @@ public:
     // Takes the machine build_vmm() put together (vm_builder.cpp).
     explicit Vmm(std::unique_ptr<VmParts> parts) : m_parts(std::move(parts)) {}
 
-    // Starts the vCPU threads, serves events until the VM stops, joins the threads.
-    int run();
+    // Starts the vCPU threads, serves events until the VM stops, joins the threads. The
+    // vCPU threads and this one install their seccomp filters before the guest runs.
+    int run(const SeccompFilters& filters = SeccompFilters::none());
 
     // From any other thread while run() serves the VM. pause() returns once every vCPU is
     // parked outside KVM_RUN and device events are held (queue notifications, TAP frames and

@@ -140,6 +140,14 @@ fs_tag_too_long)
     args=(--kernel "$hello" --fs "tag=$(head -c 37 /dev/zero | tr '\0' t),dir=$dir"); pattern="bad 'tag=t{37}'" ;;
 fs_socket_and_dir)
     args=(--kernel "$hello" --fs "tag=t,socket=$dir/s,dir=$dir"); pattern="give exactly one of socket=PATH and dir=DIR" ;;
+seccomp_filter_missing)
+    args=(--kernel "$hello" --seccomp-filter "$dir/none.bpf"); pattern="seccomp filter file '.*none.bpf': No such file or directory" ;;
+seccomp_filter_not_a_filter)
+    echo "not a filter" >"$dir/text.bpf"
+    args=(--kernel "$hello" --seccomp-filter "$dir/text.bpf")
+    pattern="seccomp filter file '.*text.bpf': (not a seccompiler-bin filter file|truncated).*" ;;
+seccomp_filter_and_no_seccomp)
+    args=(--kernel "$hello" --no-seccomp --seccomp-filter "$dir/x.bpf"); pattern="--no-seccomp and --seccomp-filter exclude each other" ;;
 unknown_option)
     args=(--kernel "$hello" --frobnicate); pattern="The following argument was not expected: --frobnicate" ;;
 bad_cpu_template)

@@ -49,7 +49,7 @@ int fail(const Error& error) {
 
 }  // namespace
 
-int run(const VmConfig& base, const ApiOptions& options) {
+int run(const VmConfig& base, const ApiOptions& options, const SeccompFilters& filters) {
     // Before any thread starts: SIGINT/SIGTERM only through signalfds, a client that hangs up
     // is an error on its socket, not a SIGPIPE.
     const sigset_t set = stop_signals();
@@ -67,7 +67,7 @@ int run(const VmConfig& base, const ApiOptions& options) {
     }
     std::unique_ptr<ApiServer> server;
     if (!options.api_sock.empty()) {
-        auto started = ApiServer::start(options.api_sock, **controller);
+        auto started = ApiServer::start(options.api_sock, **controller, filters);
         if (!started.ok())
             return fail(started.error());
         server = std::move(started).value();
@@ -76,7 +76,7 @@ int run(const VmConfig& base, const ApiOptions& options) {
         if (auto status = (*controller)->start_now(); !status.ok())
             return fail(status.error());
     }
-    return (*controller)->serve();
+    return (*controller)->serve(filters);
 }
 
 }  // namespace vmm::api

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "vmm/seccomp.h"
 #include "vmm/vm_config.h"
 
 namespace vmm::api {
@@ -15,7 +16,7 @@ struct ApiOptions {
 };
 
 // `base`: the VM the command line describes, which the document and requests then change.
-// Returns Ember's exit status.
-int run(const VmConfig& base, const ApiOptions& options);
+// Returns Ember's exit status. `filters`: the API threads' at once, the VM's threads' at boot.
+int run(const VmConfig& base, const ApiOptions& options, const SeccompFilters& filters);
 
 }  // namespace vmm::api

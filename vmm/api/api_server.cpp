@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,6 +19,7 @@
 
 #include "base/unix_address.h"
 #include "vmm/api/http_stream.h"
+#include "vmm/lifecycle.h"
 
 namespace vmm::api {
 
@@ -174,12 +177,29 @@ void ApiServer::listen_loop() {
     }
 }
 
-ApiServer::ApiServer(std::string path, UniqueFd listener, UniqueFd stop, Controller& controller, Limits limits)
+ApiServer::ApiServer(std::string path, UniqueFd listener, UniqueFd stop, Controller& controller,
+                     SeccompFilters filters, Limits limits)
     : m_path(std::move(path)), m_listener(std::move(listener)), m_stop(std::move(stop)), m_controller(controller),
-      m_limits(limits) {
+      m_filters(std::move(filters)), m_limits(limits) {
     for (size_t i = 0; i < m_limits.workers; ++i)
-        m_workers.emplace_back([this] { work(); });
-    m_accept_thread = std::thread([this] { listen_loop(); });
+        m_workers.emplace_back([this] {
+            pthread_setname_np(pthread_self(), "ember_api_work");
+            apply_filter();
+            work();
+        });
+    m_accept_thread = std::thread([this] {
+        pthread_setname_np(pthread_self(), "ember_api");
+        apply_filter();
+        listen_loop();
+    });
+}
+
+void ApiServer::apply_filter() {
+    if (auto status = m_filters.apply(ThreadKind::Api); !status.ok()) {
+        spdlog::error("{}", status.error().message());
+        ::unlink(m_path.c_str());
+        std::_Exit(exit_status::VMM_ERROR);
+    }
 }
 
 ApiServer::~ApiServer() {
@@ -197,7 +217,8 @@ ApiServer::~ApiServer() {
     ::unlink(m_path.c_str());
 }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Controller& controller, Limits limits) {
+Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Controller& controller,
+                                                    const SeccompFilters& filters, Limits limits) {
     const std::string what = fmt::format("API socket '{}'", path);
     const auto in_place = unix_address(path);
     if (!in_place)
@@ -232,7 +253,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Con
         ::unlink(path.c_str());
         return error;
     }
-    return std::unique_ptr<ApiServer>(new ApiServer(path, std::move(listener), std::move(stop), controller, limits));
+    return std::unique_ptr<ApiServer>(new ApiServer(path, std::move(listener), std::move(stop), controller, filters, limits));
 }
 
 }  // namespace vmm::api

@@ -17,6 +17,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "vmm/api/controller.h"
+#include "vmm/seccomp.h"
 
 namespace vmm::api {
 
@@ -32,17 +33,22 @@ public:
     };
     // Binds PATH (refused when something is there already) and serves it until destroyed;
     // the socket file is removed then.
+    // Each of its threads installs the API's seccomp filter before it serves.
     static Result<std::unique_ptr<ApiServer>> start(const std::string& path, Controller& controller,
-                                                    Limits limits);
-    static Result<std::unique_ptr<ApiServer>> start(const std::string& path, Controller& controller) {
-        return start(path, controller, Limits{});
+                                                    const SeccompFilters& filters, Limits limits);
+    static Result<std::unique_ptr<ApiServer>> start(const std::string& path, Controller& controller,
+                                                    const SeccompFilters& filters = SeccompFilters::none()) {
+        return start(path, controller, filters, Limits{});
     }
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
 
 private:
-    ApiServer(std::string path, UniqueFd listener, UniqueFd stop, Controller& controller, Limits limits);
+    ApiServer(std::string path, UniqueFd listener, UniqueFd stop, Controller& controller, SeccompFilters filters,
+              Limits limits);
+    // Never serves unfiltered: a thread whose filter the kernel refuses ends the process.
+    void apply_filter();
     void listen_loop();
     void work();
     void serve(UniqueFd connection);
@@ -51,6 +57,7 @@ private:
     UniqueFd m_listener;
     UniqueFd m_stop;  // eventfd: the listener ends
     Controller& m_controller;
+    const SeccompFilters m_filters;
     Limits m_limits;
     std::mutex m_mutex;
     std::condition_variable m_ready, m_room;

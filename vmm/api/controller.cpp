@@ -395,7 +395,7 @@ Status Controller::start_now() {
     return build();
 }
 
-int Controller::serve() {
+int Controller::serve(const SeccompFilters& filters) {
     std::shared_ptr<Vmm> vmm;
     while (true) {
         if ((vmm = started_vmm()))
@@ -421,7 +421,7 @@ int Controller::serve() {
         m_started.notify_all();
     }
     m_signals.reset();  // the VM's loop has its own
-    const int status = vmm->run();
+    const int status = vmm->run(filters);
     (void)flush_metrics();  // the last line, as Firecracker writes at exit (an error without a file)
     return status;
 }

@@ -49,8 +49,8 @@ public:
 
     // Waits for InstanceStart (building the VM on this thread and answering it), runs the VM,
     // and returns Ember's exit status; SIGINT/SIGTERM end the wait (the caller blocks them
-    // before create()).
-    int serve();
+    // before create()). The VM's threads install their `filters` before it runs.
+    int serve(const SeccompFilters& filters = SeccompFilters::none());
 
     // Metrics as one JSON line, Firecracker's form (FlushMetrics, and every 60 s once PUT
     // /metrics named a file): API requests by status, each device's counters by id, each
