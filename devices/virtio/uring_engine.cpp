@@ -1,10 +1,12 @@
 #include <linux/falloc.h>
 #include <liburing.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
-#include <iterator>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -38,10 +40,12 @@ public:
         }
         allowed[4].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
         allowed[4].sqe_flags = IOSQE_IO_DRAIN;
-        if (int err = io_uring_register_restrictions(&m_ring, allowed, std::size(allowed)); err < 0)
-            return Error::from_errno("io_uring restrictions", -err);
-        if (int err = io_uring_enable_rings(&m_ring); err < 0)
-            return Error::from_errno("io_uring_enable_rings", -err);
+        // The system call itself: Debian's shared liburing 2.3 does not export its wrappers.
+        if (::syscall(__NR_io_uring_register, m_ring.ring_fd, IORING_REGISTER_RESTRICTIONS, allowed,
+                      std::size(allowed)) < 0)
+            return Error::from_errno("io_uring restrictions");
+        if (::syscall(__NR_io_uring_register, m_ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
+            return Error::from_errno("io_uring: enabling the ring");
         return {};
     }
 
