@@ -65,7 +65,9 @@ int kind_index(std::string_view name) {
     return -1;
 }
 
-thread_local ThreadKind t_kind = ThreadKind::Vmm;
+// The kind whose filter this thread installed; a thread started by a filtered one (the API's
+// metrics flusher) runs under its creator's filter without one of its own.
+thread_local const char* t_kind = "spawned";
 
 // Async-signal-safe decimal or hex digits of `value` at `out`; returns the end.
 char* put_number(char* out, uint64_t value, unsigned base) {
@@ -91,8 +93,8 @@ char* put_text(char* out, const char* text) {
 // now delivers it with the default action: the process dies of SIGSYS.
 void on_forbidden_call(int, siginfo_t* info, [[maybe_unused]] void* context) {
     char line[256];
-    char* at = put_text(line, "ember: error: seccomp: a ");
-    at = put_text(at, thread_kind_name(t_kind));
+    char* at = put_text(line, t_kind[0] == 'a' ? "ember: error: seccomp: an " : "ember: error: seccomp: a ");
+    at = put_text(at, t_kind);
     at = put_text(at, " thread made system call ");
     at = put_number(at, static_cast<uint64_t>(info->si_syscall), 10);
 #if defined(__x86_64__)
@@ -237,7 +239,7 @@ Status SeccompFilters::check(const std::string& what) const {
 Status SeccompFilters::apply(ThreadKind kind) const {
     if (!m_enabled)
         return {};
-    t_kind = kind;
+    t_kind = thread_kind_name(kind);
     // What libc loads from files on first use, loaded while it still may: the time zone
     // (gmtime_r, behind the CMOS clock, reads /etc/localtime the first time).
     ::tzset();

@@ -19,12 +19,13 @@ SIGSYS_STATUS=$((128 + 31))
 for kind in vcpu vmm; do
     EMBER_SECCOMP_TRIP=$kind bounded "$trip" --kernel "$guests/hello.elf" </dev/null >"$dir/out" 2>"$dir/err"
     expect_eq "exit status when a $kind thread makes a forbidden call" "$SIGSYS_STATUS" "$?"
-    grep -q "seccomp: a $kind thread made system call 135, which its filter forbids" "$dir/err" ||
+    grep -q "seccomp: a $kind thread made system call 135, which its filter forbids; stopping" "$dir/err" ||
         fail "stderr does not name the call: $(cat "$dir/err")"
     ! grep -q "Hello" "$dir/out" || [ "$kind" != vcpu ] || fail "the guest ran although its vCPU was killed first"
 done
 EMBER_SECCOMP_TRIP=api bounded "$trip" --api-sock "$dir/trip.sock" </dev/null >"$dir/out" 2>"$dir/err"
 expect_eq "exit status when an API thread makes a forbidden call" "$SIGSYS_STATUS" "$?"
+grep -q "seccomp: an api thread made system call 135" "$dir/err" || fail "stderr does not name the call: $(cat "$dir/err")"
 # The call itself is harmless: without filters the guest runs to its end.
 EMBER_SECCOMP_TRIP=vcpu bounded "$trip" --no-seccomp --kernel "$guests/hello.elf" </dev/null >"$dir/out" 2>"$dir/err"
 expect_eq "exit status with --no-seccomp" 0 "$?"
