@@ -58,6 +58,13 @@ private:
     size_t m_at = 0;
 };
 
+// The one size rule, for the file before it is read and for bytes handed in.
+Status check_size(uint64_t size, const std::string& what) {
+    if (size > MAX_FILE)
+        return Error(fmt::format("{}: larger than {} bytes; not a seccompiler-bin filter file", what, MAX_FILE));
+    return {};
+}
+
 int kind_index(std::string_view name) {
     for (ThreadKind kind : ALL_THREAD_KINDS)
         if (name == thread_kind_name(kind))
@@ -152,9 +159,8 @@ Result<SeccompFilters> SeccompFilters::defaults() {
 }
 
 Result<SeccompFilters> SeccompFilters::parse(std::span<const uint8_t> bytes, const std::string& what) {
+    TRY(check_size(bytes.size(), what));
     auto bad = [&](const std::string& why) { return Error(fmt::format("{}: {}", what, why)); };
-    if (bytes.size() > MAX_FILE)
-        return bad(fmt::format("larger than {} bytes; not a seccompiler-bin filter file", MAX_FILE));
     Reader in(bytes);
     uint64_t count = 0;
     if (!in.take(count) || count > 16)
@@ -203,8 +209,7 @@ Result<SeccompFilters> SeccompFilters::from_file(const std::string& path) {
         return Error::from_errno(what);
     if (!S_ISREG(st.st_mode))
         return Error(fmt::format("{}: not a regular file", what));
-    if (static_cast<uint64_t>(st.st_size) > MAX_FILE)
-        return Error(fmt::format("{}: larger than {} bytes; not a seccompiler-bin filter file", what, MAX_FILE));
+    TRY(check_size(static_cast<uint64_t>(st.st_size), what));
     const auto bytes = TRY(boot::read_file_bytes(fd.get(), static_cast<size_t>(st.st_size), what));
     return parse(bytes, what);
 }

@@ -10,7 +10,6 @@
 //    engines, TAP frames, entropy, vhost-user), and the end: terminal restore, virtiofsd's
 //    stop, the API socket's unlink;
 //  - api: HTTP on the accepted sockets, opening a drive or metrics file, a metrics thread.
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -23,7 +22,6 @@
 #include <linux/if_tun.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <memory>
 #include <vector>
 

@@ -27,8 +27,7 @@ ember_fs=("$ember" --debug-exit --virtio-mmio-cmdline --rng off --kernel "$guest
 start_virtiofsd() {
     "$virtiofsd" --socket-path="$dir/vfs.sock" -o source="$dir/share" -o log_level=err &
     daemon=$!
-    for _ in $(seq 100); do [ -S "$dir/vfs.sock" ] && return; sleep 0.05; done
-    fail "virtiofsd did not create its socket"
+    wait_for_socket "$dir/vfs.sock" virtiofsd
 }
 
 case $case in

@@ -11,6 +11,13 @@ expect_eq() { # what expected actual
 # Runs "$@" with a wall-clock bound (a hung VMM is a failure, not a stuck CI).
 bounded() { timeout --kill-after=5 "${TEST_TIMEOUT:-60}" "$@"; }
 
+# wait_for_socket PATH WHAT [TRIES]: waits until PATH is a socket (TRIES x 50 ms, default 100),
+# or fails naming WHAT.
+wait_for_socket() {
+    for _ in $(seq "${3:-100}"); do [ -S "$1" ] && return; sleep 0.05; done
+    fail "$2 did not create its socket $1"
+}
+
 # The QEMU microvm command line equivalent to Ember's, for the differential tests.
 QEMU_MICROVM=(qemu-system-x86_64 -accel kvm -M microvm -nodefaults -no-user-config -nographic
               -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot)

@@ -81,8 +81,7 @@ sock=$dir/api.sock
 "$ember" --api-sock "$sock" </dev/null >"$dir/out" 2>"$dir/err" &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
-[ -S "$sock" ] || fail "no API socket"
+wait_for_socket "$sock" "ember --api-sock" 200
 for tid in $(ls "/proc/$pid/task"); do
     if [ "$tid" = "$pid" ]; then
         expect_eq "Seccomp of the main thread before InstanceStart" 0 "$(field_of "$pid" "$tid" Seccomp)"
