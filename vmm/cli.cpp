@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "vmm/cli_parse.h"
 #include "vmm/lifecycle.h"
 
 namespace vmm {
@@ -123,16 +124,13 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--seccomp-filter", options.seccomp_filter,
                    "seccomp filters from a file compiled by Firecracker's seccompiler-bin (vmm, api, vcpu)");
     app.add_option("--id", options.api.id, "Instance id, reported by the API's GET /")->capture_default_str();
+    // Firecracker's jailer passes its timings to the binary it starts; accepted, not used.
+    uint64_t jailer_time_us = 0;
+    for (const char* flag : {"--start-time-us", "--start-time-cpu-us", "--parent-cpu-time-us"})
+        app.add_option(flag, jailer_time_us, "Firecracker jailer's timing (ignored)")->group("");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return usage_error(e.what());
-    }
+    if (auto status = parse_or_exit_status(app, argc, argv, "ember"))
+        return *status;
 
     if (options.no_seccomp && !options.seccomp_filter.empty())
         return usage_error("--no-seccomp and --seccomp-filter exclude each other");

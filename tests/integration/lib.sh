@@ -18,6 +18,16 @@ wait_for_socket() {
     fail "$2 did not create its socket $1"
 }
 
+# wait_for_output FILE PATTERN WHAT [TRIES]: waits until a line of FILE matches PATTERN (grep -E;
+# TRIES x 50 ms, default 200), or fails naming WHAT.
+wait_for_output() {
+    for _ in $(seq "${4:-200}"); do grep -Eq "$2" "$1" 2>/dev/null && return; sleep 0.05; done
+    fail "$3 never printed '$2': $(cat "$1" 2>/dev/null)"
+}
+
+# field_of PID TID NAME: one field of a thread's /proc status.
+field_of() { awk -v f="$3:" '$1 == f { print $2 }' "/proc/$1/task/$2/status" 2>/dev/null; }
+
 # The QEMU microvm command line equivalent to Ember's, for the differential tests.
 QEMU_MICROVM=(qemu-system-x86_64 -accel kvm -M microvm -nodefaults -no-user-config -nographic
               -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot)

@@ -32,9 +32,6 @@ expect_eq "exit status with --no-seccomp" 0 "$?"
 grep -q "Hello from the Ember test guest" "$dir/out" || fail "no guest output with --no-seccomp: $(cat "$dir/out")"
 grep -q -- "--no-seccomp: Ember runs without seccomp filters" "$dir/err" || fail "no warning: $(cat "$dir/err")"
 
-# field_of PID TID NAME: one field of a thread's /proc status.
-field_of() { awk -v f="$3:" '$1 == f { print $2 }' "/proc/$1/task/$2/status" 2>/dev/null; }
-
 # wait_threads PID COUNT SECCOMP: waits (bounded) until PID has COUNT threads of Ember's
 # (KVM may add workers of its own, such as kvm-nx-lpage-recovery, which inherit the filter
 # too), each with Seccomp SECCOMP; then checks NoNewPrivs on each when the mode is 2.

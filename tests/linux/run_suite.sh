@@ -19,7 +19,7 @@ rm -f "$out/results.txt" "$out/suite.log"
 die() { echo "run_suite.sh: $*" >&2; exit 1; }
 
 # The cases to run (cases.sh), all by default.
-export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit}
+export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit jailer_v2}
 
 # --- Debian packages (cached) ------------------------------------------------------------
 mkdir -p "$cache"
@@ -64,6 +64,8 @@ done
 (cd "$guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$suite/initramfs"
 cp -a "$guest" "$suite/guest-dir"  # the same tree for --initramfs-dir
 cp "$ember" "$suite/ember"
+# ember-jailer, built beside Ember (the jailer_v2 case).
+[ ! -x "$(dirname "$ember")/ember-jailer" ] || cp "$(dirname "$ember")/ember-jailer" "$suite/ember-jailer"
 cp "$here/cases.sh" "$suite/cases.sh"
 
 hardware_kvm() {
@@ -112,11 +114,20 @@ else
     mv "$suite" "$l1/suite"
     cat >"$l1/init" <<'INIT'
 #!/bin/busybox sh
+# The initramfs is rootfs, which pivot_root cannot leave (the jailer's and virtiofsd's
+# sandboxes): go on from a bind mount of it, which can.
+if [ -z "$L1_REROOTED" ]; then
+    /bin/busybox mkdir -p /l1root
+    /bin/busybox mount --bind / /l1root
+    export L1_REROOTED=1
+    exec /bin/busybox chroot /l1root /init
+fi
 /bin/busybox --install -s /bin
 export PATH=/opt/bin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs -o size=1500M tmpfs /suite/work
 for m in irqbypass kvm kvm-amd tun; do insmod /lib/modules/$m.ko || echo "L1: insmod $m failed"; done
 ip link set lo up
