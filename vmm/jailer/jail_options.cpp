@@ -177,7 +177,7 @@ std::variant<JailOptions, int> parse_jailer_cli(int argc, char** argv) {
         options.limits.push_back(*limit);
     }
     if (options.parent_cgroup.empty())
-        options.parent_cgroup = options.exec_file.substr(options.exec_file.rfind('/') + 1);
+        options.parent_cgroup = options.exec_name();
     if (auto checked = check_options(options); !checked.ok())
         return usage_error(checked.error().message());
     return options;
