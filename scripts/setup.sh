@@ -15,6 +15,7 @@ packages=(
     clang-14 libclang-rt-14-dev                      # libFuzzer targets
     qemu-system-x86 qemu-system-data seabios         # reference VMM for differential tests
     busybox-static cpio util-linux lz4 e2fsprogs     # Linux suite (vmlinux from the bzImage, ext4), setpriv
+    socat                                            # Linux suite: vsock both ways (guest and host side)
     acpica-tools                                     # iasl: the DSDT test disassembles Ember's AML
     iproute2 iputils-ping                            # virtio-net test: netns, TAP, ping
     g++-aarch64-linux-gnu qemu-user-static file      # portability check: arm64 build, run under qemu-user

@@ -19,6 +19,7 @@ constexpr const char* EXAMPLES = R"(Examples:
   ember --kernel vmlinux.pvh --serial file=/tmp/console.log --memory 1G
   ember --kernel bzImage --disk path=rootfs.img --disk path=data.img,readonly=on,serial=data0
   ember --kernel bzImage --net tap=tap0,ip=10.0.0.1,mask=255.255.255.0
+  ember --kernel bzImage --vsock cid=3,uds=/run/vm0.vsock
   ember --kernel tests/guest.bzImage --cpu-template baseline --log-level info
   ember --api-sock /tmp/ember.sock            (then configure and start it with Firecracker's API)
   ember --config-file vm.json                 (Firecracker's JSON: boot-source, machine-config, ...)
@@ -87,6 +88,10 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "[id=ID,]tag=TAG,dir=DIR[,readonly=on] (Ember runs virtiofsd)")
         ->expected(1)
         ->take_all();
+    std::string vsock;
+    app.add_option("--vsock", vsock,
+                   "virtio-vsock: cid=N,uds=PATH[,id=ID] (the host connects to PATH and writes \"CONNECT <port>\\n\"; "
+                   "guest connections to port P reach PATH_P)");
     std::string rng = "on";
     app.add_option("--rng", rng, "virtio-rng device backed by getrandom(): on | off")->capture_default_str();
     std::string pit = "on";
@@ -163,6 +168,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         return usage_error(*error);
     if (auto error = parse_each(filesystems, parse_fs, config.filesystems))
         return usage_error(*error);
+    if (!vsock.empty()) {
+        auto parsed = parse_vsock(vsock);
+        if (!parsed.ok())
+            return usage_error(parsed.error().message());
+        config.vsock = *parsed;
+    }
     config.name_devices();
     auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
     if (!tmpl)

@@ -11,12 +11,12 @@ namespace vmm {
 
 namespace layout = arch::x86_64::layout;
 
-namespace {
-
-void kick_fd(int fd) {
+void kick_eventfd(int fd) {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);  // a full counter still wakes the loop
 }
+
+namespace {
 
 // A virtio device's queue notifications: one ioeventfd per queue, served by the transport
 // (the queues in `served`; the others' eventfds belong to a vhost-user backend).
@@ -37,7 +37,7 @@ public:
             return;
         // Work left after the device's budget: kick ourselves and let other events run first.
         if (m_slot.transport->notify(queue))
-            kick_fd(fd);
+            kick_eventfd(fd);
     }
 
 private:
@@ -47,7 +47,7 @@ private:
 
 }  // namespace
 
-void VirtioSlot::kick(size_t index) const { kick_fd(notify_fds.at(index)); }
+void VirtioSlot::kick(size_t index) const { kick_eventfd(notify_fds.at(index)); }
 
 DeviceManager::DeviceManager()
     : m_resources(layout::VIRTIO_MMIO_BASE, std::size(layout::VIRTIO_IRQS) * layout::VIRTIO_MMIO_SIZE,

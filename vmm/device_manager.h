@@ -23,6 +23,9 @@
 
 namespace vmm {
 
+// Signals a queue-notification eventfd (a full counter still wakes its reader).
+void kick_eventfd(int fd);
+
 struct VirtioSlot {
     std::string id;
     uint64_t base = 0;

@@ -7,12 +7,13 @@
 //    TAP's offloads and queues, a vhost-user back-end's messages when the driver starts or
 //    resets its rings);
 //  - vmm: the event loop and everything a device back-end does on it (disk I/O in both
-//    engines, TAP frames, entropy, vhost-user), and the end: terminal restore, virtiofsd's
+//    engines, TAP frames, entropy, vhost-user, vsock's UNIX sockets), and the end: terminal restore, virtiofsd's
 //    stop, the API socket's unlink;
 //  - api: HTTP on the accepted sockets, opening a drive or metrics file, a metrics thread.
 #include <linux/kvm.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <termios.h>
@@ -51,6 +52,8 @@ const char* const VMM[] = {
     "epoll_wait", "epoll_pwait", "epoll_ctl", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
     "fsync", "fdatasync", "fallocate", "io_uring_enter", "sendmsg", "recvmsg", "poll", "ppoll", "timerfd_settime",
     "tgkill", "kill", "wait4", "pidfd_open", "unlink", "fcntl", "flock", "dup",
+    // virtio-vsock's host side: its listener's connections, guest connections to PATH_P.
+    "accept4", "connect", "recvfrom", "sendto", "shutdown",
 };
 
 const char* const API[] = {
@@ -126,6 +129,11 @@ Status allow_threads(scmp_filter_ctx ctx) {
     return {};
 }
 
+// UNIX sockets only (virtio-vsock's connections to the host's listeners).
+Status allow_unix_sockets(scmp_filter_ctx ctx) {
+    return add(ctx, "socket", SCMP_ACT_ALLOW, {SCMP_A0(SCMP_CMP_EQ, AF_UNIX)});
+}
+
 Status add_rules(scmp_filter_ctx ctx, ThreadKind kind) {
     TRY(allow_all(ctx, EVERY_THREAD));
     TRY(allow_memory(ctx));
@@ -138,6 +146,7 @@ Status add_rules(scmp_filter_ctx ctx, ThreadKind kind) {
         return allow_ioctls(ctx, VCPU_IOCTLS);
     case ThreadKind::Vmm:
         TRY(allow_all(ctx, VMM));
+        TRY(allow_unix_sockets(ctx));
         return allow_ioctls(ctx, VMM_IOCTLS);
     case ThreadKind::Api:
         TRY(allow_all(ctx, API));

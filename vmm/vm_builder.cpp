@@ -14,6 +14,7 @@
 #include "vmm/device_manager.h"
 #include "vmm/machine.h"
 #include "vmm/net_devices.h"
+#include "vmm/vsock_device.h"
 
 namespace vmm {
 
@@ -137,6 +138,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     auto disks = TRY(open_disks(config));
     auto nets = TRY(open_net_backends(config));
     auto filesystems = TRY(open_fs_backends(config));
+    auto vsock_listener = TRY(open_vsock_listener(config));
     auto cmdline = TRY(boot::KernelCmdline::create(config.cmdline.value_or(
         std::string(boot::KernelCmdline::DEFAULT))));
     auto vmm = std::make_unique<VmParts>();
@@ -151,6 +153,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     TRY(attach_rng_device(*vmm, config));
     TRY(attach_console_device(*vmm, config));
     TRY(attach_fs_devices(*vmm, config, std::move(filesystems)));
+    TRY(attach_vsock_device(*vmm, config, std::move(vsock_listener)));
     TRY(machine->load_kernel(*vmm, config, files.kernel, files.initrd, cmdline));
     TRY(machine->create_vcpus(*vmm, config));
     // Last: a failed build creates no file.

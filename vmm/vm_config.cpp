@@ -115,6 +115,8 @@ std::vector<std::string> VmConfig::device_ids() const {
         ids.emplace_back(CONSOLE_ID);
     for (const auto& fs : filesystems)
         ids.push_back(fs.id);
+    if (vsock)
+        ids.push_back(vsock->id);
     return ids;
 }
 
@@ -159,6 +161,8 @@ Status VmConfig::validate(uint64_t host_memory) const {
                                  std::size(layout::VIRTIO_IRQS)));
     TRY(validate_nets(nets));
     TRY(validate_filesystems(filesystems));
+    if (vsock)
+        TRY(validate_vsock(*vsock));
     TRY(validate_device_ids());
     return {};
 }

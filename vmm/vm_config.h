@@ -11,6 +11,7 @@
 #include "arch/x86_64/cpuid.h"
 #include "vmm/fs_config.h"
 #include "vmm/net_config.h"
+#include "vmm/vsock_config.h"
 #include "base/result.h"
 
 namespace vmm {
@@ -46,6 +47,7 @@ struct VmConfig {
     std::vector<NetConfig> nets;
     std::vector<FsConfig> filesystems;  // --fs: virtio-fs over vhost-user (shared guest memory)
     bool rng = true;  // virtio-rng backed by getrandom()
+    std::optional<VsockConfig> vsock;   // --vsock: virtio-vsock with its host side on UNIX sockets
     // The i8254 PIT. Linux with ACPI (Ember's FADT is hardware-reduced) never uses it; kernels
     // that boot from the MP table alone calibrate their timers with it. Off saves the kernel's
     // PIT teardown (~8 ms per VM on the development host).

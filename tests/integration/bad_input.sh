@@ -119,6 +119,17 @@ net_tap_without_permission)
     chmod 755 "$dir" && cp "$hello" "$dir/hello.elf" && chmod 644 "$dir/hello.elf"
     run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
     args=(--kernel "$dir/hello.elf" --net tap=embnope$$); pattern="tap 'embnope[0-9]+': .*needs CAP_NET_ADMIN.*: (Permission denied|Operation not permitted)" ;;
+vsock_cid_reserved)
+    vsock_sock=$dir/v.sock
+    args=(--kernel "$hello" --vsock "cid=2,uds=$vsock_sock"); pattern="vsock: guest CID 2 is reserved or out of range \(3 to 4294967294\)" ;;
+vsock_socket_path_taken)
+    : >"$dir/v.sock"
+    args=(--kernel "$hello" --vsock "cid=3,uds=$dir/v.sock"); pattern="vsock socket '.*v.sock': the path exists; remove it or choose another"
+    expected_status=10 ;;
+vsock_late_failure_leaves_no_socket)
+    # The socket is bound before KVM is opened; a failure there must take it away again.
+    vsock_sock=$dir/v.sock
+    args=(--kernel "$hello" --vsock "cid=3,uds=$vsock_sock" --kvm-device "$dir/no-kvm"); pattern="no-kvm" ;;
 net_tap_name_taken)
     [ "$(id -u)" = 0 ] || skip "needs root to open TAP devices"
     [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
@@ -166,4 +177,5 @@ grep -Eq "^ember: error: .*$pattern" "$dir/stderr" || fail "stderr does not matc
 [ ! -s "$dir/stdout" ] || fail "stdout is not empty"
 [ ! -e "$serial_file" ] || fail "a failed start left $serial_file behind"
 [ -z "${tap:-}" ] || ! ip link show "$tap" >/dev/null 2>&1 || fail "a failed start left TAP $tap behind"
+[ -z "${vsock_sock:-}" ] || [ ! -e "$vsock_sock" ] || fail "a failed start left the vsock socket $vsock_sock behind"
 echo "ok: $case -> $(cat "$dir/stderr")"

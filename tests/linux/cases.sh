@@ -372,6 +372,56 @@ case_jailer_v2() {
     case_result "$name"
 }
 
+# virtio-vsock with Firecracker's host side (Ember only: QEMU's vhost-vsock has its host side
+# in the kernel's AF_VSOCK, not on UNIX sockets): the host connects to the socket, writes
+# "CONNECT 5000", reads "OK <port>" and sends 16 MiB to the guest's socat; the guest's socat
+# then sends 16 MiB to host port 5001, a listener at the socket path with "_5001". Both
+# arrive with the sender's checksum; the socket goes with Ember.
+case_vsock() {
+    name=vsock
+    out=$work/$name.out
+    : >"$out"
+    reset_machine
+    MEM=512 CASE=vsock LIMIT=240
+    sock=$work/vsock.sock
+    rm -f "$sock" "${sock}_5001" "$work/vsock_in.bin"
+    dd if=/dev/urandom of="$work/vsock_out.bin" bs=1M count=16 2>/dev/null
+    socat -u UNIX-LISTEN:"${sock}_5001" CREATE:"$work/vsock_in.bin" </dev/null 2>"$work/${name}_listener.err" &
+    listener=$!
+    EXTRA="--vsock cid=3,uds=$sock"
+    (vm ember) </dev/null >"$out" 2>"$work/$name.err" &
+    pid=$!
+    reply=
+    if wait_for_line "$out" "GUEST vsock listening" 1800; then
+        # The guest's socat may not listen yet: its kernel then answers with an RST, the
+        # connection ends without "OK", and the host tries again.
+        i=0
+        while [ $i -lt 100 ]; do
+            reply=$({ echo "CONNECT 5000"; cat "$work/vsock_out.bin"; } | socat -t 5 - UNIX-CONNECT:"$sock" 2>/dev/null | head -n 1)
+            case $reply in OK\ *) break ;; esac
+            i=$((i + 1))
+            sleep 0.2
+        done
+    else
+        check "the guest never listened" false
+    fi
+    wait $pid
+    status=$?
+    kill $listener 2>/dev/null
+    wait $listener
+    check "exit status $status, not 0" equal "$status" 0
+    check "the host's CONNECT got '$reply', not OK <port>" test -n "$(echo "$reply" | grep '^OK [0-9][0-9]*$')"
+    want=$(md5sum <"$work/vsock_out.bin" | cut -d' ' -f1)
+    check "host to guest: the guest got another checksum" has "$out" "GUEST vsock in md5 $want bytes 16777216"
+    check "the guest did not send" has "$out" "GUEST vsock sent"
+    sent=$(sed -n 's/^GUEST vsock out md5 \([0-9a-f]*\).*/\1/p' "$out")
+    got=$(md5sum <"$work/vsock_in.bin" 2>/dev/null | cut -d' ' -f1)
+    check "guest to host: $(wc -c <"$work/vsock_in.bin" 2>/dev/null) bytes arrived as $got, sent $sent" equal "$sent" "$got"
+    check "the vsock socket outlived Ember" test ! -e "$sock"
+    rm -f "$work/vsock_out.bin" "$work/vsock_in.bin" "${sock}_5001"
+    case_result "$name"
+}
+
 # The initramfs packed by Ember itself from the guest's directory (--initramfs-dir), not by
 # cpio: /init runs and reboots. Ember only.
 case_initramfs_dir() {
@@ -558,7 +608,7 @@ for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
     case_vmms=$vmms
     # QEMU runs the cases whose assertions are about the devices and the boot (the
     # differential); panic, sigterm, test_exit and smp_reboot assert Ember's own endings.
-    case $c in boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | panic | sigterm | test_exit | smp_reboot) case_vmms=ember ;; esac
+    case $c in boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock | panic | sigterm | test_exit | smp_reboot) case_vmms=ember ;; esac
     for v in $case_vmms; do
         n=0
         for attempt in FIRST SECOND THIRD FOURTH LAST; do

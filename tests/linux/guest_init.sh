@@ -92,6 +92,20 @@ rng)
     echo "GUEST hwrng bytes $(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)"
     poweroff -f
     ;;
+vsock)
+    # AF_VSOCK through the kernel's own virtio transport: 16 MiB from the host (it connects to
+    # port 5000), then 16 MiB to the host's port 5001 (its listener at the socket path _5001).
+    load vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+    dd if=/dev/urandom of=/tmp/out bs=1M count=16 2>/dev/null
+    echo "GUEST vsock out md5 $(md5sum </tmp/out | cut -d' ' -f1)"
+    socat -u VSOCK-LISTEN:5000 CREATE:/tmp/in &
+    echo "GUEST vsock listening"
+    wait
+    echo "GUEST vsock in md5 $(md5sum </tmp/in | cut -d' ' -f1) bytes $(wc -c </tmp/in)"
+    rm -f /tmp/in
+    socat -u FILE:/tmp/out VSOCK-CONNECT:2:5001 && echo "GUEST vsock sent"
+    poweroff -f
+    ;;
 panic)
     echo c >/proc/sysrq-trigger
     ;;

@@ -19,7 +19,7 @@ rm -f "$out/results.txt" "$out/suite.log"
 die() { echo "run_suite.sh: $*" >&2; exit 1; }
 
 # The cases to run (cases.sh), all by default.
-export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit jailer_v2}
+export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit jailer_v2 vsock}
 
 # --- Debian packages (cached) ------------------------------------------------------------
 mkdir -p "$cache"
@@ -58,9 +58,20 @@ cp "$here/guest_init.sh" "$guest/init"
 cp "$EMBER_GUEST_EXIT" "$guest/bin/ember-guest-exit"
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/block/virtio_blk \
          net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/char/virtio_console \
-         drivers/char/hw_random/virtio-rng fs/fuse/fuse fs/fuse/virtiofs; do
+         drivers/char/hw_random/virtio-rng fs/fuse/fuse fs/fuse/virtiofs net/vmw_vsock/vsock \
+         net/vmw_vsock/vmw_vsock_virtio_transport_common net/vmw_vsock/vmw_vsock_virtio_transport; do
     cp "$modules/$m.ko" "$guest/lib/modules/" || die "kernel module $m missing"
 done
+# socat (it speaks AF_VSOCK) with the shared libraries its loader names, for the vsock case.
+socat=$(command -v socat) || die "socat is needed (the vsock case)"
+copy_with_libs() {  # copy_with_libs ROOT DIR BINARY: BINARY into ROOT/DIR, its libraries into ROOT
+    cp "$3" "$1$2/"
+    for lib in $(ldd "$3" | grep -o '/[^ ]*'); do
+        mkdir -p "$1$(dirname "$lib")"
+        cp -L "$lib" "$1$lib"
+    done
+}
+copy_with_libs "$guest" /bin "$socat"
 (cd "$guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$suite/initramfs"
 cp -a "$guest" "$suite/guest-dir"  # the same tree for --initramfs-dir
 cp "$ember" "$suite/ember"
@@ -95,20 +106,12 @@ else
     virtiofsd=/usr/lib/qemu/virtiofsd  # Debian's qemu-system-common, for the virtiofs case
     [ -x "$virtiofsd" ] || die "$virtiofsd is needed (the virtiofs case)"
     for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)" "$(command -v curl)" \
-             "$virtiofsd"; do
-        cp "$b" "$l1/opt/bin/"
-        for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
-            mkdir -p "$l1$(dirname "$lib")"
-            cp -L "$lib" "$l1$lib"
-        done
+             "$virtiofsd" "$socat"; do
+        copy_with_libs "$l1" /opt/bin "$b"
     done
     # QEMU microvm for the differential boot-log case, with its firmware.
     qemu=$(command -v qemu-system-x86_64)
-    cp "$qemu" "$l1/opt/bin/"
-    for lib in $(ldd "$qemu" | grep -o '/[^ ]*'); do
-        mkdir -p "$l1$(dirname "$lib")"
-        cp -L "$lib" "$l1$lib"
-    done
+    copy_with_libs "$l1" /opt/bin "$qemu"
     mkdir -p "$l1/opt/qemu"
     cp -L /usr/share/qemu/bios-microvm.bin "$l1/opt/qemu/"
     mv "$suite" "$l1/suite"
@@ -199,7 +202,7 @@ INIT
         for c in $remaining; do
             result=$c
             qemu_too=${EMBER_LINUX_QEMU:-1}
-            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del | initramfs_dir) qemu_too=0 ;; esac
+            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot ;; boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock) qemu_too=0 ;; esac
             if ! grep -q "^CASE $result " "$out/suite.log" ||
                { [ "$qemu_too" != 0 ] && ! grep -q "^CASE qemu_$result " "$out/suite.log"; }; then
                 left="$left $c"

@@ -95,9 +95,32 @@ TEST(ApiVmResourcesTest, DocumentAppliesEverySectionAndNeedsABootSource) {
 TEST(ApiVmResourcesTest, UnsupportedDocumentSectionsAreRefusedByName) {
     VmResources r{VmConfig{}};
     auto status = r.apply_document(parse(R"({"boot-source": {"kernel_image_path": "/dev/null"},
-                                             "vsock": {"guest_cid": 3, "uds_path": "/tmp/v"}})"));
+                                             "balloon": {"amount_mib": 0, "deflate_on_oom": false}})"));
     ASSERT_FALSE(status.ok());
-    EXPECT_NE(status.error().message().find("\"vsock\" is not supported yet"), std::string::npos);
+    EXPECT_NE(status.error().message().find("\"balloon\" is not supported yet"), std::string::npos);
+}
+
+TEST(ApiVmResourcesTest, VsockSectionGivesTheCidAndSocketPath) {
+    VmResources r{VmConfig{}};
+    ASSERT_TRUE(r.apply_document(parse(R"({"boot-source": {"kernel_image_path": "/dev/null"},
+                                           "vsock": {"guest_cid": 7, "uds_path": "/tmp/v.sock"}})")).ok());
+    const VmConfig config = r.vm_config();
+    ASSERT_TRUE(config.vsock.has_value());
+    EXPECT_EQ(config.vsock->cid, 7u);
+    EXPECT_EQ(config.vsock->uds_path, "/tmp/v.sock");
+    EXPECT_EQ(r.full_config()["vsock"]["guest_cid"], 7);
+    EXPECT_EQ(r.full_config()["vsock"]["uds_path"], "/tmp/v.sock");
+}
+
+TEST(ApiVmResourcesTest, VsockCidBelowThreeAndMissingFieldsAreRefused) {
+    VmResources r{VmConfig{}};
+    auto low = r.put_vsock(parse(R"({"guest_cid": 2, "uds_path": "/tmp/v.sock"})"));
+    ASSERT_FALSE(low.ok());
+    EXPECT_NE(low.error().message().find("guest CID 2 is reserved"), std::string::npos);
+    EXPECT_FALSE(r.put_vsock(parse(R"({"guest_cid": 3})")).ok());
+    EXPECT_FALSE(r.put_vsock(parse(R"({"uds_path": "/tmp/v.sock"})")).ok());
+    EXPECT_FALSE(r.put_vsock(parse(R"({"guest_cid": 3, "uds_path": "/tmp/v.sock", "other": 1})")).ok());
+    EXPECT_FALSE(r.vm_config().vsock.has_value()) << "a refused PUT changes nothing";
 }
 
 TEST(ApiVmResourcesTest, MissingKernelFileIsRefusedAtThePut) {

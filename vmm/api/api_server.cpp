@@ -17,7 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
-#include "base/unix_address.h"
+#include "base/unix_listener.h"
 #include "vmm/api/http_stream.h"
 #include "vmm/lifecycle.h"
 
@@ -219,41 +219,11 @@ ApiServer::~ApiServer() {
 
 Result<std::unique_ptr<ApiServer>> ApiServer::start(const std::string& path, Controller& controller,
                                                     const SeccompFilters& filters, Limits limits) {
-    const std::string what = fmt::format("API socket '{}'", path);
-    const auto in_place = unix_address(path);
-    if (!in_place)
-        return Error(fmt::format("{}: the path must be 1 to {} bytes", what, MAX_UNIX_PATH));
-    struct stat st {};
-    const Error taken(ErrorKind::Busy, fmt::format("{}: the path exists; remove it or choose another", what));
-    if (::lstat(path.c_str(), &st) == 0)
-        return taken;
-    // Bound under a temporary name beside it, made private and listening, then renamed into
-    // place: a client that sees the path can connect at once, and no other user ever could.
-    // (A path too long for the temporary name is bound in place.)
-    std::string bound = fmt::format("{}.{}.tmp", path, ::getpid());
-    auto address = unix_address(bound);
-    if (!address) {
-        bound = path;
-        address = in_place;
-    }
-    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!listener.valid())
-        return Error::from_errno(what);
-    if (::bind(listener.get(), as_sockaddr(*address), sizeof *address) < 0)
-        return Error::from_errno(what);
-    if (::chmod(bound.c_str(), 0600) < 0 || ::listen(listener.get(), 128) < 0 ||
-        (bound != path && ::renameat2(AT_FDCWD, bound.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) < 0)) {
-        Error error = errno == EEXIST ? taken : Error::from_errno(what);
-        ::unlink(bound.c_str());
-        return error;
-    }
+    UnixListener listener = TRY(UnixListener::bind(path, fmt::format("API socket '{}'", path)));
     UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!stop.valid()) {
-        Error error = Error::from_errno("eventfd for the API socket");
-        ::unlink(path.c_str());
-        return error;
-    }
-    return std::unique_ptr<ApiServer>(new ApiServer(path, std::move(listener), std::move(stop), controller, filters, limits));
+    if (!stop.valid())
+        return Error::from_errno("eventfd for the API socket");  // the listener takes its path along
+    return std::unique_ptr<ApiServer>(new ApiServer(path, listener.release(), std::move(stop), controller, filters, limits));
 }
 
 }  // namespace vmm::api

@@ -123,6 +123,8 @@ Response Controller::pre_boot(std::string_view method, std::string_view path, co
             return configure([&] { return m_resources.put_machine_config(body); });
         if (path == "/entropy")
             return configure([&] { return m_resources.put_entropy(body); });
+        if (path == "/vsock")
+            return configure([&] { return m_resources.put_vsock(body); });
         if (auto id = id_under(path, "/drives/"))
             return configure([&] { return m_resources.put_drive(*id, body); });
         if (auto id = id_under(path, "/network-interfaces/"))

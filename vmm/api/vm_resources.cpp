@@ -231,12 +231,36 @@ Status VmResources::put_entropy(const Json& body) {
     return {};
 }
 
+// Firecracker's Vsock: guest_cid and uds_path; vsock_id is deprecated there and only kept.
+Status VmResources::put_vsock(const Json& body) {
+    auto f = TRY(JsonFields::of(body, "vsock", {"guest_cid", "uds_path", "vsock_id"}));
+    auto cid = TRY(f.integer("guest_cid", 0, UINT64_MAX));
+    if (!cid)
+        return f.missing("guest_cid");
+    auto path = TRY(f.string("uds_path"));
+    if (!path)
+        return f.missing("uds_path");
+    VsockConfig vsock;
+    vsock.cid = *cid;
+    vsock.uds_path = *path;
+    if (auto id = TRY(f.string("vsock_id"))) {
+        if (!valid_device_id(*id))
+            return Error(fmt::format("vsock: vsock_id '{}' is not 1 to {} of A-Z a-z 0-9 _ - .", *id, MAX_DEVICE_ID));
+        vsock.id = *id;
+    }
+    TRY(validate_vsock(vsock));
+    if (!m_config.vsock)
+        TRY(check_room(m_drives.size() + m_config.nets.size(), "vsock"));
+    m_config.vsock = vsock;
+    return {};
+}
+
 Status VmResources::apply_document(const Json& document) {
     auto f = TRY(JsonFields::of(document, "config file",
                                 {"boot-source", "machine-config", "drives", "network-interfaces", "entropy", "logger",
                                  "metrics", "balloon", "vsock", "mmds-config", "cpu-config", "memory-hotplug",
                                  "pmem", "serial"}));
-    for (auto unsupported : {"balloon", "vsock", "mmds-config", "cpu-config", "memory-hotplug", "pmem", "serial"}) {
+    for (auto unsupported : {"balloon", "mmds-config", "cpu-config", "memory-hotplug", "pmem", "serial"}) {
         if (f.object(unsupported))
             return Error(fmt::format("config file: \"{}\" is not supported yet", unsupported));
     }
@@ -262,6 +286,8 @@ Status VmResources::apply_document(const Json& document) {
     }
     if (auto entropy = f.object("entropy"))
         TRY(put_entropy(*entropy));
+    if (auto vsock = f.object("vsock"))
+        TRY(put_vsock(*vsock));
     return {};
 }
 
@@ -302,6 +328,9 @@ Json VmResources::full_config() const {
     }
     if (m_config.rng)
         config["entropy"] = Json::object();
+    if (m_config.vsock)
+        config["vsock"] = {{"guest_cid", m_config.vsock->cid}, {"uds_path", m_config.vsock->uds_path},
+                           {"vsock_id", m_config.vsock->id}};
     return config;
 }
 

@@ -25,6 +25,7 @@ public:
     Status put_drive(std::string_view id, const Json& body);
     Status put_network_interface(std::string_view id, const Json& body);
     Status put_entropy(const Json& body);
+    Status put_vsock(const Json& body);
     // After boot, PATCH /drives/{id} (Firecracker's PartialDrive): the checked body's new
     // path_on_host, if it names one; drive_moved() records it once the device took it.
     Result<std::optional<std::string>> check_drive_patch(std::string_view id, const Json& body) const;
