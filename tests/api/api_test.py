@@ -196,6 +196,9 @@ def case_info():
     expect(204, "PUT", "/machine-config", {"vcpu_count": 3, "mem_size_mib": 96, "smt": False})
     check(expect(200, "GET", "/machine-config")["vcpu_count"] == 3, "PUT /machine-config did not take")
     expect(204, "PUT", "/entropy", {})
+    vsock = {"guest_cid": 3, "uds_path": os.path.join(WORK, "v.sock")}
+    expect(400, "PUT", "/vsock", dict(vsock, guest_cid=2), fault="guest CID 2 is reserved")
+    expect(204, "PUT", "/vsock", vsock)
     # curl asks "Expect: 100-continue" before a body over 1 KiB and waits a second for the
     # answer; Ember answers at once.
     started = time.monotonic()
@@ -206,6 +209,8 @@ def case_info():
     config = expect(200, "GET", "/vm/config")
     validate(config, "FullVmConfiguration")
     check(config["boot-source"]["boot_args"] == long_args, "the long boot_args did not arrive whole")
+    check(config["vsock"]["guest_cid"] == 3 and config["vsock"]["uds_path"] == vsock["uds_path"],
+          f"GET /vm/config vsock: {config.get('vsock')}")
     proc.terminate()
     finish(proc, 143)
 
@@ -273,7 +278,7 @@ def case_after_start():
     for path, body in [("/boot-source", {"kernel_image_path": guest("hello")}),
                        ("/machine-config", {"vcpu_count": 2, "mem_size_mib": 64}),
                        ("/drives/d", {"drive_id": "d", "path_on_host": "/dev/null", "is_root_device": False}),
-                       ("/entropy", {})]:
+                       ("/entropy", {}), ("/vsock", {"guest_cid": 3, "uds_path": os.path.join(WORK, "late.sock")})]:
         expect(400, "PUT", path, body, fault="after starting the microVM")
     expect(400, "PUT", "/actions", {"action_type": "InstanceStart"}, fault="after starting the microVM")
     expect(204, "PATCH", "/vm", {"state": "Paused"})
