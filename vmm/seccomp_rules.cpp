@@ -131,7 +131,7 @@ Status allow_threads(scmp_filter_ctx ctx) {
 
 // UNIX sockets only (virtio-vsock's connections to the host's listeners).
 Status allow_unix_sockets(scmp_filter_ctx ctx) {
-    return add(ctx, "socket", SCMP_ACT_ALLOW, {SCMP_A0(SCMP_CMP_EQ, AF_UNIX)});
+    return add(ctx, "socket", SCMP_ACT_ALLOW, {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_UNIX)});
 }
 
 Status add_rules(scmp_filter_ctx ctx, ThreadKind kind) {

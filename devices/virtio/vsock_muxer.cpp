@@ -93,11 +93,12 @@ void Muxer::host_events() {
     epoll_event events[EVENTS_PER_CALL];
     const int n = ::epoll_wait(m_epoll.get(), events, EVENTS_PER_CALL, 0);
     for (int i = 0; i < n; ++i) {
-        if (events[i].data.u64 == 0) {
+        const uint64_t token = events[i].data.u64;  // a copy: epoll_event is packed on x86-64
+        if (token == 0) {
             accept_host();
             continue;
         }
-        auto it = m_by_token.find(events[i].data.u64);
+        auto it = m_by_token.find(token);
         if (it != m_by_token.end())
             host_event(*it->second, events[i].events);
     }
