@@ -177,7 +177,7 @@ TEST_F(VsockTest, HostConnectLineBecomesARequestAndTheResponseAnOkLine) {
     EXPECT_TRUE(device->host_events());
     auto packets = receive(1);
     ASSERT_EQ(packets.size(), 1u);
-    const Header& request = packets[0].header;
+    const Header request = packets[0].header;  // a copy: packets is reassigned below
     EXPECT_EQ(request.op, op::REQUEST);
     EXPECT_EQ(request.src_cid, vsock::HOST_CID);
     EXPECT_EQ(request.dst_cid, CID);
