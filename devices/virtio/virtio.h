@@ -28,6 +28,7 @@ inline constexpr uint32_t NET = 1;
 inline constexpr uint32_t BLOCK = 2;
 inline constexpr uint32_t CONSOLE = 3;
 inline constexpr uint32_t ENTROPY = 4;
+inline constexpr uint32_t VSOCK = 19;
 inline constexpr uint32_t FS = 26;
 }  // namespace device_id
 

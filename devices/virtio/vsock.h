@@ -20,11 +20,10 @@ public:
     static constexpr size_t RXQ = 0, TXQ = 1, EVENTQ = 2;
     static constexpr size_t PACKETS_PER_CALL = 64;
     static constexpr uint64_t F_STREAM = 1;  // §5.10.3 VIRTIO_VSOCK_F_STREAM
-    static constexpr uint32_t DEVICE_ID = 19;
 
     Vsock(GuestMemory& memory, uint64_t guest_cid, std::unique_ptr<vsock::Muxer> muxer);
 
-    uint32_t device_id() const override { return DEVICE_ID; }
+    uint32_t device_id() const override { return device_id::VSOCK; }
     uint64_t device_features() const override { return F_STREAM; }
     size_t queue_count() const override { return 3; }
     size_t config_size() const override { return sizeof(uint64_t); }
