@@ -194,8 +194,7 @@ Result<bool> Net::deliver(Pair& pair, Virtqueue& queue) {
     const uint16_t num_buffers = static_cast<uint16_t>(m_used.size());
     TRY(write_buffers(m_memory, m_first.writable, offsetof(net::Header, num_buffers),
                       std::span(reinterpret_cast<const uint8_t*>(&num_buffers), sizeof num_buffers)));
-    for (const auto& [head, length] : m_used)
-        TRY(queue.add_used(head, length));
+    TRY(queue.add_used(m_used));
     ++m_stats.rx_frames;
     m_stats.rx_bytes += frame.size() - HEADER;
     return true;

@@ -82,7 +82,7 @@ private:
     NetStats m_stats;
     DescriptorChain m_chain;
     DescriptorChain m_first;  // mergeable receive: the chain that carries the header
-    std::vector<std::pair<uint16_t, uint32_t>> m_used;  // mergeable receive: (head, length)
+    std::vector<Virtqueue::Used> m_used;  // mergeable receive: (head, length), published together
     std::vector<iovec> m_iovecs;
 };
 

@@ -148,10 +148,17 @@ Status Virtqueue::read_chain(uint16_t head, DescriptorChain& chain) const {
 }
 
 Status Virtqueue::add_used(uint16_t head, uint32_t written) {
-    const uint64_t slot = m_layout.used_ring + RING_ENTRIES + USED_ELEM_SIZE * (m_next_used % m_layout.size);
-    TRY(m_memory->store<uint32_t>(slot, head));
-    TRY(m_memory->store<uint32_t>(slot + 4, written));
-    ++m_next_used;
+    const Used element{head, written};
+    return add_used(std::span(&element, 1));
+}
+
+Status Virtqueue::add_used(std::span<const Used> elements) {
+    for (const auto& [head, written] : elements) {
+        const uint64_t slot = m_layout.used_ring + RING_ENTRIES + USED_ELEM_SIZE * (m_next_used % m_layout.size);
+        TRY(m_memory->store<uint32_t>(slot, head));
+        TRY(m_memory->store<uint32_t>(slot + 4, written));
+        ++m_next_used;
+    }
     auto view = TRY(m_memory->slice(m_layout.used_ring + RING_IDX, sizeof(uint16_t)));
     // SAFETY: in guest memory, 2-byte aligned; release publishes the element written above.
     std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(view.data())).store(m_next_used, std::memory_order_release);

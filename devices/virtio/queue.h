@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "base/guest_memory.h"
@@ -71,6 +73,11 @@ public:
 
     // Returns a chain to the driver with the number of bytes written into it.
     Status add_used(uint16_t head, uint32_t written);
+    // Returns several chains (head, bytes written) at once: the driver sees all of them or none,
+    // as a mergeable receive's buffers of one frame must appear (§5.1.6.4: the driver reads
+    // num_buffers from the first and takes the rest at once).
+    using Used = std::pair<uint16_t, uint32_t>;
+    Status add_used(std::span<const Used> elements);
 
     // Whether the driver asked to be interrupted for what was added since the last call
     // (used_event with EVENT_IDX, else the NO_INTERRUPT flag).

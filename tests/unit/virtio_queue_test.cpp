@@ -43,6 +43,18 @@ TEST_F(QueueTest, AddUsedPublishesElementAndIndex) {
     EXPECT_EQ(driver.used_elem(0).len, 77u);
 }
 
+TEST_F(QueueTest, AddUsedBatchPublishesEveryElementWithOneIndex) {
+    const Virtqueue::Used frame[] = {{5, 1500}, {9, 1500}, {2, 40}};
+    ASSERT_TRUE(queue.add_used(frame).ok());
+    EXPECT_EQ(driver.used_idx(), 3);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(driver.used_elem(i).addr, frame[i].first) << i;
+        EXPECT_EQ(driver.used_elem(i).len, frame[i].second) << i;
+    }
+    ASSERT_TRUE(queue.add_used(std::span<const Virtqueue::Used>()).ok());
+    EXPECT_EQ(driver.used_idx(), 3);
+}
+
 // §2.7.5.3.1: chains longer than the queue size (loops) are a device error.
 TEST_F(QueueTest, DescriptorLoopIsAnError) {
     driver.write_desc(0, {0x10000, 8, VIRTQ_DESC_F_NEXT, 1});
