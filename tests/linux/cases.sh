@@ -6,8 +6,9 @@
 # shell runs its own applets of those names first).
 # Every case runs under Ember, then (differential, where qemu-system-x86_64 is at hand and
 # EMBER_LINUX_QEMU is not 0) under QEMU microvm with acpi=on and the same devices, as
-# qemu_<case>; a list entry qemu_<case> runs that case under QEMU only. Prints one line per case: "CASE <name> PASS" or "CASE <name> FAIL <why>", then
-# each failed case's output between LOG markers.
+# qemu_<case>; a list entry qemu_<case> runs that case under QEMU only. Prints one line per
+# case: "CASE <name> PASS" or "CASE <name> FAIL <why>", then each failed case's output between
+# LOG markers; "ENTRY-DONE <entry>" once a list entry has its verdicts under every VMM.
 dir=$1
 ember=$dir/ember
 work=$dir/work
@@ -608,6 +609,7 @@ case_bench() {
 }
 
 for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
+    entry=$c
     if [ "$c" = bench ]; then
         case_bench
         continue
@@ -642,5 +644,6 @@ for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
             rm -f "$work/ember.boot.log" "$work/qemu.boot.log"
         done
     done
+    echo "ENTRY-DONE $entry"
 done
 echo "CASES-DONE"

@@ -184,9 +184,9 @@ INIT
     # The nested stack under Ember (L1's kvm_amd on TCG's emulated SVM) is not Ember's, and it
     # has been seen to end L1 itself in a few runs: a panic in __svm_vcpu_run, and once an L1
     # that stopped without a word (its CPU reset, see l1-resets.log). When L1 ends before its
-    # cases are done, a fresh L1 runs the cases that have no verdict yet, up to four times, while
-    # the time lasts; the log says so, and every case still needs its own PASS. The whole stays
-    # inside CTest's 1500 s.
+    # cases are done, a fresh L1 runs the list entries cases.sh had not finished (no ENTRY-DONE
+    # line), up to four times, while the time lasts; the log says so, and every case still
+    # needs its own PASS. The whole stays inside CTest's 1500 s.
     remaining=$EMBER_LINUX_CASES
     deadline=$((SECONDS + 1440))
     for attempt in 1 2 3 4 5; do
@@ -200,14 +200,7 @@ INIT
         cp "$out/l1-resets.log" "$out/l1-resets.$attempt.log" 2>/dev/null
         left=
         for c in $remaining; do
-            prefix= ember_too=1 qemu_too=${EMBER_LINUX_QEMU:-1}
-            case $c in qemu_*) c=${c#qemu_} prefix=qemu_ ember_too=0 qemu_too=1 ;; esac
-            result=$c
-            case $c in shell) result=shell_1cpu ;; smp_reboot) result=smp4_reboot qemu_too=0 ;; boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock | panic | sigterm | test_exit) qemu_too=0 ;; esac
-            if { [ "$ember_too" = 1 ] && ! grep -q "^CASE $result " "$out/suite.log"; } ||
-               { [ "$qemu_too" != 0 ] && ! grep -q "^CASE qemu_$result " "$out/suite.log"; }; then
-                left="$left $prefix$c"
-            fi
+            grep -qx "ENTRY-DONE $c" "$out/suite.log" || left="$left $c"
         done
         remaining=${left# }
         [ -n "$remaining" ] || break
