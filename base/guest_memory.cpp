@@ -1,7 +1,14 @@
 #include "base/guest_memory.h"
 
+#include <linux/memfd.h>
+#include <linux/mman.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -10,11 +17,19 @@ namespace vmm {
 
 namespace {
 
-Result<UniqueFd> shared_memory_file(std::span<const MemoryRegionSpec> specs) {
+constexpr uint64_t HUGE_2M = 2ull << 20;
+constexpr const char* HUGE_POOL = "/sys/kernel/mm/hugepages/hugepages-2048kB/";
+
+uint64_t total_size_of(std::span<const MemoryRegionSpec> specs) {
     uint64_t total = 0;
     for (const auto& spec : specs)
         total += spec.size;
-    UniqueFd fd(::memfd_create("ember-guest-ram", MFD_CLOEXEC));
+    return total;
+}
+
+Result<UniqueFd> shared_memory_file(uint64_t total, HugePages huge_pages) {
+    const unsigned flags = MFD_CLOEXEC | (huge_pages == HugePages::Size2M ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+    UniqueFd fd(::memfd_create("ember-guest-ram", flags));
     if (!fd.valid())
         return Error::from_errno("memfd_create for shared guest memory");
     if (::ftruncate(fd.get(), static_cast<off_t>(total)) != 0)
@@ -22,10 +37,52 @@ Result<UniqueFd> shared_memory_file(std::span<const MemoryRegionSpec> specs) {
     return fd;
 }
 
+uint64_t pool_count(const char* name) {
+    uint64_t value = 0;
+    if (FILE* file = std::fopen(fmt::format("{}{}", HUGE_POOL, name).c_str(), "r")) {
+        if (std::fscanf(file, "%" SCNu64, &value) != 1)
+            value = 0;
+        std::fclose(file);
+    }
+    return value;
+}
+
+// The reason a hugetlb mapping of `total` bytes failed, in the host's words: its pool of
+// 2 MiB pages has fewer free (and unreserved) than the guest needs.
+Error huge_pages_short(uint64_t total, int err) {
+    const uint64_t needed = total / HUGE_2M;
+    if (::access(HUGE_POOL, F_OK) != 0)
+        return Error(ErrorKind::HostResource, "hugepages=2M: the host kernel has no 2 MiB huge pages");
+    const uint64_t free_pages = pool_count("free_hugepages");
+    const uint64_t reserved = pool_count("resv_hugepages");
+    const uint64_t available = free_pages > reserved ? free_pages - reserved : 0;
+    if (available >= needed)
+        return Error(ErrorKind::HostResource, fmt::format("hugepages=2M: mapping {} MiB of huge pages failed: {}",
+                                                          total >> 20, std::strerror(err)));
+    return Error(ErrorKind::HostResource, fmt::format("hugepages=2M: the guest needs {} free 2 MiB huge pages, the host has {} "
+                             "(reserve them as root: echo {} > /proc/sys/vm/nr_hugepages)",
+                             needed, available, pool_count("nr_hugepages") + needed - available));
+}
+
+// KSM, THP and prefaulting for one region's mapping.
+Status advise(void* addr, uint64_t size, const MemoryOptions& options) {
+    if (options.mergeable && ::madvise(addr, size, MADV_MERGEABLE) != 0)
+        return errno == EINVAL ? Error(ErrorKind::HostResource, "mergeable=on: the host kernel has no KSM (CONFIG_KSM)")
+                               : Error::from_errno("madvise(MADV_MERGEABLE) of guest memory");
+    if (options.huge_pages == HugePages::Transparent && ::madvise(addr, size, MADV_HUGEPAGE) != 0)
+        return errno == EINVAL ? Error(ErrorKind::HostResource,
+                                       "hugepages=transparent: the host kernel has no transparent huge pages")
+                               : Error::from_errno("madvise(MADV_HUGEPAGE) of guest memory");
+    if (options.prefault && ::madvise(addr, size, MADV_POPULATE_WRITE) != 0)
+        return Error::from_errno(fmt::format("prefault=on: populating {} MiB of guest memory", size >> 20));
+    return {};
+}
+
 }  // namespace
 
-Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs, MemoryBacking backing) {
-    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs, MemoryOptions options) {
+    const bool huge = options.huge_pages == HugePages::Size2M;
+    const uint64_t page = huge ? HUGE_2M : static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     GuestMemory memory;
     uint64_t previous_end = 0;
     uint64_t fd_offset = 0;
@@ -36,16 +93,22 @@ Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs,
             return Error(ErrorKind::Internal, fmt::format("guest memory region at {:#x} overlaps or overflows", spec.gpa));
         previous_end = spec.gpa + spec.size;
     }
-    if (backing == MemoryBacking::Shared)
-        memory.m_shared = TRY(shared_memory_file(specs));
+    const bool shared = options.backing == MemoryBacking::Shared;
+    if (shared)
+        memory.m_shared = options.file.valid() ? std::move(options.file)
+                                               : TRY(shared_memory_file(total_size_of(specs), options.huge_pages));
+    // Huge pages are reserved at mmap (no MAP_NORESERVE), so a short pool fails here.
+    int flags = shared ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+    flags |= huge ? (shared ? 0 : MAP_HUGETLB | MAP_HUGE_2MB) : MAP_NORESERVE;
     for (const auto& spec : specs) {
-        const bool shared = memory.m_shared.valid();
-        const int flags = shared ? MAP_SHARED | MAP_NORESERVE : MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
         void* addr = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, flags, memory.m_shared.get(),
                             shared ? static_cast<off_t>(fd_offset) : 0);
+        if (addr == MAP_FAILED && huge && errno == ENOMEM)
+            return huge_pages_short(total_size_of(specs), errno);
         if (addr == MAP_FAILED)
             return Error::from_errno(fmt::format("mmap of {} MiB guest memory", spec.size >> 20));
         memory.m_mappings.emplace_back(addr, spec.size);
+        TRY(advise(addr, spec.size, options));
         memory.m_regions.push_back({spec.gpa, spec.size, static_cast<uint8_t*>(addr), fd_offset});
         fd_offset += spec.size;
     }

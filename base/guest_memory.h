@@ -26,16 +26,31 @@ struct MemoryRegion {
     uint64_t fd_offset = 0;  // where the region starts in GuestMemory::shared_fd()
 };
 
-// Private: anonymous memory only this process sees. Shared: one memfd mapped MAP_SHARED, so
-// a vhost-user backend can map the same pages (its memory table names the fd and offsets).
+// Private: anonymous memory only this process sees. Shared: one file (a memfd, or the file
+// MemoryOptions::file names) mapped MAP_SHARED, so a vhost-user backend can map the same
+// pages (its memory table names the fd and offsets).
 enum class MemoryBacking { Private, Shared };
+
+// Size2M: hugetlb pages, reserved from the host's pool when the memory is created (an error
+// then, not a SIGBUS later). Transparent: MADV_HUGEPAGE, the kernel's THP where it can.
+enum class HugePages { None, Size2M, Transparent };
+
+struct MemoryOptions {
+    MemoryBacking backing = MemoryBacking::Private;
+    // Shared only: the open file to map, at least as large as all regions (memory_file.h);
+    // invalid: a memfd made here.
+    UniqueFd file;
+    HugePages huge_pages = HugePages::None;
+    bool mergeable = false;  // MADV_MERGEABLE: KSM may merge identical pages (private memory)
+    bool prefault = false;   // every page populated at creation, none faulted in later
+};
 
 class GuestMemory {
 public:
-    // Lazily populated (MAP_NORESERVE) mappings, one per region. Regions must be non-empty,
-    // page aligned, sorted and disjoint.
-    static Result<GuestMemory> create(std::span<const MemoryRegionSpec> specs,
-                                      MemoryBacking backing = MemoryBacking::Private);
+    // Lazily populated (MAP_NORESERVE) mappings, one per region, unless options ask for
+    // prefaulting or huge pages. Regions must be non-empty, page aligned (2 MiB with
+    // HugePages::Size2M), sorted and disjoint.
+    static Result<GuestMemory> create(std::span<const MemoryRegionSpec> specs, MemoryOptions options = {});
 
     Status read(uint64_t gpa, std::span<uint8_t> out) const;
     Status write(uint64_t gpa, std::span<const uint8_t> in);
@@ -61,7 +76,7 @@ public:
 
     const std::vector<MemoryRegion>& regions() const { return m_regions; }
     uint64_t total_size() const;
-    // The memfd behind MemoryBacking::Shared memory; -1 for private memory.
+    // The file (memfd) behind MemoryBacking::Shared memory; -1 for private memory.
     int shared_fd() const { return m_shared.get(); }
 
 private:

@@ -68,7 +68,9 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
            "--cmdline", [&](const std::string& v) { cmdline = v; cmdline_given = true; },
            "Kernel command line (default: \"console=ttyS0 reboot=k panic=1\")");
     app.add_option("--cpus", config.cpus, "Number of vCPUs (1..254)")->capture_default_str();
-    app.add_option("--memory", memory, "Guest RAM: 256M, 1G, ... (bare number: MiB)")
+    app.add_option("--memory", memory,
+                   "Guest RAM: SIZE (256M, 1G, ...; bare number: MiB) or [size=SIZE][,backend=anon|memfd|file:PATH]"
+                   "[,hugepages=none|2M|transparent][,mergeable=on|off][,prefault=on|off]")
         ->capture_default_str();
     std::vector<std::string> disks;
     app.add_option("--disk", disks,
@@ -145,10 +147,10 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         return usage_error("--kernel is required (or --config-file FILE, or --api-sock PATH)");
     if (cmdline_given)
         config.cmdline = cmdline;
-    auto size = parse_memory_size(memory);
-    if (!size.ok())
-        return usage_error(size.error().message());
-    config.memory = *size;
+    auto memory_config = parse_memory(memory, config.memory);
+    if (!memory_config.ok())
+        return usage_error(memory_config.error().message());
+    config.memory_backend = *memory_config;
     auto serial_config = parse_console(serial, "serial");
     if (!serial_config.ok())
         return usage_error(serial_config.error().message());

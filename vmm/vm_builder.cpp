@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/memory_file.h"
 #include "boot/image_file.h"
 #include "boot/initramfs_dir.h"
 #include "devices/virtio/block.h"
@@ -70,11 +71,28 @@ Status arm_timeout(VmParts& vmm, uint32_t seconds) {
     });
 }
 
-// Shared (a memfd) when a vhost-user backend must map it too, private otherwise.
-Status create_guest_memory(VmParts& vmm, const VmConfig& config, const Machine& machine) {
+// backend=file:PATH, opened (and for a new file, named only once the build succeeds).
+Result<std::optional<MemoryFile>> open_memory_file(const VmConfig& config) {
+    if (config.memory_backend.backend != MemoryConfig::Backend::File)
+        return std::optional<MemoryFile>();
+    return std::optional<MemoryFile>(TRY(MemoryFile::open(config.memory_backend.path, config.memory,
+                                                          config.memory_backend.huge_pages == HugePages::Size2M)));
+}
+
+// Shared (a memfd or the memory file) when asked for or when a vhost-user backend must map
+// it too, private otherwise.
+Status create_guest_memory(VmParts& vmm, const VmConfig& config, const Machine& machine,
+                           const std::optional<MemoryFile>& file) {
     const auto specs = machine.ram_regions(config.memory);
-    vmm.memory = TRY(GuestMemory::create(specs, config.filesystems.empty() ? MemoryBacking::Private
-                                                                           : MemoryBacking::Shared));
+    const MemoryConfig& backend = config.memory_backend;
+    MemoryOptions options{
+        .backing = backend.shared(!config.filesystems.empty()) ? MemoryBacking::Shared : MemoryBacking::Private,
+        .file = file ? TRY(file->share()) : UniqueFd(),
+        .huge_pages = backend.huge_pages,
+        .mergeable = backend.mergeable,
+        .prefault = backend.prefault,
+    };
+    vmm.memory = TRY(GuestMemory::create(specs, std::move(options)));
     uint32_t slot = 0;
     for (const auto& region : vmm.memory->regions())
         TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host));
@@ -135,6 +153,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     TRY(config.validate(host_memory_bytes()));
     const auto machine = host_machine();
     const BootFiles files = TRY(read_boot_files(config, *machine));
+    auto memory_file = TRY(open_memory_file(config));
     auto disks = TRY(open_disks(config));
     auto nets = TRY(open_net_backends(config));
     auto filesystems = TRY(open_fs_backends(config));
@@ -145,7 +164,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
     TRY(arm_timeout(*vmm, config.timeout_seconds));
-    TRY(create_guest_memory(*vmm, config, *machine));
+    TRY(create_guest_memory(*vmm, config, *machine, memory_file));
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks)));
@@ -157,6 +176,8 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     TRY(machine->load_kernel(*vmm, config, files.kernel, files.initrd, cmdline));
     TRY(machine->create_vcpus(*vmm, config));
     // Last: a failed build creates no file.
+    if (memory_file)
+        TRY(memory_file->publish());
     TRY(vmm->serial_host->open_output());
     if (vmm->console_host)
         TRY(vmm->console_host->open_output());

@@ -17,34 +17,7 @@ namespace {
 
 constexpr uint64_t PAGE = 4096;
 
-std::optional<unsigned> unit_shift(std::string_view suffix) {
-    if (suffix.empty())
-        return 20;  // bare number: MiB
-    if (suffix.size() > 1 && (suffix.substr(1) == "iB" || suffix.substr(1) == "B"))
-        suffix = suffix.substr(0, 1);
-    if (suffix.size() != 1)
-        return std::nullopt;
-    switch (suffix[0]) {
-    case 'K': case 'k': return 10;
-    case 'M': case 'm': return 20;
-    case 'G': case 'g': return 30;
-    case 'T': case 't': return 40;
-    default: return std::nullopt;
-    }
-}
-
 }  // namespace
-
-Result<uint64_t> parse_memory_size(std::string_view text) {
-    uint64_t number = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    const auto shift = unit_shift(std::string_view(end, text.data() + text.size() - end));
-    if (ec != std::errc() || end == text.data() || !shift)
-        return Error(fmt::format("memory size '{}' is not a size like 256M or 2G", text));
-    if (number > (UINT64_MAX >> *shift))
-        return Error(fmt::format("memory size '{}' is too large", text));
-    return number << *shift;
-}
 
 Result<ConsoleConfig> parse_console(std::string_view text, std::string_view flag) {
     if (text == "tty")
@@ -144,7 +117,7 @@ Status VmConfig::validate_machine(uint64_t host_memory) const {
                                  memory >> 20, host_memory >> 20));
     if (memory % PAGE)
         return Error(fmt::format("--memory {} bytes is not a multiple of 4 KiB", memory));
-    return {};
+    return validate_memory(memory_backend, memory, !filesystems.empty());
 }
 
 Status VmConfig::validate(uint64_t host_memory) const {

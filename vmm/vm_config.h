@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/cpuid.h"
 #include "vmm/fs_config.h"
+#include "vmm/memory_config.h"
 #include "vmm/net_config.h"
 #include "vmm/vsock_config.h"
 #include "base/result.h"
@@ -41,6 +42,7 @@ struct VmConfig {
     std::optional<std::string> cmdline;  // nullopt: the default command line
     uint32_t cpus = 1;
     uint64_t memory = 256ull << 20;
+    MemoryConfig memory_backend;  // --memory's backend=, hugepages=, mergeable=, prefault=
     ConsoleConfig serial;
     ConsoleConfig console{ConsoleConfig::Mode::Off, {}};  // virtio-console (hvc0)
     std::vector<DiskConfig> disks;
@@ -74,15 +76,12 @@ struct VmConfig {
     std::vector<std::string> device_ids() const;
 
     Status validate(uint64_t host_memory) const;
-    // The vCPU count and memory size alone (part of validate(), for the API's machine-config).
+    // The vCPU count and memory alone (part of validate(), for the API's machine-config).
     Status validate_machine(uint64_t host_memory) const;
 
 private:
     Status validate_device_ids() const;
 };
-
-// "256M", "1G", "512K", "2T" (binary units, optional "iB"/"B"), or a bare number of MiB.
-Result<uint64_t> parse_memory_size(std::string_view text);
 
 // "path=PATH[,readonly=on|off][,serial=ID][,cache=writeback|unsafe][,engine=sync|io_uring]".
 Result<DiskConfig> parse_disk(std::string_view text);

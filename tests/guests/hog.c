@@ -1,7 +1,9 @@
 /* hog: what a workload that wants more than its share looks like. With hog.touch=1 it first
  * writes one byte to every 4 KiB page of RAM from 4 MiB up to 1 GiB (the identity-mapped part),
  * printing "hog: touched N MiB"; then it prints "hog: spinning" and spins on the CPU forever.
- * For the jailer's tests: a cgroup's CPU quota must hold it, a memory limit must stop it. */
+ * For the jailer's tests: a cgroup's CPU quota must hold it, a memory limit must stop it.
+ * With hog.halt=1 it halts instead of spinning ("hog: halted"): memory written and left alone,
+ * every touched page alike, for KSM's test. */
 #include "runtime/runtime.h"
 
 #define FIRST_PAGE (4ull << 20)
@@ -30,6 +32,12 @@ int guest_main(const struct boot_info *boot) {
         print("hog: touched ");
         print_dec(mib);
         print(" MiB\n");
+    }
+    uint64_t halt = 0;
+    if (cmdline_number(boot->cmdline, "hog.halt", &halt) && halt) {
+        print("hog: halted\n");
+        for (;;)
+            __asm__ volatile("cli; hlt");
     }
     print("hog: spinning\n");
     for (volatile uint64_t n = 0;; n++)

@@ -44,6 +44,34 @@ memory_too_large)
     args=(--kernel "$hello" --memory 100T); pattern="--memory 104857600 MiB is more than the host's [0-9]+ MiB of RAM" ;;
 memory_unparseable)
     args=(--kernel "$hello" --memory lots); pattern="memory size 'lots' is not a size like 256M or 2G" ;;
+memory_bad_backend)
+    args=(--kernel "$hello" --memory size=64M,backend=swap); pattern="--memory 'size=64M,backend=swap': bad 'backend=swap'" ;;
+memory_hugepages_unaligned)
+    args=(--kernel "$hello" --memory size=65M,hugepages=2M); pattern="hugepages=2M needs a size that is a multiple of 2 MiB" ;;
+memory_hugepages_none_free)
+    pool=/sys/kernel/mm/hugepages/hugepages-2048kB
+    [ -d $pool ] || skip "the host kernel has no 2 MiB huge pages"
+    [ $(($(cat $pool/free_hugepages) - $(cat $pool/resv_hugepages))) -lt 32 ] || skip "the host has 32 free huge pages"
+    args=(--kernel "$hello" --memory size=64M,hugepages=2M)
+    pattern="hugepages=2M: the guest needs 32 free 2 MiB huge pages, the host has [0-9]+ \(reserve them as root"
+    expected_status=12 ;;
+memory_mergeable_shared)
+    args=(--kernel "$hello" --memory backend=memfd,mergeable=on); pattern="mergeable=on: KSM merges private memory only" ;;
+memory_file_wrong_size)
+    head -c 1048576 /dev/zero >"$dir/ram"
+    args=(--kernel "$hello" --memory "size=64M,backend=file:$dir/ram")
+    pattern="memory file '.*/ram' is 1048576 bytes, the guest's memory 67108864" ;;
+memory_file_in_use)
+    truncate -s 8M "$dir/ram"
+    exec 9<>"$dir/ram"  # this shell holds the lock, as another Ember would
+    flock -x 9
+    args=(--kernel "$hello" --memory "size=8M,backend=file:$dir/ram"); pattern="memory file '.*/ram' is in use by another process"
+    expected_status=10 ;;
+memory_file_late_failure_leaves_no_file)
+    memory_file=$dir/ram
+    args=(--kernel "$guests/hello.bzImage" --memory "size=64M,backend=file:$memory_file"
+          --cmdline "$(head -c 3000 /dev/zero | tr '\0' y)")
+    pattern="kernel command line is 30[0-9][0-9] bytes" ;;
 timeout_zero)
     args=(--kernel "$hello" --timeout 0); pattern="--timeout: '0' is not a number of seconds \(1\.\.31536000\)" ;;
 cpus_zero)
@@ -178,4 +206,5 @@ grep -Eq "^ember: error: .*$pattern" "$dir/stderr" || fail "stderr does not matc
 [ ! -e "$serial_file" ] || fail "a failed start left $serial_file behind"
 [ -z "${tap:-}" ] || ! ip link show "$tap" >/dev/null 2>&1 || fail "a failed start left TAP $tap behind"
 [ -z "${vsock_sock:-}" ] || [ ! -e "$vsock_sock" ] || fail "a failed start left the vsock socket $vsock_sock behind"
+[ -z "${memory_file:-}" ] || [ ! -e "$memory_file" ] || fail "a failed start left the memory file $memory_file behind"
 echo "ok: $case -> $(cat "$dir/stderr")"

@@ -31,6 +31,22 @@ TEST(ApiVmResourcesTest, RefusedMachineConfigChangesNothing) {
     EXPECT_EQ(r.machine_config()["vcpu_count"], 2);
 }
 
+TEST(ApiVmResourcesTest, HugePagesChooseTheMemoryBackend) {
+    VmResources r{VmConfig{}};
+    ASSERT_TRUE(r.put_machine_config(parse(R"({"vcpu_count": 1, "mem_size_mib": 64, "huge_pages": "2M"})")).ok());
+    EXPECT_EQ(r.machine_config()["huge_pages"], "2M");
+    EXPECT_EQ(r.vm_config().memory_backend.huge_pages, HugePages::Size2M);
+    ASSERT_TRUE(r.patch_machine_config(parse(R"({"vcpu_count": 2})")).ok());
+    EXPECT_EQ(r.machine_config()["huge_pages"], "2M") << "a PATCH keeps what it does not name";
+    ASSERT_TRUE(r.patch_machine_config(parse(R"({"huge_pages": "Transparent"})")).ok());
+    EXPECT_EQ(r.machine_config()["huge_pages"], "Transparent");
+    ASSERT_TRUE(r.put_machine_config(parse(R"({"vcpu_count": 1, "mem_size_mib": 64})")).ok());
+    EXPECT_EQ(r.machine_config()["huge_pages"], "None") << "a PUT replaces the whole machine config";
+    auto odd = r.put_machine_config(parse(R"({"vcpu_count": 1, "mem_size_mib": 65, "huge_pages": "2M"})"));
+    ASSERT_FALSE(odd.ok());
+    EXPECT_NE(odd.error().message().find("multiple of 2 MiB"), std::string::npos) << odd.error().message();
+}
+
 TEST(ApiVmResourcesTest, UnknownFieldsAndWrongTypesAreNamed) {
     VmResources r{VmConfig{}};
     auto unknown = r.put_machine_config(parse(R"({"vcpu_count": 1, "mem_size_mib": 64, "cpus": 2})"));

@@ -133,7 +133,7 @@ TEST(VhostUserFrontend, StartSendsTheMemoryTableWithItsFdsAndEachRing) {
     FakeBackend backend(virtiofsd_like);
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
     const MemoryRegionSpec spec{0, 1 << 20};
-    auto memory = GuestMemory::create(std::span(&spec, 1), MemoryBacking::Shared).value();
+    auto memory = GuestMemory::create(std::span(&spec, 1), {.backing = MemoryBacking::Shared}).value();
     UniqueFd kick(::eventfd(0, EFD_CLOEXEC)), call(::eventfd(0, EFD_CLOEXEC));
     const Frontend::Ring ring{1, {16, 0x1000, 0x2000, 0x3000}, kick.get(), call.get()};
     ASSERT_TRUE(frontend.start(feature::VERSION_1, memory, std::span(&ring, 1)).ok());
@@ -173,7 +173,7 @@ TEST(VhostUserFrontend, RingOutsideGuestMemoryIsRefused) {
     FakeBackend backend(virtiofsd_like);
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
     const MemoryRegionSpec spec{0, 1 << 20};
-    auto memory = GuestMemory::create(std::span(&spec, 1), MemoryBacking::Shared).value();
+    auto memory = GuestMemory::create(std::span(&spec, 1), {.backing = MemoryBacking::Shared}).value();
     const Frontend::Ring ring{0, {16, 0x1000, 0x2000, (1 << 20) - 8}, 0, 0};
     EXPECT_FALSE(frontend.start(feature::VERSION_1, memory, std::span(&ring, 1)).ok());
 }
@@ -208,7 +208,7 @@ TEST(VhostUserFrontend, BackendWithoutProtocolFeaturesGetsNoEnable) {
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
     EXPECT_EQ(frontend.max_queues(), UINT32_MAX);
     const MemoryRegionSpec spec{0, 1 << 20};
-    auto memory = GuestMemory::create(std::span(&spec, 1), MemoryBacking::Shared).value();
+    auto memory = GuestMemory::create(std::span(&spec, 1), {.backing = MemoryBacking::Shared}).value();
     const Frontend::Ring ring{0, {16, 0x1000, 0x2000, 0x3000}, 0, 0};
     ASSERT_TRUE(frontend.start(feature::VERSION_1, memory, std::span(&ring, 1)).ok());
     backend.close();
@@ -222,7 +222,7 @@ TEST(VhostUserFrontend, BackendWithoutProtocolFeaturesGetsNoEnable) {
 struct StartedFs {
     StartedFs() {
         const MemoryRegionSpec spec{0, 1 << 20};
-        memory.emplace(GuestMemory::create(std::span(&spec, 1), MemoryBacking::Shared).value());
+        memory.emplace(GuestMemory::create(std::span(&spec, 1), {.backing = MemoryBacking::Shared}).value());
         fs = Fs::create(*memory, "share", Frontend::adopt(backend.take_frontend_end(), "fake").value()).value();
         const ExternalRings::Queue ready[] = {{0, {16, 0x1000, 0x2000, 0x3000}}, {1, {16, 0x4000, 0x5000, 0x6000}}};
         EXPECT_TRUE(fs->external_rings()->start(feature::VERSION_1, ready).ok());

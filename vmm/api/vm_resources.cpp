@@ -15,6 +15,16 @@ namespace vmm::api {
 
 namespace {
 
+// machine-config's huge_pages, as Firecracker spells it.
+const char* huge_pages_name(HugePages huge) {
+    switch (huge) {
+    case HugePages::Size2M: return "2M";
+    case HugePages::Transparent: return "Transparent";
+    case HugePages::None: break;
+    }
+    return "None";
+}
+
 // Firecracker's RateLimiter: accepted when it limits nothing (clients send empty buckets);
 // Ember has no per-device limiter yet, so a real limit is refused rather than ignored.
 Status check_rate_limiter(const JsonFields& fields, std::string_view key) {
@@ -98,8 +108,9 @@ Status VmResources::set_machine(const Json& body, bool partial) {
     if (tmpl && *tmpl != "None")
         return Error(fmt::format("machine-config: cpu_template \"{}\" is not supported (only \"None\")", *tmpl));
     auto huge = TRY(f.one_of("huge_pages", {"None", "Transparent", "2M"}));
-    if (huge && *huge != "None")
-        return Error(fmt::format("machine-config: huge_pages \"{}\" is not supported yet", *huge));
+    if (huge || !partial)  // a PUT without huge_pages means "None"
+        candidate.memory_backend.huge_pages = !huge ? HugePages::None : *huge == "2M" ? HugePages::Size2M
+                                              : *huge == "Transparent" ? HugePages::Transparent : HugePages::None;
     if (cpus)
         candidate.cpus = static_cast<uint32_t>(*cpus);
     if (mib)
@@ -293,7 +304,7 @@ Status VmResources::apply_document(const Json& document) {
 
 Json VmResources::machine_config() const {
     return {{"vcpu_count", m_config.cpus}, {"mem_size_mib", m_config.memory >> 20}, {"smt", false},
-            {"track_dirty_pages", false}, {"huge_pages", "None"}};
+            {"track_dirty_pages", false}, {"huge_pages", huge_pages_name(m_config.memory_backend.huge_pages)}};
 }
 
 Json VmResources::full_config() const {
