@@ -97,12 +97,15 @@ Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs,
     if (shared)
         memory.m_shared = options.file.valid() ? std::move(options.file)
                                                : TRY(shared_memory_file(total_size_of(specs), options.huge_pages));
+    // A file mapped privately (a snapshot's memory) is read, never written; it is not kept.
+    const UniqueFd private_file = shared ? UniqueFd() : std::move(options.file);
+    const int fd = shared ? memory.m_shared.get() : private_file.get();
     // Huge pages are reserved at mmap (no MAP_NORESERVE), so a short pool fails here.
-    int flags = shared ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
-    flags |= huge ? (shared ? 0 : MAP_HUGETLB | MAP_HUGE_2MB) : MAP_NORESERVE;
+    int flags = shared ? MAP_SHARED : MAP_PRIVATE | (fd < 0 ? MAP_ANONYMOUS : 0);
+    flags |= huge ? (fd >= 0 ? 0 : MAP_HUGETLB | MAP_HUGE_2MB) : MAP_NORESERVE;
     for (const auto& spec : specs) {
-        void* addr = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, flags, memory.m_shared.get(),
-                            shared ? static_cast<off_t>(fd_offset) : 0);
+        void* addr = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, flags, fd,
+                            fd >= 0 ? static_cast<off_t>(fd_offset) : 0);
         if (addr == MAP_FAILED && huge && errno == ENOMEM)
             return huge_pages_short(total_size_of(specs), errno);
         if (addr == MAP_FAILED)

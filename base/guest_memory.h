@@ -37,8 +37,9 @@ enum class HugePages { None, Size2M, Transparent };
 
 struct MemoryOptions {
     MemoryBacking backing = MemoryBacking::Private;
-    // Shared only: the open file to map, at least as large as all regions (memory_file.h);
-    // invalid: a memfd made here.
+    // The open file to map, at least as large as all regions. Shared: the guest's RAM
+    // (memory_file.h; invalid: a memfd made here). Private: a snapshot's memory, mapped
+    // MAP_PRIVATE (pages load on first touch, writes stay in this process; invalid: anonymous).
     UniqueFd file;
     HugePages huge_pages = HugePages::None;
     bool mergeable = false;  // MADV_MERGEABLE: KSM may merge identical pages (private memory)

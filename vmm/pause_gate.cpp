@@ -14,6 +14,11 @@ void PauseGate::close(const std::function<void()>& kick) {
     m_changed.wait(lock, [this] { return m_parked >= m_vcpus || m_released; });
 }
 
+void PauseGate::close_before_start() {
+    std::lock_guard lock(m_mutex);
+    m_closed = true;
+}
+
 void PauseGate::open() {
     std::lock_guard lock(m_mutex);
     m_closed = false;

@@ -18,6 +18,8 @@ public:
     // until all vCPUs are parked or ended.
     void close(const std::function<void()>& kick);
     void open();
+    // Before any vCPU runs: closed, so each parks on its first (kicked) entry; no wait.
+    void close_before_start();
     bool closed() const;
     // For good (the VM is stopping): parked vCPUs leave and none parks again.
     void release();

@@ -9,7 +9,8 @@
 //  - vmm: the event loop and everything a device back-end does on it (disk I/O in both
 //    engines, TAP frames, entropy, vhost-user, vsock's UNIX sockets), and the end: terminal restore, virtiofsd's
 //    stop, the API socket's unlink;
-//  - api: HTTP on the accepted sockets, opening a drive or metrics file, a metrics thread.
+//  - api: HTTP on the accepted sockets, opening a drive or metrics file, a metrics thread,
+//    writing a snapshot of the paused VM (its KVM state read, the state and memory files).
 #include <linux/kvm.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -29,6 +30,7 @@
 #include <fmt/format.h>
 
 #include "base/unique_fd.h"
+#include "vmm/kvm_ioctl.h"
 #include "vmm/seccomp.h"
 
 namespace vmm {
@@ -61,7 +63,7 @@ const char* const API[] = {
     "access", "faccessat", "faccessat2", "sysinfo",
     "fcntl", "flock", "eventfd2", "io_uring_setup", "io_uring_register", "io_uring_enter",
     "set_robust_list", "rseq", "tgkill", "pread64", "pwrite64", "preadv", "pwritev", "fsync", "fdatasync",
-    "dup",
+    "dup", "ftruncate",  // a snapshot's memory file
 };
 
 // ioctl requests by thread kind (compared on the low 32 bits: the request is an int).
@@ -74,6 +76,9 @@ const unsigned long VMM_IOCTLS[] = {
 };
 const unsigned long API_IOCTLS[] = {
     KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI, BLKGETSIZE64, FIONREAD,
+    // PUT /snapshot/create reads the paused VM's state (it writes none).
+    KVM_GET_MP_STATE, KVM_GET_REGS, KVM_GET_SREGS, kvm_detail::IOCTL_GET_XSAVE, KVM_GET_XCRS, KVM_GET_DEBUGREGS, KVM_GET_LAPIC,
+    kvm_detail::IOCTL_GET_MSRS, KVM_GET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
 };
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -1,9 +1,12 @@
 #include "vmm/vm_builder.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "base/memory_file.h"
 #include "boot/image_file.h"
@@ -13,8 +16,12 @@
 #include "devices/virtio/rng.h"
 #include "vmm/fs_devices.h"
 #include "vmm/device_manager.h"
+#include "vmm/device_state_codec.h"
+#include "vmm/key_values.h"
 #include "vmm/machine.h"
+#include "vmm/machine_state_codec.h"
 #include "vmm/net_devices.h"
+#include "vmm/snapshot.h"
 #include "vmm/vsock_device.h"
 
 namespace vmm {
@@ -71,6 +78,14 @@ Status arm_timeout(VmParts& vmm, uint32_t seconds) {
     });
 }
 
+// Guest RAM as KVM memory slots, one per region.
+Status map_guest_memory(VmParts& vmm) {
+    uint32_t slot = 0;
+    for (const auto& region : vmm.memory->regions())
+        TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host));
+    return {};
+}
+
 // backend=file:PATH, opened (and for a new file, named only once the build succeeds).
 Result<std::optional<MemoryFile>> open_memory_file(const VmConfig& config) {
     if (config.memory_backend.backend != MemoryConfig::Backend::File)
@@ -93,10 +108,7 @@ Status create_guest_memory(VmParts& vmm, const VmConfig& config, const Machine& 
         .prefault = backend.prefault,
     };
     vmm.memory = TRY(GuestMemory::create(specs, std::move(options)));
-    uint32_t slot = 0;
-    for (const auto& region : vmm.memory->regions())
-        TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host));
-    return {};
+    return map_guest_memory(vmm);
 }
 
 Result<std::vector<virtio::DiskFile>> open_disks(const VmConfig& config) {
@@ -145,7 +157,91 @@ Status attach_console_device(VmParts& vmm, const VmConfig& config) {
     return {};
 }
 
+// A snapshot's memory file, which must hold all of the guest's RAM; mapped MAP_PRIVATE, so
+// pages load as the guest touches them and its writes never reach the file.
+Status map_snapshot_memory(VmParts& vmm, const Machine& machine, const StateFile& file, const std::string& path,
+                           uint64_t memory) {
+    const auto specs = machine.ram_regions(memory);
+    StateDecoder layout(TRY(file.section(MEMORY_LAYOUT_TAG)), "the snapshot's memory layout");
+    TRY(check_memory_layout(layout, specs));
+    TRY(layout.finish());
+    const std::string what = fmt::format("memory file '{}'", path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
+        return Error::from_errno(what);
+    if (!S_ISREG(st.st_mode))
+        return Error(what + " is not a regular file");
+    if (static_cast<uint64_t>(st.st_size) != memory)
+        return Error(fmt::format("{} is {} bytes; the snapshot's guest has {} bytes of RAM", what, st.st_size, memory));
+    vmm.memory = TRY(GuestMemory::create(specs, {.backing = MemoryBacking::Private, .file = std::move(fd)}));
+    return map_guest_memory(vmm);
+}
+
+// KVM's state, the platform devices' and each virtio transport's, from the snapshot, onto
+// the VM rebuilt from its configuration (the same devices in the same order).
+Status restore_states(VmParts& vmm, const StateFile& file) {
+    const MachineState machine = TRY(decode_machine_state(file, static_cast<uint32_t>(vmm.vcpus.size())));
+    if (machine.vcpus.size() != vmm.vcpus.size())
+        return Error(fmt::format("the snapshot has state for {} vCPUs, its configuration {}", machine.vcpus.size(),
+                                 vmm.vcpus.size()));
+    if (machine.vm.pit.has_value() != vmm.has_pit)
+        return Error("the snapshot's PIT state does not match its configuration");
+    TRY(restore_vm_state(*vmm.vm, machine.vm));
+    for (size_t i = 0; i < vmm.vcpus.size(); ++i)
+        TRY(restore_vcpu_state(vmm.vcpus[i], machine.vcpus[i]));
+    for (const auto& platform : vmm.platform_states)
+        TRY(platform.restore(TRY(file.section(platform.tag))));
+    StateDecoder virtio(TRY(file.section(VIRTIO_TAG)), "the snapshot's virtio devices");
+    const auto& slots = vmm.devices.virtio_slots();
+    if (TRY(virtio.get<uint32_t>()) != slots.size())
+        return Error(virtio.what() + ": the device count does not match its configuration");
+    for (const auto& slot : slots) {
+        const std::string id = TRY(virtio.get_string(MAX_DEVICE_ID, "a device id"));
+        const uint32_t type = TRY(virtio.get<uint32_t>());
+        if (id != slot.id || type != slot.transport->device().device_id())
+            return Error(fmt::format("{}: device '{}' (type {}) where the configuration has '{}'", virtio.what(), id,
+                                     type, slot.id));
+        TRY_CTX(slot.transport->restore(TRY(decode_mmio_transport_state(virtio))),
+                fmt::format("the snapshot's device '{}'", id));
+    }
+    TRY(virtio.finish());
+    // Requests the driver made available before the snapshot and no device took yet.
+    for (const auto& slot : slots) {
+        for (size_t queue = 0; queue < slot.notify_fds.size(); ++queue)
+            slot.kick(queue);
+    }
+    return {};
+}
+
 }  // namespace
+
+Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
+                                         const VmConfig& base) {
+    const StateFile file = TRY(read_state_file(state_path));
+    StateDecoder config_in(TRY(file.section(CONFIG_TAG)), "the snapshot's configuration");
+    VmConfig config = TRY(decode_config(config_in, base));
+    TRY(config_in.finish());
+    config.name_devices();
+    TRY(config.validate(host_memory_bytes(), false));
+    const auto machine = host_machine();
+    auto disks = TRY(open_disks(config));
+    auto vmm = std::make_unique<VmParts>();
+    TRY(open_kvm(*vmm, config, *machine));
+    TRY(create_vm(*vmm));
+    TRY(arm_timeout(*vmm, config.timeout_seconds));
+    TRY(map_snapshot_memory(*vmm, *machine, file, memory_path, config.memory));
+    TRY(machine->create_irqchip(*vmm, config));
+    TRY(machine->attach_platform_devices(*vmm, config));
+    TRY(attach_block_devices(*vmm, config, std::move(disks)));
+    TRY(attach_rng_device(*vmm, config));
+    TRY(machine->create_vcpus(*vmm, config));
+    TRY(restore_states(*vmm, file));
+    vmm->config = config;
+    TRY(vmm->serial_host->open_output());
+    spdlog::info("restored snapshot '{}' ({} vCPUs, {} MiB)", state_path, config.cpus, config.memory >> 20);
+    return std::make_unique<Vmm>(std::move(vmm));
+}
 
 Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     VmConfig config = given;
@@ -181,6 +277,7 @@ Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     TRY(vmm->serial_host->open_output());
     if (vmm->console_host)
         TRY(vmm->console_host->open_output());
+    vmm->config = config;
     return std::make_unique<Vmm>(std::move(vmm));
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "vmm/vm_config.h"
 #include "vmm/vmm.h"
@@ -9,5 +10,11 @@
 namespace vmm {
 
 Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& config);
+
+// The VM of a snapshot (snapshot.h): rebuilt from the configuration it holds, guest memory
+// mapped privately from `memory_path`, every state put back; run it (paused or not) next.
+// `base` gives the host side: serial output, KVM device, timeout.
+Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
+                                         const VmConfig& base);
 
 }  // namespace vmm

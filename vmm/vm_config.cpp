@@ -120,8 +120,8 @@ Status VmConfig::validate_machine(uint64_t host_memory) const {
     return validate_memory(memory_backend, memory, !filesystems.empty());
 }
 
-Status VmConfig::validate(uint64_t host_memory) const {
-    if (kernel.empty())
+Status VmConfig::validate(uint64_t host_memory, bool needs_kernel) const {
+    if (needs_kernel && kernel.empty())
         return Error("no kernel: --kernel, or the boot source's kernel_image_path, is required");
     TRY(validate_machine(host_memory));
     if (!initramfs.empty() && !initramfs_dir.empty())

@@ -75,7 +75,8 @@ struct VmConfig {
     // Every virtio device's id, in the order the devices are placed (after name_devices()).
     std::vector<std::string> device_ids() const;
 
-    Status validate(uint64_t host_memory) const;
+    // needs_kernel false: a restored snapshot, which boots nothing.
+    Status validate(uint64_t host_memory, bool needs_kernel = true) const;
     // The vCPU count and memory alone (part of validate(), for the API's machine-config).
     Status validate_machine(uint64_t host_memory) const;
 

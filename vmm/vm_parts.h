@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,17 @@
 #include "vmm/kvm.h"
 #include "vmm/lifecycle.h"
 #include "vmm/virtiofsd.h"
+#include "vmm/vm_config.h"
 
 namespace vmm {
+
+// A platform device's state for snapshots (the virtio devices' is their transports'): its own
+// section of the state file, written by save() and read back by restore() (which checks it).
+struct PlatformState {
+    uint32_t tag;
+    std::function<std::vector<uint8_t>()> save;
+    std::function<Status(std::span<const uint8_t>)> restore;
+};
 
 struct VmParts {
     // Places a virtio device on this VM (DeviceManager::attach_virtio).
@@ -45,6 +55,8 @@ struct VmParts {
     std::vector<Vcpu> vcpus;
     std::vector<uint32_t> msr_indices;  // the MSRs saved per vCPU
     bool has_pit = false;
+    std::vector<PlatformState> platform_states;  // the serial port, keyboard controller, CMOS
+    VmConfig config;                             // what the VM was built from (a snapshot keeps it)
     UniqueFd timeout_timer;  // a timerfd on the loop, with --timeout
 };
 

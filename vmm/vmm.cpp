@@ -9,6 +9,9 @@
 
 #include "devices/virtio/block.h"
 #include "devices/virtio/virtio.h"
+#include "vmm/device_state_codec.h"
+#include "vmm/machine_state_codec.h"
+#include "vmm/snapshot.h"
 
 namespace vmm {
 
@@ -107,6 +110,35 @@ Status Vmm::restore_machine(const MachineState& machine) {
     return {};
 }
 
+Status Vmm::snapshot(const std::string& state_path, const std::string& memory_path) const {
+    TRY(check_snapshottable(m_parts->config));
+    const MachineState machine = TRY(save_machine());
+    StateFile file;
+    StateEncoder config;
+    encode_config(m_parts->config, config);
+    file.add(CONFIG_TAG, config.take());
+    StateEncoder layout;
+    encode_memory_layout(*m_parts->memory, layout);
+    file.add(MEMORY_LAYOUT_TAG, layout.take());
+    encode_machine_state(machine, file);
+    for (const auto& platform : m_parts->platform_states)
+        file.add(platform.tag, platform.save());
+    StateEncoder virtio;
+    const auto& slots = m_parts->devices.virtio_slots();
+    virtio.put(static_cast<uint32_t>(slots.size()));
+    for (const auto& slot : slots) {
+        virtio.put_string(slot.id);
+        virtio.put(slot.transport->device().device_id());
+        encode_state(slot.transport->save(), virtio);
+    }
+    file.add(VIRTIO_TAG, virtio.take());
+    TRY(write_memory_file(*m_parts->memory, memory_path));
+    TRY(write_state_file(file, state_path));
+    spdlog::info("snapshot written: state '{}', memory '{}' ({} MiB)", state_path, memory_path,
+                 m_parts->memory->total_size() >> 20);
+    return {};
+}
+
 Vmm::Metrics Vmm::metrics() const {
     Metrics metrics;
     for (const auto& slot : m_parts->devices.virtio_slots())
@@ -150,7 +182,7 @@ Vmm::State Vmm::state() const {
     return m_state;
 }
 
-int Vmm::run(const SeccompFilters& filters) {
+int Vmm::run(const SeccompFilters& filters, bool start_paused) {
     auto setup = [this]() -> Status {
         TRY(serve_signals());
         TRY(serve_control());
@@ -174,13 +206,19 @@ int Vmm::run(const SeccompFilters& filters) {
                                                          *m_parts->memory, *m_parts->lifecycle, *m_gate));
         m_runners.back()->start(filters, go);
     }
+    if (start_paused) {
+        m_gate->close_before_start();
+        kick_vcpus();
+        if (auto status = m_parts->loop->set_paused(EventGroup::Device, true); !status.ok())
+            m_parts->lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
+    }
     // Last, once no thread is left to create: from here this thread runs the devices.
     if (auto status = filters.apply(ThreadKind::Vmm); !status.ok())
         m_parts->lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());
     go.count_down();
     {
         std::lock_guard lock(m_state_mutex);
-        m_state = m_wanted = State::Running;
+        m_state = m_wanted = start_paused ? State::Paused : State::Running;
     }
     if (auto status = m_parts->loop->run(); !status.ok())
         m_parts->lifecycle->request_stop(exit_status::VMM_ERROR, status.error().message());

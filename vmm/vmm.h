@@ -25,7 +25,9 @@ public:
 
     // Starts the vCPU threads, serves events until the VM stops, joins the threads. The
     // vCPU threads and this one install their seccomp filters before the guest runs.
-    int run(const SeccompFilters& filters = SeccompFilters::none());
+    // start_paused: the vCPUs park before their first instruction and device events are held,
+    // as after pause() (a restored VM the API resumes later).
+    int run(const SeccompFilters& filters = SeccompFilters::none(), bool start_paused = false);
 
     // From any other thread while run() serves the VM. pause() returns once every vCPU is
     // parked outside KVM_RUN and device events are held (queue notifications, TAP frames and
@@ -38,6 +40,9 @@ public:
     // KVM's state of every vCPU and of the VM (machine_state.h); only while paused.
     Result<MachineState> save_machine() const;
     Status restore_machine(const MachineState& state);
+
+    // Writes a full snapshot (snapshot.h) of the paused VM: its state file and memory file.
+    Status snapshot(const std::string& state_path, const std::string& memory_path) const;
 
     // What the devices and vCPUs counted so far; from any thread once run() started them
     // (empty before).

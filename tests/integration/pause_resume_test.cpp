@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "vmm/machine_state_codec.h"
 #include "vmm/vm_builder.h"
 
 namespace vmm {
@@ -122,7 +123,15 @@ TEST_F(PauseResume, MachineStateWrittenBackLeavesTheRunUndisturbed) {
         ASSERT_TRUE(machine.ok()) << machine.error().message();
         EXPECT_EQ(machine->vcpus.size(), 1u);
         EXPECT_FALSE(machine->vcpus[0].msrs.empty());
-        auto restored = v.restore_machine(*machine);
+        // Through the snapshot's state file: what it carries is all KVM needs back.
+        StateFile file;
+        encode_machine_state(*machine, file);
+        const auto bytes = file.serialize();
+        auto parsed = StateFile::parse(bytes, "state file");
+        ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+        auto decoded = decode_machine_state(*parsed, 254);
+        ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+        auto restored = v.restore_machine(*decoded);
         ASSERT_TRUE(restored.ok()) << restored.error().message();
         // Read back, what was written is what KVM holds.
         auto again = v.save_machine();

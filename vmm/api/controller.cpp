@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -91,6 +92,10 @@ Response Controller::route(std::string_view method, std::string_view path, std::
             return action(*body);
         if (method == "PATCH" && path == "/vm")
             return set_vm_state(*body);
+        if (method == "PUT" && path == "/snapshot/create")
+            return create_snapshot(*body);
+        if (method == "PUT" && path == "/snapshot/load")
+            return load_snapshot(*body);
         if (method == "PUT" && path == "/logger")
             return from(apply_logger(*body));
         if (method == "PUT" && path == "/metrics")
@@ -356,11 +361,31 @@ Controller::~Controller() {
         m_flusher.join();
 }
 
-Response Controller::start_from_api() {
+Response Controller::create_snapshot(const Json& body) {
+    auto request = parse_snapshot_create(body);
+    if (!request.ok())
+        return bad_request(request.error());
+    auto vmm = started_vmm();
+    if (!vmm)
+        return Response::error(400, BEFORE_START);
+    if (vmm->state() != Vmm::State::Paused)
+        return Response::error(400, "snapshot-create: the microVM must be paused first (PATCH /vm {\"state\": \"Paused\"})");
+    return from(vmm->snapshot(request->snapshot_path, request->mem_file_path));
+}
+
+Response Controller::load_snapshot(const Json& body) {
+    auto request = parse_snapshot_load(body);
+    if (!request.ok())
+        return bad_request(request.error());
+    return start_from_api(std::move(*request));
+}
+
+Response Controller::start_from_api(std::optional<SnapshotLoadRequest> restore) {
     std::unique_lock lock(m_mutex);
     if (m_phase != Phase::NotStarted)
         return Response::error(400, AFTER_START);
     m_phase = Phase::Starting;
+    m_restore = std::move(restore);
     const uint64_t one = 1;
     if (::write(m_wake.get(), &one, sizeof one) != sizeof one) {
         m_phase = Phase::NotStarted;
@@ -374,11 +399,14 @@ Response Controller::start_from_api() {
 
 Status Controller::build() {
     VmConfig config;
+    std::optional<SnapshotLoadRequest> restore;
     {
         std::lock_guard lock(m_mutex);
         config = m_resources.vm_config();
+        restore = std::exchange(m_restore, std::nullopt);
+        m_start_paused = restore && !restore->resume_vm;
     }
-    auto vmm = build_vmm(config);
+    auto vmm = restore ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config) : build_vmm(config);
     std::lock_guard lock(m_mutex);
     if (!vmm.ok()) {
         m_phase = Phase::NotStarted;
@@ -417,13 +445,13 @@ int Controller::serve(const SeccompFilters& filters) {
             continue;
         Status outcome = build();
         if (!outcome.ok())
-            spdlog::error("InstanceStart: {}", outcome.error().message());
+            spdlog::error("{}", outcome.error().message());
         std::lock_guard lock(m_mutex);
         m_start_outcome = std::move(outcome);
         m_started.notify_all();
     }
     m_signals.reset();  // the VM's loop has its own
-    const int status = vmm->run(filters);
+    const int status = vmm->run(filters, m_start_paused);
     (void)flush_metrics();  // the last line, as Firecracker writes at exit (an error without a file)
     return status;
 }

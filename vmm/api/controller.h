@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "vmm/api/snapshot_requests.h"
 #include "vmm/api/vm_resources.h"
 #include "vmm/vmm.h"
 
@@ -74,7 +75,10 @@ private:
     Response patch_network_interface(std::string_view id, const Json& body);
     Response instance_info() const;
     std::shared_ptr<Vmm> started_vmm() const;  // null before InstanceStart has built it
-    Response start_from_api();
+    // InstanceStart, or a snapshot load (`restore`): the VM built on serve()'s thread.
+    Response start_from_api(std::optional<SnapshotLoadRequest> restore = std::nullopt);
+    Response create_snapshot(const Json& body);
+    Response load_snapshot(const Json& body);
     Status build();
     Status flush_metrics();
     void flush_every_minute();
@@ -86,6 +90,8 @@ private:
     UniqueFd m_signals;  // SIGINT/SIGTERM before the VM runs (blocked by the caller)
     Phase m_phase = Phase::NotStarted;
     std::optional<Status> m_start_outcome;
+    std::optional<SnapshotLoadRequest> m_restore;  // what the build restores instead of booting
+    bool m_start_paused = false;                   // a snapshot loaded without resume_vm
     std::condition_variable m_started;
     std::shared_ptr<Vmm> m_vmm;
     UniqueFd m_metrics;

@@ -2,6 +2,7 @@
 // code and (on request) debug exit on ports; MP and ACPI tables, the reset vector and the
 // kernel through boot/x86_64's loaders; vCPUs with CPUID, MSRs, FPU, LAPIC and boot registers.
 #include <ctime>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -23,6 +24,7 @@
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/post_code.h"
 #include "vmm/boot_layout.h"
+#include "vmm/device_state_codec.h"
 #include "vmm/machine.h"
 #include "vmm/vm_parts.h"
 
@@ -114,6 +116,31 @@ private:
     boot::BootEntry m_entry{};
 };
 
+// A device's state through its model, under the device's lock, in section `tag`.
+template <typename Device, typename Decode>
+PlatformState platform_state(const char (&tag)[5], std::shared_ptr<Device> device, Decode decode, std::string what) {
+    return {
+        state_tag(tag),
+        [device] {
+            StateEncoder out;
+            device->with_model([&out](auto& model) { encode_state(model.save(), out); });
+            return out.take();
+        },
+        [device, decode, what](std::span<const uint8_t> bytes) -> Status {
+            StateDecoder in(bytes, what);
+            auto state = TRY(decode(in));
+            TRY(in.finish());
+            return device->with_model([&state](auto& model) -> Status {
+                if constexpr (std::is_void_v<decltype(model.restore(state))>) {
+                    model.restore(state);
+                    return {};
+                } else {
+                    return model.restore(state);
+                }
+            });
+        }};
+}
+
 Status X86Machine::attach_platform_devices(VmParts& vmm, const VmConfig& config) {
     Lifecycle& lifecycle = *vmm.lifecycle;
     Bus& pio = vmm.devices.pio_bus();
@@ -123,11 +150,13 @@ Status X86Machine::attach_platform_devices(VmParts& vmm, const VmConfig& config)
                                               [host](std::span<const uint8_t> bytes) { host->write(bytes); });
     vmm.serial->with_model([host](Serial& uart) { uart.set_rx_drained_listener([host] { host->input_space(); }); });
     TRY(pio.insert(layout::COM1_PORT, layout::COM_PORT_COUNT, vmm.serial));
+    vmm.platform_states.push_back(platform_state("UART", vmm.serial, decode_serial_state, "the snapshot's UART state"));
 
     auto i8042 = std::make_shared<ByteRegisterDevice<I8042>>(
         "i8042", vmm.devices.add_irq_line(*vmm.vm, layout::I8042_KEYBOARD_IRQ),
         [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the i8042"); });
     TRY(pio.insert(layout::I8042_DATA_PORT, layout::I8042_COMMAND_PORT - layout::I8042_DATA_PORT + 1, i8042));
+    vmm.platform_states.push_back(platform_state("KBDC", i8042, decode_i8042_state, "the snapshot's i8042 state"));
     vmm.ctrl_alt_del = [i8042] { return i8042->with_model([](I8042& kbd) { return kbd.press_ctrl_alt_del(); }); };
 
     auto power = std::make_shared<ByteRegisterDevice<AcpiPower>>(
@@ -148,6 +177,7 @@ Status X86Machine::attach_platform_devices(VmParts& vmm, const VmConfig& config)
     auto cmos = std::make_shared<ByteRegisterDevice<Cmos>>(
         "cmos", [] { return std::time(nullptr); }, below_4g, config.memory - below_4g);
     TRY(pio.insert(layout::CMOS_PORT, layout::CMOS_PORT_COUNT, cmos));
+    vmm.platform_states.push_back(platform_state("CMOS", cmos, decode_cmos_state, "the snapshot's CMOS state"));
     TRY(pio.insert(layout::POST_CODE_PORT, 1, std::make_shared<PostCode>()));
     return {};
 }

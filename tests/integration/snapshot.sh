@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# snapshot.sh EMBER GUEST_DIR CASE: full snapshots through Firecracker's API.
+#   counter       the counter guest is paused mid-run, snapshotted, its Ember killed (SIGKILL);
+#                 a new Ember loads the snapshot with resume_vm: the two serial outputs together
+#                 are one undisturbed run's: tick 0 .. tick 999 once each, in order; exit 0.
+#   paused_load   the same, loaded without resume_vm: the VM reports "Paused" and has printed
+#                 nothing until PATCH /vm resumes it.
+#   blk           the blk guest snapshotted while it does disk I/O; the restored run's report
+#                 ends as an undisturbed one's, and the disk holds what it wrote.
+#   refusals      what a bad request or file gets: 400 and a line naming the problem (running VM,
+#                 Diff, corrupted, truncated, other version, wrong memory file size, missing file).
+set -u
+. "$(dirname "$0")/lib.sh"
+ember=$1 guests=$2 case=$3
+command -v curl >/dev/null || skip "curl is not installed"
+dir=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+
+# call SOCKET METHOD PATH [BODY]: the HTTP status; the body lands in $dir/reply.
+call() {
+    curl -sS --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' "http://localhost$3" \
+        ${4:+-d "$4"} -o "$dir/reply" -w '%{http_code}'
+}
+# start NAME [ember options...]: an Ember serving the API on $dir/NAME.sock, serial to $dir/NAME.out.
+start() {
+    local name=$1
+    shift
+    "$ember" --api-sock "$dir/$name.sock" --serial "file=$dir/$name.out" "$@" </dev/null 2>"$dir/$name.err" &
+    pids+=($!)
+    eval "${name}_pid=$!"
+    wait_for_socket "$dir/$name.sock" "Ember $name" 200
+}
+# boot NAME KERNEL [EXTRA PUTS...]: configures and starts the VM of Ember NAME.
+boot() {
+    local sock=$dir/$1.sock
+    expect_eq "PUT /boot-source" 204 "$(call "$sock" PUT /boot-source "{\"kernel_image_path\": \"$2\"}")"
+    expect_eq "PUT /machine-config" 204 "$(call "$sock" PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 64}')"
+    shift 2
+    for put in "$@"; do expect_eq "PUT ${put%% *}" 204 "$(call "$sock" PUT "${put%% *}" "${put#* }")"; done
+    expect_eq "InstanceStart" 204 "$(call "$sock" PUT /actions '{"action_type": "InstanceStart"}')"
+}
+# snapshot NAME: pauses Ember NAME's VM and writes $dir/vm.snap and $dir/vm.mem.
+snapshot() {
+    local sock=$dir/$1.sock
+    expect_eq "PATCH /vm Paused" 204 "$(call "$sock" PATCH /vm '{"state": "Paused"}')"
+    local status
+    status=$(call "$sock" PUT /snapshot/create \
+        "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$dir/vm.snap\", \"mem_file_path\": \"$dir/vm.mem\"}")
+    expect_eq "PUT /snapshot/create ($(cat "$dir/reply"))" 204 "$status"
+}
+load_body() { echo "{\"snapshot_path\": \"$dir/vm.snap\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$dir/vm.mem\"}, \"resume_vm\": $1}"; }
+# ended PID: the exit status of a background Ember, bounded.
+ended() {
+    for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    wait "$1"
+}
+# The counter's ticks in $@ (files, in order): each of 0..999 once, in order, then its last line.
+check_ticks() {
+    cat "$@" | tr -d '\r' | awk '
+        /^tick / { if ($2 != n) { print "tick " $2 " where tick " n " was due"; bad = 1; exit } n++; next }
+        /^counter: done$/ { done = 1; next }
+        { print "unexpected line: " $0; bad = 1; exit }
+        END { if (!bad && (n != 1000 || !done)) print n " ticks, done=" done; }' >"$dir/ticks.err"
+    [ ! -s "$dir/ticks.err" ] || fail "the output across the snapshot is not one run's: $(cat "$dir/ticks.err")"
+}
+
+case $case in
+counter|paused_load)
+    start a
+    boot a "$guests/counter.elf"
+    wait_for_output "$dir/a.out" "^tick 2[0-9][0-9]" "the counter guest" 400
+    snapshot a
+    kill -KILL "$a_pid"
+    wait "$a_pid" 2>/dev/null
+    before=$(grep -c '^tick' "$dir/a.out")
+    echo "snapshot after $before ticks: state $(stat -c %s "$dir/vm.snap") bytes, memory $(du -k "$dir/vm.mem" | cut -f1) KiB on disk of $(($(stat -c %s "$dir/vm.mem") >> 10))"
+    start b
+    if [ "$case" = counter ]; then
+        expect_eq "PUT /snapshot/load ($(cat "$dir/reply" 2>/dev/null))" 204 "$(call "$dir/b.sock" PUT /snapshot/load "$(load_body true)")"
+    else
+        expect_eq "PUT /snapshot/load" 204 "$(call "$dir/b.sock" PUT /snapshot/load "$(load_body false)")"
+        expect_eq "GET /" 200 "$(call "$dir/b.sock" GET /)"
+        grep -q '"state":"Paused"' "$dir/reply" || fail "a snapshot loaded without resume_vm is not paused: $(cat "$dir/reply")"
+        [ ! -s "$dir/b.out" ] || fail "the paused VM printed: $(head -3 "$dir/b.out")"
+        expect_eq "PATCH /vm Resumed" 204 "$(call "$dir/b.sock" PATCH /vm '{"state": "Resumed"}')"
+    fi
+    ended "$b_pid"
+    status=$?
+    cat "$dir/b.err" >&2
+    expect_eq "exit status of the restored VM" 0 "$status"
+    check_ticks "$dir/a.out" "$dir/b.out"
+    echo "ok: $before ticks before the snapshot, $(grep -c '^tick' "$dir/b.out") after it in a new process, none repeated or missing" ;;
+refusals)
+    start a
+    boot a "$guests/counter.elf"
+    wait_for_output "$dir/a.out" "^tick 1" "the counter guest" 400
+    create='{"snapshot_path": "'$dir'/vm.snap", "mem_file_path": "'$dir'/vm.mem"}'
+    expect_eq "snapshot of a running VM" 400 "$(call "$dir/a.sock" PUT /snapshot/create "$create")"
+    grep -q "must be paused" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
+    expect_eq "PATCH /vm Paused" 204 "$(call "$dir/a.sock" PATCH /vm '{"state": "Paused"}')"
+    expect_eq "Diff snapshot" 400 "$(call "$dir/a.sock" PUT /snapshot/create '{"snapshot_type": "Diff", "snapshot_path": "'$dir'/d.snap", "mem_file_path": "'$dir'/d.mem"}')"
+    grep -q 'Diff' "$dir/reply" || fail "reply: $(cat "$dir/reply")"
+    expect_eq "PUT /snapshot/create" 204 "$(call "$dir/a.sock" PUT /snapshot/create "$create")"
+    kill -KILL "$a_pid"
+    wait "$a_pid" 2>/dev/null
+    cp "$dir/vm.snap" "$dir/good.snap"
+    # try WHAT PATTERN: a fresh Ember's load of $dir/vm.snap gets 400 and PATTERN; the process lives on.
+    try() {
+        start b
+        expect_eq "load of $1" 400 "$(call "$dir/b.sock" PUT /snapshot/load "$(load_body true)")"
+        grep -Eq "$2" "$dir/reply" || fail "load of $1: the reply does not match /$2/: $(cat "$dir/reply")"
+        echo "  $1 -> $(cat "$dir/reply")"
+        kill -KILL "$b_pid"
+        wait "$b_pid" 2>/dev/null
+        rm -f "$dir/b.sock"
+    }
+    size=$(stat -c %s "$dir/good.snap")
+    printf '\xff' | dd of="$dir/vm.snap" bs=1 seek=$((size - 100)) conv=notrunc status=none
+    try "a corrupted state file" "is corrupted: its CRC-64 does not match"
+    head -c $((size / 2)) "$dir/good.snap" >"$dir/vm.snap"
+    try "a truncated state file" "truncated"
+    cp "$dir/good.snap" "$dir/vm.snap"
+    printf '\x07' | dd of="$dir/vm.snap" bs=1 seek=8 conv=notrunc status=none
+    try "another version" "has state file version 7; this Ember reads version 1"
+    echo "not a snapshot" >"$dir/vm.snap"
+    try "a text file" "is not an Ember snapshot state file"
+    cp "$dir/good.snap" "$dir/vm.snap"
+    truncate -s 1M "$dir/vm.mem"
+    try "a short memory file" "memory file '.*vm.mem' is 1048576 bytes; the snapshot's guest has 67108864"
+    rm "$dir/vm.mem"
+    try "a missing memory file" "vm.mem.*No such file or directory"
+    echo "ok: every bad snapshot request and file is refused with its reason" ;;
+*) fail "unknown case $case" ;;
+esac

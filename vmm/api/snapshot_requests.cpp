@@ -1,0 +1,65 @@
+#include "vmm/api/snapshot_requests.h"
+
+#include <fmt/format.h>
+
+namespace vmm::api {
+
+namespace {
+
+Result<std::string> required_path(const JsonFields& fields, std::string_view key) {
+    auto path = TRY(fields.string(key));
+    if (!path || path->empty())
+        return fields.missing(key);
+    return *path;
+}
+
+}  // namespace
+
+Result<SnapshotCreateRequest> parse_snapshot_create(const Json& body) {
+    auto f = TRY(JsonFields::of(body, "snapshot-create", {"snapshot_path", "mem_file_path", "snapshot_type", "version"}));
+    SnapshotCreateRequest request;
+    request.snapshot_path = TRY(required_path(f, "snapshot_path"));
+    request.mem_file_path = TRY(required_path(f, "mem_file_path"));
+    auto type = TRY(f.one_of("snapshot_type", {"Full", "Diff"}));
+    if (type == "Diff")
+        return Error("snapshot-create: snapshot_type \"Diff\" is not supported yet (only \"Full\")");
+    TRY(f.string("version"));  // Firecracker's older field: the format version is Ember's own
+    return request;
+}
+
+Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body) {
+    auto f = TRY(JsonFields::of(body, "snapshot-load", {"snapshot_path", "mem_file_path", "mem_backend",
+                                                        "enable_diff_snapshots", "track_dirty_pages", "resume_vm",
+                                                        "network_overrides"}));
+    SnapshotLoadRequest request;
+    request.snapshot_path = TRY(required_path(f, "snapshot_path"));
+    auto backend = TRY(f.object_field("mem_backend"));
+    if (backend && f.has("mem_file_path"))
+        return Error("snapshot-load: give mem_backend or mem_file_path, not both");
+    if (backend) {
+        auto b = TRY(JsonFields::of(*backend, "snapshot-load: mem_backend", {"backend_type", "backend_path"}));
+        auto type = TRY(b.one_of("backend_type", {"File", "Uffd"}));
+        if (!type)
+            return b.missing("backend_type");
+        if (*type == "Uffd")
+            return Error("snapshot-load: mem_backend backend_type \"Uffd\" is not supported yet (only \"File\")");
+        request.mem_file_path = TRY(required_path(b, "backend_path"));
+    } else {
+        request.mem_file_path = TRY(required_path(f, "mem_file_path"));
+    }
+    for (const char* key : {"enable_diff_snapshots", "track_dirty_pages"}) {
+        if (TRY(f.boolean(key)).value_or(false))
+            return Error(fmt::format("snapshot-load: {} is not supported yet", key));
+    }
+    request.resume_vm = TRY(f.boolean("resume_vm")).value_or(false);
+    if (f.has("network_overrides")) {
+        const Json& overrides = body["network_overrides"];
+        if (!overrides.is_array())
+            return Error("snapshot-load: field 'network_overrides' must be an array");
+        if (!overrides.empty())
+            return Error("snapshot-load: network_overrides names an interface, and this Ember's snapshots have none");
+    }
+    return request;
+}
+
+}  // namespace vmm::api

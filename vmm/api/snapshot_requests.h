@@ -1,0 +1,27 @@
+// The bodies of PUT /snapshot/create and PUT /snapshot/load, as Firecracker's API defines
+// them (SnapshotCreateParams, SnapshotLoadParams), parsed and checked; what Ember does not do
+// yet is refused by name rather than ignored.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "vmm/api/json_fields.h"
+
+namespace vmm::api {
+
+struct SnapshotCreateRequest {
+    std::string snapshot_path;
+    std::string mem_file_path;
+};
+
+struct SnapshotLoadRequest {
+    std::string snapshot_path;
+    std::string mem_file_path;  // mem_backend's backend_path (File), or the older mem_file_path
+    bool resume_vm = false;
+};
+
+Result<SnapshotCreateRequest> parse_snapshot_create(const Json& body);
+Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body);
+
+}  // namespace vmm::api

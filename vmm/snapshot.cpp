@@ -1,0 +1,187 @@
+#include "vmm/snapshot.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "base/unique_fd.h"
+#include "vmm/key_values.h"
+
+namespace vmm {
+
+namespace {
+
+constexpr uint32_t MAX_PATH_BYTES = 4096;
+constexpr uint32_t MAX_DISKS = 64;
+constexpr uint32_t MAX_REGIONS = 16;
+constexpr uint64_t PAGE = 4096;
+
+Status write_all(int fd, std::span<const uint8_t> bytes, uint64_t offset, const std::string& what) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return Error::from_errno(what);
+        bytes = bytes.subspan(static_cast<size_t>(n));
+        offset += static_cast<uint64_t>(n);
+    }
+    return {};
+}
+
+bool all_zero(const uint8_t* page, size_t size) {
+    return page[0] == 0 && std::memcmp(page, page + 1, size - 1) == 0;
+}
+
+}  // namespace
+
+Status check_snapshottable(const VmConfig& config) {
+    const char* device = !config.nets.empty()                            ? "a virtio-net device"
+                         : config.console.mode != ConsoleConfig::Mode::Off ? "a virtio console"
+                         : !config.filesystems.empty()                   ? "a virtio-fs device"
+                         : config.vsock                                  ? "a vsock device"
+                                                                         : nullptr;
+    if (device)
+        return Error(fmt::format("snapshot: the VM has {}; this Ember snapshots VMs with block and entropy "
+                                 "devices only",
+                                 device));
+    for (const auto& disk : config.disks) {
+        // io_uring requests may still be in the kernel at pause; the sync engine has none.
+        if (disk.engine == DiskConfig::Engine::IoUring)
+            return Error(fmt::format("snapshot: disk '{}' uses engine=io_uring; snapshots need engine=sync", disk.id));
+    }
+    return {};
+}
+
+void encode_config(const VmConfig& config, StateEncoder& out) {
+    out.put(config.cpus);
+    out.put(config.memory);
+    out.put(static_cast<uint8_t>(config.pit));
+    out.put(static_cast<uint8_t>(config.debug_exit));
+    out.put(static_cast<uint8_t>(config.rng));
+    out.put(static_cast<uint8_t>(config.cpu_template));
+    out.put(static_cast<uint32_t>(config.disks.size()));
+    for (const auto& disk : config.disks) {
+        out.put_string(disk.id);
+        out.put_string(disk.path);
+        out.put(static_cast<uint8_t>(disk.readonly));
+        out.put_string(disk.serial);
+        out.put(static_cast<uint8_t>(disk.cache));
+        out.put(static_cast<uint8_t>(disk.engine));
+    }
+}
+
+Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
+    VmConfig config;
+    config.serial = base.serial;
+    config.kvm_device = base.kvm_device;
+    config.timeout_seconds = base.timeout_seconds;
+    config.console = {ConsoleConfig::Mode::Off, {}};
+    config.cpus = TRY(in.get<uint32_t>());
+    config.memory = TRY(in.get<uint64_t>());
+    config.pit = TRY(in.get_bool("the PIT flag"));
+    config.debug_exit = TRY(in.get_bool("the debug-exit flag"));
+    config.rng = TRY(in.get_bool("the entropy device flag"));
+    const uint8_t cpu_template = TRY(in.get<uint8_t>());
+    if (cpu_template > static_cast<uint8_t>(arch::x86_64::CpuTemplate::Baseline))
+        return Error(fmt::format("{}: CPU template {} is unknown", in.what(), cpu_template));
+    config.cpu_template = static_cast<arch::x86_64::CpuTemplate>(cpu_template);
+    const uint32_t disks = TRY(in.get_count(MAX_DISKS, "disks"));
+    for (uint32_t i = 0; i < disks; ++i) {
+        DiskConfig disk;
+        disk.id = TRY(in.get_string(MAX_DEVICE_ID, "a disk id"));
+        disk.path = TRY(in.get_string(MAX_PATH_BYTES, "a disk path"));
+        disk.readonly = TRY(in.get_bool("a disk's read-only flag"));
+        disk.serial = TRY(in.get_string(20, "a disk serial"));
+        disk.cache = TRY(in.get_bool("a disk's cache mode")) ? DiskConfig::Cache::Unsafe : DiskConfig::Cache::Writeback;
+        disk.engine = TRY(in.get_bool("a disk's engine")) ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
+        config.disks.push_back(std::move(disk));
+    }
+    return config;
+}
+
+void encode_memory_layout(const GuestMemory& memory, StateEncoder& out) {
+    out.put(static_cast<uint32_t>(memory.regions().size()));
+    for (const auto& region : memory.regions()) {
+        out.put(region.gpa);
+        out.put(region.size);
+    }
+}
+
+Status check_memory_layout(StateDecoder& in, const std::vector<MemoryRegionSpec>& expected) {
+    const uint32_t count = TRY(in.get_count(MAX_REGIONS, "memory regions"));
+    bool same = count == expected.size();
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint64_t gpa = TRY(in.get<uint64_t>());
+        const uint64_t size = TRY(in.get<uint64_t>());
+        same = same && expected[i].gpa == gpa && expected[i].size == size;
+    }
+    if (!same)
+        return Error(in.what() + ": the memory layout is not the one its memory size gives");
+    return {};
+}
+
+Status write_memory_file(const GuestMemory& memory, const std::string& path) {
+    const std::string what = fmt::format("memory file '{}'", path);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid())
+        return Error::from_errno(what);
+    if (::ftruncate(fd.get(), static_cast<off_t>(memory.total_size())) != 0)
+        return Error::from_errno(what);
+    for (const auto& region : memory.regions()) {
+        // Runs of non-zero pages, each written with one call.
+        uint64_t run = 0, length = 0;
+        for (uint64_t at = 0; at <= region.size; at += PAGE) {
+            if (at < region.size && !all_zero(region.host + at, PAGE)) {
+                if (length == 0)
+                    run = at;
+                length += PAGE;
+                continue;
+            }
+            if (length)
+                TRY(write_all(fd.get(), std::span(region.host + run, length), region.fd_offset + run, what));
+            length = 0;
+        }
+    }
+    return {};
+}
+
+Status write_state_file(const StateFile& file, const std::string& path) {
+    const std::string what = fmt::format("snapshot '{}'", path);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid())
+        return Error::from_errno(what);
+    TRY(write_all(fd.get(), file.serialize(), 0, what));
+    if (::fsync(fd.get()) != 0)
+        return Error::from_errno(what);
+    return {};
+}
+
+Result<StateFile> read_state_file(const std::string& path) {
+    const std::string what = fmt::format("snapshot '{}'", path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
+        return Error::from_errno(what);
+    if (!S_ISREG(st.st_mode))
+        return Error(what + " is not a regular file");
+    if (static_cast<uint64_t>(st.st_size) > MAX_STATE_FILE)
+        return Error(fmt::format("{} is {} bytes, more than a state file can be", what, st.st_size));
+    std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::pread(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return Error::from_errno(what);
+        done += static_cast<size_t>(n);
+    }
+    return StateFile::parse(bytes, what);
+}
+
+}  // namespace vmm
