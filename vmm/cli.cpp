@@ -125,6 +125,9 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "Serve Firecracker's API on this UNIX socket; the VM boots on InstanceStart");
     app.add_option("--config-file", options.api.config_file,
                    "Boot from a Firecracker JSON configuration (boot-source, machine-config, drives, ...)");
+    std::string restore;
+    app.add_option("--restore", restore,
+                   "Start from a snapshot: snapshot=PATH,memory=PATH[,resume=on|off] (resume=off needs --api-sock)");
     bool no_api = false;
     app.add_flag("--no-api", no_api, "No API socket (the default without --api-sock; for Firecracker's command lines)");
     app.add_flag("--no-seccomp", options.no_seccomp, "No seccomp filters (debugging only; warned at start)");
@@ -143,6 +146,16 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         return usage_error("--no-seccomp and --seccomp-filter exclude each other");
     if (no_api && !options.api.api_sock.empty())
         return usage_error("--no-api and --api-sock exclude each other");
+    if (!restore.empty()) {
+        auto request = api::parse_restore(restore);
+        if (!request.ok())
+            return usage_error(request.error().message());
+        if (!options.api.config_file.empty() || !config.kernel.empty())
+            return usage_error("--restore takes the VM from the snapshot: no --kernel or --config-file with it");
+        if (!request->resume_vm && options.api.api_sock.empty())
+            return usage_error("--restore resume=off leaves the VM paused: give --api-sock to resume it");
+        options.api.restore = *request;
+    }
     if (config.kernel.empty() && !options.uses_api())
         return usage_error("--kernel is required (or --config-file FILE, or --api-sock PATH)");
     if (cmdline_given)

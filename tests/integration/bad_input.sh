@@ -72,6 +72,12 @@ memory_file_late_failure_leaves_no_file)
     args=(--kernel "$guests/hello.bzImage" --memory "size=64M,backend=file:$memory_file"
           --cmdline "$(head -c 3000 /dev/zero | tr '\0' y)")
     pattern="kernel command line is 30[0-9][0-9] bytes" ;;
+restore_missing_snapshot)
+    args=(--restore "snapshot=$dir/none.snap,memory=$dir/none.mem"); pattern="snapshot '.*none.snap': No such file or directory" ;;
+restore_not_a_snapshot)
+    args=(--restore "snapshot=$hello,memory=$hello"); pattern="snapshot '.*hello.elf' is not an Ember snapshot state file" ;;
+restore_with_kernel)
+    args=(--kernel "$hello" --restore "snapshot=$dir/a,memory=$dir/b"); pattern="--restore takes the VM from the snapshot" ;;
 timeout_zero)
     args=(--kernel "$hello" --timeout 0); pattern="--timeout: '0' is not a number of seconds \(1\.\.31536000\)" ;;
 cpus_zero)

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # snapshot.sh EMBER GUEST_DIR CASE: full snapshots through Firecracker's API.
-#   counter       the counter guest is paused mid-run, snapshotted, its Ember killed (SIGKILL);
-#                 a new Ember loads the snapshot with resume_vm: the two serial outputs together
-#                 are one undisturbed run's: tick 0 .. tick 999 once each, in order; exit 0.
+#   counter       the counter guest (32 MiB of pattern, a log of its ticks in memory) is paused
+#                 mid-run, snapshotted, its Ember killed (SIGKILL); a new Ember loads the snapshot
+#                 with resume_vm: the two serial outputs together are one undisturbed run's: tick
+#                 0 .. tick 999 once each, in order, then "memory intact"; exit 0.
 #   paused_load   the same, loaded without resume_vm: the VM reports "Paused" and has printed
 #                 nothing until PATCH /vm resumes it.
-#   blk           the blk guest snapshotted while it does disk I/O; the restored run's report
-#                 ends as an undisturbed one's, and the disk holds what it wrote.
+#   disk          the counter with counter.disk=1: a virtio-blk request per tick, so the disk's
+#                 queue is mid-use at the snapshot; the restored VM reopens the disk by its path,
+#                 its driver goes on where it was ("disk intact"), and so do the ticks.
+#   cli           the same snapshot restored from the command line (--restore), no API.
+#   two_restores  one snapshot loaded by two Embers at once (the memory file mapped privately by
+#                 both): each continues the run on its own to the end.
 #   refusals      what a bad request or file gets: 400 and a line naming the problem (running VM,
 #                 Diff, corrupted, truncated, other version, wrong memory file size, missing file).
 set -u
@@ -31,10 +36,12 @@ start() {
     eval "${name}_pid=$!"
     wait_for_socket "$dir/$name.sock" "Ember $name" 200
 }
-# boot NAME KERNEL [EXTRA PUTS...]: configures and starts the VM of Ember NAME.
+# boot NAME KERNEL [EXTRA PUTS...]: configures and starts the VM of Ember NAME (the counter
+# guest fills and checks 32 MiB).
 boot() {
     local sock=$dir/$1.sock
-    expect_eq "PUT /boot-source" 204 "$(call "$sock" PUT /boot-source "{\"kernel_image_path\": \"$2\"}")"
+    expect_eq "PUT /boot-source" 204 \
+        "$(call "$sock" PUT /boot-source "{\"kernel_image_path\": \"$2\", \"boot_args\": \"console=ttyS0 counter.mem=32 $args\"}")"
     expect_eq "PUT /machine-config" 204 "$(call "$sock" PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 64}')"
     shift 2
     for put in "$@"; do expect_eq "PUT ${put%% *}" 204 "$(call "$sock" PUT "${put%% *}" "${put#* }")"; done
@@ -57,26 +64,53 @@ ended() {
 }
 # The counter's ticks in $@ (files, in order): each of 0..999 once, in order, then its last line.
 check_ticks() {
-    cat "$@" | tr -d '\r' | awk '
+    cat "$@" | tr -d '\r' | awk -v disk="$disk" '
         /^tick / { if ($2 != n) { print "tick " $2 " where tick " n " was due"; bad = 1; exit } n++; next }
         /^counter: done$/ { done = 1; next }
+        /^counter: memory intact$/ { intact = 1; next }
+        /^counter: disk intact$/ && disk { next }
         { print "unexpected line: " $0; bad = 1; exit }
-        END { if (!bad && (n != 1000 || !done)) print n " ticks, done=" done; }' >"$dir/ticks.err"
+        END { if (!bad && (n != 1000 || !done || !intact)) print n " ticks, done=" done ", memory intact=" intact; }' >"$dir/ticks.err"
+    [ -z "$disk" ] || grep -q "^counter: disk intact" "$2" || echo "no 'disk intact' line" >>"$dir/ticks.err"
     [ ! -s "$dir/ticks.err" ] || fail "the output across the snapshot is not one run's: $(cat "$dir/ticks.err")"
 }
 
+args= disk=
 case $case in
-counter|paused_load)
-    start a
-    boot a "$guests/counter.elf"
+counter|paused_load|disk|two_restores|cli)
+    if [ "$case" = disk ]; then
+        truncate -s 1M "$dir/disk.img"
+        args=counter.disk=1 disk=1
+        start a --virtio-mmio-cmdline
+        boot a "$guests/counter.elf" \
+            "/drives/d0 {\"drive_id\": \"d0\", \"path_on_host\": \"$dir/disk.img\", \"is_root_device\": false}"
+    else
+        start a
+        boot a "$guests/counter.elf"
+    fi
     wait_for_output "$dir/a.out" "^tick 2[0-9][0-9]" "the counter guest" 400
     snapshot a
     kill -KILL "$a_pid"
     wait "$a_pid" 2>/dev/null
     before=$(grep -c '^tick' "$dir/a.out")
     echo "snapshot after $before ticks: state $(stat -c %s "$dir/vm.snap") bytes, memory $(du -k "$dir/vm.mem" | cut -f1) KiB on disk of $(($(stat -c %s "$dir/vm.mem") >> 10))"
+    if [ "$case" = cli ]; then
+        bounded "$ember" --restore "snapshot=$dir/vm.snap,memory=$dir/vm.mem" --serial "file=$dir/b.out" </dev/null
+        expect_eq "exit status of the VM restored by --restore" 0 $?
+        check_ticks "$dir/a.out" "$dir/b.out"
+        echo "ok: $before ticks before the snapshot, the rest after --restore"
+        exit 0
+    fi
     start b
-    if [ "$case" = counter ]; then
+    if [ "$case" = two_restores ]; then
+        start c
+        for vm in b c; do
+            expect_eq "PUT /snapshot/load ($vm)" 204 "$(call "$dir/$vm.sock" PUT /snapshot/load "$(load_body true)")"
+        done
+        ended "$c_pid"
+        expect_eq "exit status of the second restored VM" 0 $?
+        check_ticks "$dir/a.out" "$dir/c.out"
+    elif [ "$case" = counter ] || [ "$case" = disk ]; then
         expect_eq "PUT /snapshot/load ($(cat "$dir/reply" 2>/dev/null))" 204 "$(call "$dir/b.sock" PUT /snapshot/load "$(load_body true)")"
     else
         expect_eq "PUT /snapshot/load" 204 "$(call "$dir/b.sock" PUT /snapshot/load "$(load_body false)")"

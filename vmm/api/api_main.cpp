@@ -10,6 +10,7 @@
 #include "base/unique_fd.h"
 #include "vmm/api/api_server.h"
 #include "vmm/api/controller.h"
+#include "vmm/key_values.h"
 #include "vmm/lifecycle.h"
 
 namespace vmm::api {
@@ -49,6 +50,26 @@ int fail(const Error& error) {
 
 }  // namespace
 
+Result<SnapshotLoadRequest> parse_restore(std::string_view text) {
+    const std::string where = fmt::format("--restore '{}'", text);
+    SnapshotLoadRequest request;
+    request.resume_vm = true;
+    for (const auto& [key, value] : TRY(split_key_values(text, where))) {
+        if (key == "snapshot" && !value.empty()) {
+            request.snapshot_path = value;
+        } else if (key == "memory" && !value.empty()) {
+            request.mem_file_path = value;
+        } else if (key == "resume" && (value == "on" || value == "off")) {
+            request.resume_vm = value == "on";
+        } else {
+            return Error(fmt::format("{}: bad '{}={}' (snapshot=PATH, memory=PATH, resume=on|off)", where, key, value));
+        }
+    }
+    if (request.snapshot_path.empty() || request.mem_file_path.empty())
+        return Error(where + ": snapshot=PATH and memory=PATH are required");
+    return request;
+}
+
 int run(const VmConfig& base, const ApiOptions& options, const SeccompFilters& filters) {
     // Before any thread starts: SIGINT/SIGTERM only through signalfds, a client that hangs up
     // is an error on its socket, not a SIGPIPE.
@@ -72,8 +93,8 @@ int run(const VmConfig& base, const ApiOptions& options, const SeccompFilters& f
             return fail(started.error());
         server = std::move(started).value();
     }
-    if (!options.config_file.empty()) {
-        if (auto status = (*controller)->start_now(); !status.ok())
+    if (!options.config_file.empty() || options.restore) {
+        if (auto status = (*controller)->start_now(options.restore); !status.ok())
             return fail(status.error());
     }
     return (*controller)->serve(filters);

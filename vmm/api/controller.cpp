@@ -417,10 +417,11 @@ Status Controller::build() {
     return {};
 }
 
-Status Controller::start_now() {
+Status Controller::start_now(std::optional<SnapshotLoadRequest> restore) {
     {
         std::lock_guard lock(m_mutex);
         m_phase = Phase::Starting;
+        m_restore = std::move(restore);
     }
     return build();
 }

@@ -45,8 +45,9 @@ public:
     Status apply_document(const Json& document);
     Status apply_logger(const Json& body);
     Status apply_metrics(const Json& body);
-    // Builds the VM now, as InstanceStart does (a config file without the API, or with it).
-    Status start_now();
+    // Builds the VM now, as InstanceStart does (a config file without the API, or with it),
+    // or restores `restore` as PUT /snapshot/load does (--restore).
+    Status start_now(std::optional<SnapshotLoadRequest> restore = std::nullopt);
 
     // Waits for InstanceStart (building the VM on this thread and answering it), runs the VM,
     // and returns Ember's exit status; SIGINT/SIGTERM end the wait (the caller blocks them

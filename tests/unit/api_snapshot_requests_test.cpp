@@ -1,0 +1,63 @@
+#include "vmm/api/snapshot_requests.h"
+
+#include <gtest/gtest.h>
+
+namespace vmm::api {
+namespace {
+
+Json parse(const char* text) { return parse_json(text).value(); }
+
+std::string error_of(Result<SnapshotLoadRequest> request) {
+    return request.ok() ? "ok" : request.error().message();
+}
+
+TEST(ApiSnapshotRequests, CreateTakesFirecrackersFields) {
+    auto request = parse_snapshot_create(
+        parse(R"({"snapshot_type": "Full", "snapshot_path": "/s", "mem_file_path": "/m", "version": "1.0.0"})"))
+                       .value();
+    EXPECT_EQ(request.snapshot_path, "/s");
+    EXPECT_EQ(request.mem_file_path, "/m");
+    EXPECT_TRUE(parse_snapshot_create(parse(R"({"snapshot_path": "/s", "mem_file_path": "/m"})")).ok());
+    EXPECT_FALSE(parse_snapshot_create(parse(R"({"snapshot_path": "/s"})")).ok());
+    auto diff = parse_snapshot_create(parse(R"({"snapshot_type": "Diff", "snapshot_path": "/s", "mem_file_path": "/m"})"));
+    ASSERT_FALSE(diff.ok());
+    EXPECT_NE(diff.error().message().find("not supported yet"), std::string::npos);
+}
+
+TEST(ApiSnapshotRequests, LoadTakesTheMemoryBackendOrTheOlderMemFilePath) {
+    auto request = parse_snapshot_load(parse(
+        R"({"snapshot_path": "/s", "mem_backend": {"backend_type": "File", "backend_path": "/m"}, "resume_vm": true})"));
+    ASSERT_TRUE(request.ok());
+    EXPECT_EQ(request->mem_file_path, "/m");
+    EXPECT_TRUE(request->resume_vm);
+    auto older = parse_snapshot_load(parse(R"({"snapshot_path": "/s", "mem_file_path": "/m"})")).value();
+    EXPECT_EQ(older.mem_file_path, "/m");
+    EXPECT_FALSE(older.resume_vm);
+    EXPECT_EQ(error_of(parse_snapshot_load(parse(R"({"snapshot_path": "/s", "network_overrides": []})"))),
+              "snapshot-load: missing field 'mem_file_path'");
+}
+
+TEST(ApiSnapshotRequests, LoadRefusesWhatItCannotDoByName) {
+    EXPECT_NE(error_of(parse_snapshot_load(parse(
+                  R"({"snapshot_path": "/s", "mem_backend": {"backend_type": "Uffd", "backend_path": "/u"}})")))
+                  .find("Uffd"),
+              std::string::npos);
+    EXPECT_NE(error_of(parse_snapshot_load(parse(
+                  R"({"snapshot_path": "/s", "mem_file_path": "/m", "track_dirty_pages": true})")))
+                  .find("track_dirty_pages"),
+              std::string::npos);
+    EXPECT_NE(error_of(parse_snapshot_load(parse(R"({"snapshot_path": "/s", "mem_file_path": "/m",
+                  "network_overrides": [{"iface_id": "eth0", "host_dev_name": "tap1"}]})")))
+                  .find("network_overrides"),
+              std::string::npos);
+    EXPECT_NE(error_of(parse_snapshot_load(parse(R"({"snapshot_path": "/s", "mem_file_path": "/m",
+                  "mem_backend": {"backend_type": "File", "backend_path": "/m"}})")))
+                  .find("not both"),
+              std::string::npos);
+    EXPECT_NE(error_of(parse_snapshot_load(parse(R"({"snapshot_path": "/s", "mem_file_path": "/m", "x": 1})")))
+                  .find("unknown field 'x'"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace vmm::api

@@ -1,0 +1,101 @@
+#include "vmm/snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace vmm {
+namespace {
+
+TEST(Snapshot, ConfigRoundTripsWithTheHostSideFromTheRestoringProcess) {
+    VmConfig config;
+    config.cpus = 3;
+    config.memory = 96ull << 20;
+    config.pit = false;
+    config.debug_exit = true;
+    config.rng = false;
+    config.cpu_template = arch::x86_64::CpuTemplate::Baseline;
+    config.disks.push_back({"root", "/images/root.ext4", true, "SER1", DiskConfig::Cache::Unsafe, DiskConfig::Engine::Sync});
+    config.serial = {ConsoleConfig::Mode::File, "/old/serial.log"};
+    StateEncoder out;
+    encode_config(config, out);
+    const auto bytes = out.take();
+
+    VmConfig base;
+    base.serial = {ConsoleConfig::Mode::File, "/new/serial.log"};
+    base.kvm_device = "/dev/kvm-other";
+    base.cpus = 1;
+    StateDecoder in(bytes, "config");
+    const VmConfig back = decode_config(in, base).value();
+    EXPECT_TRUE(in.finish().ok());
+    EXPECT_EQ(back.cpus, 3u);
+    EXPECT_EQ(back.memory, 96ull << 20);
+    EXPECT_FALSE(back.pit);
+    EXPECT_TRUE(back.debug_exit);
+    EXPECT_FALSE(back.rng);
+    EXPECT_EQ(back.cpu_template, arch::x86_64::CpuTemplate::Baseline);
+    ASSERT_EQ(back.disks.size(), 1u);
+    EXPECT_EQ(back.disks[0].id, "root");
+    EXPECT_EQ(back.disks[0].path, "/images/root.ext4");
+    EXPECT_TRUE(back.disks[0].readonly);
+    EXPECT_EQ(back.disks[0].serial, "SER1");
+    EXPECT_EQ(back.disks[0].cache, DiskConfig::Cache::Unsafe);
+    EXPECT_EQ(back.serial.path, "/new/serial.log") << "the host side is the restoring process's";
+    EXPECT_EQ(back.kvm_device, "/dev/kvm-other");
+}
+
+TEST(Snapshot, DevicesWithStateOfTheirOwnAreRefusedByName) {
+    VmConfig config;
+    EXPECT_TRUE(check_snapshottable(config).ok());
+    config.console.mode = ConsoleConfig::Mode::File;
+    auto console = check_snapshottable(config);
+    ASSERT_FALSE(console.ok());
+    EXPECT_NE(console.error().message().find("virtio console"), std::string::npos);
+    config = {};
+    config.disks.push_back({"d", "/x", false, "", DiskConfig::Cache::Writeback, DiskConfig::Engine::IoUring});
+    EXPECT_NE(check_snapshottable(config).error().message().find("engine=io_uring"), std::string::npos);
+}
+
+TEST(Snapshot, AForeignMemoryLayoutIsRefused) {
+    const MemoryRegionSpec specs[] = {{0, 2 << 20}};
+    auto memory = GuestMemory::create(specs).value();
+    StateEncoder out;
+    encode_memory_layout(memory, out);
+    const auto bytes = out.take();
+    StateDecoder same(bytes, "layout");
+    EXPECT_TRUE(check_memory_layout(same, {{0, 2 << 20}}).ok());
+    StateDecoder other(bytes, "layout");
+    EXPECT_FALSE(check_memory_layout(other, {{0, 4 << 20}}).ok());
+}
+
+TEST(Snapshot, MemoryFileHoldsEveryRegionAndLeavesZeroPagesAsHoles) {
+    const MemoryRegionSpec specs[] = {{0, 4 << 20}, {4ull << 30, 4 << 20}};
+    auto memory = GuestMemory::create(specs).value();
+    ASSERT_TRUE(memory.store<uint64_t>(0x1000, 0x1111).ok());
+    ASSERT_TRUE(memory.store<uint64_t>((4ull << 30) + 0x2008, 0x2222).ok());
+    char name[] = "/tmp/ember-snapshot-mem-XXXXXX";
+    const int fd = ::mkstemp(name);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    ASSERT_TRUE(write_memory_file(memory, name).ok());
+    std::ifstream file(name, std::ios::binary);
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), {});
+    struct stat st {};
+    ASSERT_EQ(::stat(name, &st), 0);
+    ::unlink(name);
+    ASSERT_EQ(bytes.size(), 8u << 20);
+    uint64_t first = 0, second = 0;
+    std::memcpy(&first, bytes.data() + 0x1000, 8);
+    std::memcpy(&second, bytes.data() + (4 << 20) + 0x2008, 8);
+    EXPECT_EQ(first, 0x1111u);
+    EXPECT_EQ(second, 0x2222u) << "the second region follows the first";
+    EXPECT_LE(st.st_blocks * 512, 64 * 1024) << "two pages written, the rest holes";
+}
+
+}  // namespace
+}  // namespace vmm
