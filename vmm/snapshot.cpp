@@ -161,17 +161,23 @@ Status write_state_file(const StateFile& file, const std::string& path) {
     return {};
 }
 
-Result<StateFile> read_state_file(const std::string& path) {
-    const std::string what = fmt::format("snapshot '{}'", path);
+Result<SnapshotFile> open_snapshot_file(const std::string& path, const std::string& what) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
     if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
         return Error::from_errno(what);
     if (!S_ISREG(st.st_mode))
         return Error(what + " is not a regular file");
-    if (static_cast<uint64_t>(st.st_size) > MAX_STATE_FILE)
-        return Error(fmt::format("{} is {} bytes, more than a state file can be", what, st.st_size));
-    std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+    return SnapshotFile{std::move(fd), static_cast<uint64_t>(st.st_size)};
+}
+
+Result<StateFile> read_state_file(const std::string& path) {
+    const std::string what = fmt::format("snapshot '{}'", path);
+    const SnapshotFile file = TRY(open_snapshot_file(path, what));
+    const UniqueFd& fd = file.fd;
+    if (file.size > MAX_STATE_FILE)
+        return Error(fmt::format("{} is {} bytes, more than a state file can be", what, file.size));
+    std::vector<uint8_t> bytes(static_cast<size_t>(file.size));
     size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::pread(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));

@@ -16,6 +16,7 @@
 #include "base/guest_memory.h"
 #include "base/result.h"
 #include "base/state_file.h"
+#include "base/unique_fd.h"
 #include "vmm/vm_config.h"
 
 namespace vmm {
@@ -43,6 +44,13 @@ Status check_memory_layout(StateDecoder& in, const std::vector<MemoryRegionSpec>
 // Guest RAM into `path` (created or truncated): every region at its offset, zero pages left
 // as holes.
 Status write_memory_file(const GuestMemory& memory, const std::string& path);
+
+// A snapshot's file opened read-only, with its size; `what` names it in errors.
+struct SnapshotFile {
+    UniqueFd fd;
+    uint64_t size;
+};
+Result<SnapshotFile> open_snapshot_file(const std::string& path, const std::string& what);
 
 Status write_state_file(const StateFile& file, const std::string& path);
 Result<StateFile> read_state_file(const std::string& path);

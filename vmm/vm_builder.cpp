@@ -1,8 +1,6 @@
 #include "vmm/vm_builder.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 
 #include <fmt/format.h>
@@ -166,15 +164,10 @@ Status map_snapshot_memory(VmParts& vmm, const Machine& machine, const StateFile
     TRY(check_memory_layout(layout, specs));
     TRY(layout.finish());
     const std::string what = fmt::format("memory file '{}'", path);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st {};
-    if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
-        return Error::from_errno(what);
-    if (!S_ISREG(st.st_mode))
-        return Error(what + " is not a regular file");
-    if (static_cast<uint64_t>(st.st_size) != memory)
-        return Error(fmt::format("{} is {} bytes; the snapshot's guest has {} bytes of RAM", what, st.st_size, memory));
-    vmm.memory = TRY(GuestMemory::create(specs, {.backing = MemoryBacking::Private, .file = std::move(fd)}));
+    SnapshotFile ram = TRY(open_snapshot_file(path, what));
+    if (ram.size != memory)
+        return Error(fmt::format("{} is {} bytes; the snapshot's guest has {} bytes of RAM", what, ram.size, memory));
+    vmm.memory = TRY(GuestMemory::create(specs, {.backing = MemoryBacking::Private, .file = std::move(ram.fd)}));
     return map_guest_memory(vmm);
 }
 

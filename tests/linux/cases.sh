@@ -437,6 +437,56 @@ case_vsock() {
     case_result "$name"
 }
 
+# Snapshot and restore: Linux booted with a disk mounted, paused, snapshotted through the API
+# and its Ember killed; a new Ember restores it (--restore), types a line on its serial port,
+# and the same kernel goes on: reads the line, writes and reads a file on the disk, powers off.
+case_snapshot() {
+    name=snapshot
+    out=$work/$name.out
+    restored=$work/${name}_restored.out
+    : >"$out"
+    : >"$restored"
+    rm -rf "$work/files" && mkdir -p "$work/files"
+    echo "hello from the host" >"$work/files/hello.txt"
+    rm -f "$work/snap.img" "$work/vm.snap" "$work/vm.mem"
+    truncate -s 64M "$work/snap.img"
+    "$MKE2FS" -q -t ext4 -d "$work/files" "$work/snap.img"
+    reset_machine
+    sock=$work/snap.sock
+    rm -f "$sock"
+    printf '{"boot-source": {"kernel_image_path": "%s", "initrd_path": "%s", "boot_args": "%s"},
+             "machine-config": {"vcpu_count": 1, "mem_size_mib": %s},
+             "drives": [{"drive_id": "vda", "path_on_host": "%s", "is_root_device": false}]}\n' \
+        "$KERNEL" "$dir/initramfs" "$base ember.case=snapshot" "$MEM" "$work/snap.img" >"$work/$name.json"
+    timeout "$LIMIT" "$ember" --api-sock "$sock" --config-file "$work/$name.json" </dev/null >"$out" 2>"$work/$name.err" &
+    pid=$!
+    api() {  # api METHOD PATH BODY: the HTTP status
+        curl -s -o "$work/$name.reply" -w '%{http_code}' --unix-socket "$sock" -X "$1" "http://localhost$2" \
+             -H 'Content-Type: application/json' -d "$3"
+    }
+    paused=none created=none
+    if wait_for_line "$out" "GUEST snapshot-ready" 1200; then
+        paused=$(api PATCH /vm '{"state": "Paused"}')
+        created=$(api PUT /snapshot/create "{\"snapshot_path\": \"$work/vm.snap\", \"mem_file_path\": \"$work/vm.mem\"}")
+    fi
+    kill -KILL $pid
+    wait $pid
+    check "PATCH /vm Paused answered $paused, not 204" equal "$paused" 204
+    check "PUT /snapshot/create answered $created, not 204: $(cat "$work/$name.reply" 2>/dev/null)" equal "$created" 204
+    { echo "go on"; } | timeout "$LIMIT" "$ember" --restore "snapshot=$work/vm.snap,memory=$work/vm.mem" \
+        >"$restored" 2>"$work/${name}_restored.err"
+    status=$?
+    check "exit status $status of the restored VM, not 0" equal "$status" 0
+    check "the restored guest did not read the typed line" has "$restored" "GUEST snapshot got: go on"
+    check "the restored guest could not write its disk" has "$restored" "GUEST snapshot read: written after restore"
+    check "the restored guest did not unmount its disk" has "$restored" "GUEST unmounted vda"
+    check "e2fsck -n found errors" "$E2FSCK" -fn "$work/snap.img"
+    check "debugfs does not show the restored guest's file" sh -c \
+        "'$DEBUGFS' -R 'cat /after.txt' '$work/snap.img' 2>/dev/null | grep -q 'written after restore'"
+    rm -f "$work/vm.mem"
+    case_result "$name"
+}
+
 # The initramfs packed by Ember itself from the guest's directory (--initramfs-dir), not by
 # cpio: /init runs and reboots. Ember only.
 case_initramfs_dir() {
@@ -624,7 +674,7 @@ for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
     case_vmms=$vmms
     # QEMU runs the cases whose assertions are about the devices and the boot (the
     # differential); panic, sigterm, test_exit and smp_reboot assert Ember's own endings.
-    case $c in boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock | panic | sigterm | test_exit | smp_reboot) case_vmms=ember ;;
+    case $c in boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock | panic | sigterm | test_exit | smp_reboot | snapshot) case_vmms=ember ;;
                qemu_*) c=${c#qemu_} case_vmms=qemu ;; esac
     for v in $case_vmms; do
         n=0

@@ -62,6 +62,20 @@ blk)
     echo x | dd of=/dev/vdb bs=512 count=1 conv=sync,fsync 2>/dev/null || echo "GUEST read-only write refused"
     poweroff -f
     ;;
+snapshot)
+    # The host snapshots the VM once it says so, and goes on in a new Ember that types a line.
+    load virtio_blk
+    wait_for /dev/vda
+    mkdir -p /mnt/a
+    mount -t ext4 /dev/vda /mnt/a && echo "GUEST mounted vda"
+    echo "GUEST snapshot-ready"
+    read -r line
+    echo "GUEST snapshot got: $line"
+    echo "written after restore" >/mnt/a/after.txt && sync
+    echo "GUEST snapshot read: $(cat /mnt/a/after.txt)"
+    umount /mnt/a && echo "GUEST unmounted vda"
+    poweroff -f
+    ;;
 net)
     load failover net_failover virtio_net
     wait_for /sys/class/net/eth0

@@ -108,18 +108,15 @@ TEST(MachineStateCodec, CraftedSectionsAreRefused) {
     ASSERT_FALSE(result.ok());
     EXPECT_NE(result.error().message().find("the PIT flag is 2"), std::string::npos) << result.error().message();
     // An MSR count far beyond any KVM's, before anything is sized by it.
-    StateEncoder msrs;
-    msrs.put(uint32_t{1});
-    VcpuState one{};
-    msrs.put(one.mp_state);
-    msrs.put(one.regs);
-    msrs.put(one.sregs);
-    msrs.put(one.xsave);
-    msrs.put(one.xcrs);
-    msrs.put(one.debugregs);
-    msrs.put(one.lapic);
-    msrs.put(uint32_t{0xffffffff});
-    auto huge = decode_sections(vm_bytes, msrs.take());
+    StateFile one_vcpu;
+    encode_machine_state(sample(1, true), one_vcpu);
+    const auto one = one_vcpu.section(VCPU_STATE_TAG).value();
+    std::vector<uint8_t> msrs(one.begin(), one.end());
+    const size_t msr_count_at = 4 + sizeof(kvm_mp_state) + sizeof(kvm_regs) + sizeof(kvm_sregs) + sizeof(XsaveArea) +
+                                sizeof(kvm_xcrs) + sizeof(kvm_debugregs) + sizeof(kvm_lapic_state);
+    const uint32_t huge_count = 0xffffffff;
+    std::memcpy(msrs.data() + msr_count_at, &huge_count, 4);
+    auto huge = decode_sections(vm_bytes, msrs);
     ASSERT_FALSE(huge.ok());
     EXPECT_NE(huge.error().message().find("MSRs (at most 1024)"), std::string::npos) << huge.error().message();
     StateFile missing;
