@@ -153,6 +153,40 @@ record api_instance_start_to_first_byte_ms ember "$(median_ms "${api_start[@]}")
 record api_boot_first_byte_ms_64M ember "$(median_ms "${api_first[@]}")"
 record cli_boot_first_byte_ms_64M ember "$(median_ms "${cli_first[@]}")"
 
+# --- snapshots: restore -> first guest output, snapshot write against dd of the same size ----
+# The echo guest, snapshotted through the API while it polls its serial port; each restore
+# (--restore, a new process) gets one byte on stdin, which the guest echoes at once: the first
+# byte's time is exec -> restored guest running. The write: PUT /snapshot/create's time for the
+# guest's RAM (mostly untouched, so mostly holes) next to dd writing that many bytes (raw).
+snap_api() { curl -sS -o /dev/null --unix-socket "$out/snap.sock" -X "$1" "http://localhost$2" -d "$3"; }
+for mib in 128 1024; do
+    rm -f "$out/snap.sock" "$out/snap.out"
+    "$dir/ember" --debug-exit --api-sock "$out/snap.sock" --serial "file=$out/snap.out" </dev/null 2>/dev/null &
+    pid=$!
+    for _ in $(seq 100); do [ -S "$out/snap.sock" ] && break; sleep 0.05; done
+    snap_api PUT /boot-source "{\"kernel_image_path\": \"$g/echo.elf\"}"
+    snap_api PUT /machine-config "{\"vcpu_count\": 1, \"mem_size_mib\": $mib}"
+    snap_api PUT /actions '{"action_type": "InstanceStart"}'
+    for _ in $(seq 100); do grep -q ready "$out/snap.out" && break; sleep 0.05; done
+    snap_api PATCH /vm '{"state": "Paused"}'
+    t0=$(date +%s%N)
+    snap_api PUT /snapshot/create "{\"snapshot_path\": \"$out/vm.snap\", \"mem_file_path\": \"$out/vm.mem\"}"
+    record "snapshot_write_ms_${mib}M" ember "$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN{printf "%.2f", ns/1e6}')"
+    kill -KILL $pid; wait $pid 2>/dev/null || true
+    t0=$(date +%s%N)
+    dd if=/dev/zero of="$out/dd.img" bs=1M count=$mib conv=fsync status=none
+    record "snapshot_write_ms_${mib}M" raw "$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN{printf "%.2f", ns/1e6}')"
+    rm -f "$out/dd.img"
+    restores=()
+    for ((i = 0; i < runs; i++)); do
+        r=$("$b/bench_first_byte" -- "$dir/ember" --restore "snapshot=$out/vm.snap,memory=$out/vm.mem" \
+              < <(printf 'x.') 2>/dev/null)
+        restores+=("$(field first_byte_us "$r")")
+    done
+    record "restore_first_output_ms_${mib}M" ember "$(median_ms "${restores[@]}")"
+    rm -f "$out/vm.snap" "$out/vm.mem"
+done
+
 # --- SIGTERM -> exit while the busy guest keeps disk, rng and console saturated ----------------
 latencies=()
 truncate -s 8M "$out/busy.img"
