@@ -8,6 +8,7 @@ namespace {
 // tighter ones (the UART's FIFO, the keyboard buffer, the transport's queue count).
 constexpr uint32_t MAX_BUFFERED = 4096;
 constexpr uint32_t MAX_QUEUES = 1024;
+constexpr uint32_t MAX_FRAME = 65536 + 64;  // a received frame and its virtio-net header
 
 void encode_layout(const virtio::QueueLayout& layout, StateEncoder& out) {
     out.put(layout.size);
@@ -132,6 +133,22 @@ Result<virtio::MmioTransport::State> decode_mmio_transport_state(StateDecoder& i
     s.driver_features_sel = TRY(in.get<uint32_t>());
     s.queue_sel = TRY(in.get<uint32_t>());
     s.interrupt_status = TRY(in.get<uint32_t>());
+    return s;
+}
+
+void encode_state(const virtio::Net::State& s, StateEncoder& out) {
+    out.put(s.active_pairs);
+    out.put(static_cast<uint32_t>(s.waiting_frames.size()));
+    for (const auto& frame : s.waiting_frames)
+        out.put_vector(frame);
+}
+
+Result<virtio::Net::State> decode_net_state(StateDecoder& in) {
+    virtio::Net::State s;
+    s.active_pairs = TRY(in.get<uint32_t>());
+    const uint32_t pairs = TRY(in.get_count(MAX_QUEUES, "queue pairs"));
+    for (uint32_t i = 0; i < pairs; ++i)
+        s.waiting_frames.push_back(TRY(in.get_vector(MAX_FRAME, "a waiting frame")));
     return s;
 }
 

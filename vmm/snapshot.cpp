@@ -1,6 +1,7 @@
 #include "vmm/snapshot.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@ namespace {
 
 constexpr uint32_t MAX_PATH_BYTES = 4096;
 constexpr uint32_t MAX_DISKS = 64;
+constexpr uint32_t MAX_NICS = 64;
+constexpr uint32_t MAX_QUEUE_PAIRS = 64;
 constexpr uint32_t MAX_REGIONS = 16;
 constexpr uint64_t PAGE = 4096;
 
@@ -40,15 +43,20 @@ bool all_zero(const uint8_t* page, size_t size) {
 }  // namespace
 
 Status check_snapshottable(const VmConfig& config) {
-    const char* device = !config.nets.empty()                            ? "a virtio-net device"
-                         : config.console.mode != ConsoleConfig::Mode::Off ? "a virtio console"
+    const char* device = config.console.mode != ConsoleConfig::Mode::Off ? "a virtio console"
                          : !config.filesystems.empty()                   ? "a virtio-fs device"
                          : config.vsock                                  ? "a vsock device"
                                                                          : nullptr;
     if (device)
-        return Error(fmt::format("snapshot: the VM has {}; this Ember snapshots VMs with block and entropy "
-                                 "devices only",
+        return Error(fmt::format("snapshot: the VM has {}; this Ember snapshots VMs with block, network and "
+                                 "entropy devices only",
                                  device));
+    for (const auto& net : config.nets) {
+        if (net.fd >= 0)
+            return Error(fmt::format("snapshot: NIC '{}' is on an inherited TAP (fd=); a restore reopens TAPs by name "
+                                     "(tap=NAME)",
+                                     net.id));
+    }
     for (const auto& disk : config.disks) {
         // io_uring requests may still be in the kernel at pause; the sync engine has none.
         if (disk.engine == DiskConfig::Engine::IoUring)
@@ -72,6 +80,16 @@ void encode_config(const VmConfig& config, StateEncoder& out) {
         out.put_string(disk.serial);
         out.put(static_cast<uint8_t>(disk.cache));
         out.put(static_cast<uint8_t>(disk.engine));
+    }
+    out.put(static_cast<uint32_t>(config.nets.size()));
+    for (const auto& net : config.nets) {
+        out.put_string(net.id);
+        out.put_string(net.tap);
+        out.put(net.mac.value_or(MacAddress{}));  // build_vmm() gave every NIC its address
+        out.put(static_cast<uint8_t>(net.ip.has_value()));
+        out.put(net.ip.value_or(0));
+        out.put(net.mask);
+        out.put(net.queues);
     }
 }
 
@@ -100,6 +118,22 @@ Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
         disk.cache = TRY(in.get_bool("a disk's cache mode")) ? DiskConfig::Cache::Unsafe : DiskConfig::Cache::Writeback;
         disk.engine = TRY(in.get_bool("a disk's engine")) ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
         config.disks.push_back(std::move(disk));
+    }
+    const uint32_t nets = TRY(in.get_count(MAX_NICS, "NICs"));
+    for (uint32_t i = 0; i < nets; ++i) {
+        NetConfig net;
+        net.id = TRY(in.get_string(MAX_DEVICE_ID, "a NIC id"));
+        net.tap = TRY(in.get_string(IFNAMSIZ - 1, "a TAP name"));
+        net.mac = TRY(in.get<MacAddress>());
+        const bool has_ip = TRY(in.get_bool("a NIC's host address flag"));
+        const uint32_t ip = TRY(in.get<uint32_t>());
+        if (has_ip)
+            net.ip = ip;
+        net.mask = TRY(in.get<uint32_t>());
+        net.queues = TRY(in.get<uint32_t>());
+        if (net.queues < 1 || net.queues > MAX_QUEUE_PAIRS || net.tap.empty())
+            return Error(fmt::format("{}: NIC '{}' has {} queue pairs on TAP '{}'", in.what(), net.id, net.queues, net.tap));
+        config.nets.push_back(std::move(net));
     }
     return config;
 }

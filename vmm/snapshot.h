@@ -4,9 +4,10 @@
 // pages of zeros are holes). Restoring maps the memory file MAP_PRIVATE, so pages load as
 // the guest touches them and the file is never written.
 //
-// This first version snapshots VMs whose devices keep no state beyond their transport: block
-// and entropy devices (disks reopened by path on restore). A VM with a NIC, a virtio console,
-// virtio-fs or vsock is refused with a line naming the device.
+// This version snapshots VMs with block, network and entropy devices: disks are reopened by
+// path on restore, NICs' TAPs by name (network_overrides may rename them), each NIC keeping its
+// MAC address. A VM with a virtio console, virtio-fs or vsock is refused with a line naming
+// the device.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,8 @@ inline constexpr uint32_t MEMORY_LAYOUT_TAG = state_tag("MEML");
 inline constexpr uint32_t VIRTIO_TAG = state_tag("VIRT");
 // The largest state file Ember reads (vCPU state is ~12 KiB each; everything else is small).
 inline constexpr uint64_t MAX_STATE_FILE = 64ull << 20;
+// The most a device's own state may take (virtio-net: a waiting frame per queue pair).
+inline constexpr uint32_t MAX_DEVICE_STATE = 8u << 20;
 
 // Why `config` cannot be snapshotted yet; ok when it can.
 Status check_snapshottable(const VmConfig& config);

@@ -3,6 +3,8 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +13,8 @@
 #include "boot/initramfs_dir.h"
 #include "devices/virtio/block.h"
 #include "devices/virtio/console.h"
+#include "devices/virtio/net.h"
+#include "devices/virtio/virtio.h"
 #include "devices/virtio/rng.h"
 #include "vmm/fs_devices.h"
 #include "vmm/device_manager.h"
@@ -171,6 +175,22 @@ Status map_snapshot_memory(VmParts& vmm, const Machine& machine, const StateFile
     return map_guest_memory(vmm);
 }
 
+// What a device keeps beyond its transport (device_state() in vmm.cpp wrote it): virtio-net's
+// active pairs and waiting frames; nothing for the others. After the transport's restore,
+// which activated the device with the saved features.
+Status restore_device_state(const VirtioSlot& slot, const std::vector<uint8_t>& bytes) {
+    if (slot.transport->device().device_id() != virtio::device_id::NET) {
+        if (!bytes.empty())
+            return Error("state for a device that keeps none");
+        return {};
+    }
+    StateDecoder in(bytes, "its virtio-net state");
+    const virtio::Net::State state = TRY(decode_net_state(in));
+    TRY(in.finish());
+    return slot.transport->with_device(
+        [&state](virtio::VirtioDevice& device) { return static_cast<virtio::Net&>(device).restore(state); });
+}
+
 // KVM's state, the platform devices' and each virtio transport's, from the snapshot, onto
 // the VM rebuilt from its configuration (the same devices in the same order).
 Status restore_states(VmParts& vmm, const StateFile& file) {
@@ -197,6 +217,8 @@ Status restore_states(VmParts& vmm, const StateFile& file) {
                                      type, slot.id));
         TRY_CTX(slot.transport->restore(TRY(decode_mmio_transport_state(virtio))),
                 fmt::format("the snapshot's device '{}'", id));
+        TRY_CTX(restore_device_state(slot, TRY(virtio.get_vector(MAX_DEVICE_STATE, "a device's own state"))),
+                fmt::format("the snapshot's device '{}'", id));
     }
     TRY(virtio.finish());
     // Requests the driver made available before the snapshot and no device took yet.
@@ -210,15 +232,22 @@ Status restore_states(VmParts& vmm, const StateFile& file) {
 }  // namespace
 
 Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
-                                         const VmConfig& base) {
+                                         const VmConfig& base, const std::vector<NetworkOverride>& overrides) {
     const StateFile file = TRY(read_state_file(state_path));
     StateDecoder config_in(TRY(file.section(CONFIG_TAG)), "the snapshot's configuration");
     VmConfig config = TRY(decode_config(config_in, base));
     TRY(config_in.finish());
+    for (const auto& [id, tap] : overrides) {
+        auto net = std::find_if(config.nets.begin(), config.nets.end(), [&](const NetConfig& n) { return n.id == id; });
+        if (net == config.nets.end())
+            return Error(fmt::format("network_overrides: the snapshot has no network interface '{}'", id));
+        net->tap = tap;
+    }
     config.name_devices();
     TRY(config.validate(host_memory_bytes(), false));
     const auto machine = host_machine();
     auto disks = TRY(open_disks(config));
+    auto nets = TRY(open_net_backends(config));
     auto vmm = std::make_unique<VmParts>();
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
@@ -227,6 +256,7 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks)));
+    TRY(attach_net_devices(*vmm, config, std::move(nets)));
     TRY(attach_rng_device(*vmm, config));
     TRY(machine->create_vcpus(*vmm, config));
     TRY(restore_states(*vmm, file));
@@ -239,6 +269,11 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
 Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {
     VmConfig config = given;
     config.name_devices();
+    // Every NIC's address fixed here, so that a snapshot restores the one the guest knows.
+    for (auto& net : config.nets) {
+        if (!net.mac)
+            net.mac = random_mac();
+    }
     TRY(config.validate(host_memory_bytes()));
     const auto machine = host_machine();
     const BootFiles files = TRY(read_boot_files(config, *machine));

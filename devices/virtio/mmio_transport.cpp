@@ -186,6 +186,11 @@ Status MmioTransport::change_device(const std::function<Status(VirtioDevice&)>& 
     return {};
 }
 
+Status MmioTransport::with_device(const std::function<Status(VirtioDevice&)>& use) {
+    std::lock_guard lock(m_mutex);
+    return use(m_core.device());
+}
+
 void MmioTransport::external_used(uint32_t index) {
     std::lock_guard lock(m_mutex);
     m_core.external_used(index);

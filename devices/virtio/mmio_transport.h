@@ -44,6 +44,9 @@ public:
     // Runs `change` on the device under the transport's lock (between requests); when it
     // succeeds, the driver is told the configuration changed (VIRTIO 1.2 §2.5.1).
     Status change_device(const std::function<Status(VirtioDevice&)>& change);
+    // Runs `use` on the device under the transport's lock, telling the driver nothing (a
+    // snapshot reading or restoring the device's own state).
+    Status with_device(const std::function<Status(VirtioDevice&)>& use);
 
     struct State {
         VirtioCore::State core;

@@ -51,3 +51,19 @@ run_virtio_both() {
     tr -d '\r' <"$dir/ember.raw" >"$dir/ember.txt"
     tr -d '\r' <"$dir/qemu.raw" >"$dir/qemu.txt"
 }
+
+# in_fresh_netns PREFIX: skips unless root with TAP devices, ip and ping; then makes a network
+# namespace (lo up) and a scratch DIR, both removed at exit with the VMM in $pid (if set).
+# Defines in_ns COMMAND... to run a command in the namespace; sets ns, dir, pid.
+in_fresh_netns() {
+    [ "$(id -u)" = 0 ] || skip "needs root for a network namespace and TAP devices"
+    [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+    command -v ip >/dev/null && command -v ping >/dev/null || skip "needs ip and ping (scripts/setup.sh installs them)"
+    ns=$1-$$
+    ip netns add "$ns" || skip "cannot create a network namespace here"
+    dir=$(mktemp -d)
+    pid=
+    trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$dir"' EXIT
+    ip netns exec "$ns" ip link set lo up
+}
+in_ns() { ip netns exec "$ns" "$@"; }

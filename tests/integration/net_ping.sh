@@ -9,21 +9,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=("$1" --debug-exit --virtio-mmio-cmdline) guest=$2 with_tap_fd=$3
-[ "$(id -u)" = 0 ] || skip "needs root for a network namespace and TAP devices"
-[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
-command -v ip >/dev/null && command -v ping >/dev/null || skip "needs ip and ping (scripts/setup.sh installs them)"
-ns=ember-net-$$
-ip netns add "$ns" || skip "cannot create a network namespace here"
-dir=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
+in_fresh_netns ember-net
 cmdline="console=ttyS0 net.ip=10.0.0.2 net.count=20"
 mac=52:54:00:12:34:56
 

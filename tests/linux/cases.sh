@@ -437,9 +437,10 @@ case_vsock() {
     case_result "$name"
 }
 
-# Snapshot and restore: Linux booted with a disk mounted, paused, snapshotted through the API
-# and its Ember killed; a new Ember restores it (--restore), types a line on its serial port,
-# and the same kernel goes on: reads the line, writes and reads a file on the disk, powers off.
+# Snapshot and restore: Linux booted with a disk mounted and its NIC up, paused, snapshotted
+# through the API and its Ember killed; a new Ember restores it (--restore: the disk reopened,
+# the TAP made again by name), types a line on its serial port, and the same kernel goes on:
+# reads the line, pings the host over the NIC, writes and reads a file on the disk, powers off.
 case_snapshot() {
     name=snapshot
     out=$work/$name.out
@@ -454,16 +455,16 @@ case_snapshot() {
     reset_machine
     sock=$work/snap.sock
     rm -f "$sock"
-    printf '{"boot-source": {"kernel_image_path": "%s", "initrd_path": "%s", "boot_args": "%s"},
-             "machine-config": {"vcpu_count": 1, "mem_size_mib": %s},
-             "drives": [{"drive_id": "vda", "path_on_host": "%s", "is_root_device": false}]}\n' \
-        "$KERNEL" "$dir/initramfs" "$base ember.case=snapshot" "$MEM" "$work/snap.img" >"$work/$name.json"
-    timeout "$LIMIT" "$ember" --api-sock "$sock" --config-file "$work/$name.json" </dev/null >"$out" 2>"$work/$name.err" &
+    CASE=snapshot DISKS=$work/snap.img TAP=embsnap0 EXTRA="--api-sock $sock"
+    (vm ember) </dev/null >"$out" 2>"$work/$name.err" &
     pid=$!
     api() {  # api METHOD PATH BODY: the HTTP status
         curl -s -o "$work/$name.reply" -w '%{http_code}' --unix-socket "$sock" -X "$1" "http://localhost$2" \
              -H 'Content-Type: application/json' -d "$3"
     }
+    n=0
+    while [ ! -S "$sock" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    started=$(api PUT /actions '{"action_type": "InstanceStart"}')
     paused=none created=none
     if wait_for_line "$out" "GUEST snapshot-ready" 1200; then
         paused=$(api PATCH /vm '{"state": "Paused"}')
@@ -471,6 +472,7 @@ case_snapshot() {
     fi
     kill -KILL $pid
     wait $pid
+    check "InstanceStart answered $started, not 204" equal "$started" 204
     check "PATCH /vm Paused answered $paused, not 204" equal "$paused" 204
     check "PUT /snapshot/create answered $created, not 204: $(cat "$work/$name.reply" 2>/dev/null)" equal "$created" 204
     { echo "go on"; } | timeout "$LIMIT" "$ember" --restore "snapshot=$work/vm.snap,memory=$work/vm.mem" \
@@ -478,11 +480,13 @@ case_snapshot() {
     status=$?
     check "exit status $status of the restored VM, not 0" equal "$status" 0
     check "the restored guest did not read the typed line" has "$restored" "GUEST snapshot got: go on"
+    check "the restored guest could not ping the host" has "$restored" "GUEST snapshot ping ok"
     check "the restored guest could not write its disk" has "$restored" "GUEST snapshot read: written after restore"
     check "the restored guest did not unmount its disk" has "$restored" "GUEST unmounted vda"
     check "e2fsck -n found errors" "$E2FSCK" -fn "$work/snap.img"
     check "debugfs does not show the restored guest's file" sh -c \
         "'$DEBUGFS' -R 'cat /after.txt' '$work/snap.img' 2>/dev/null | grep -q 'written after restore'"
+    check "the TAP outlived the restored VM" test ! -e /sys/class/net/embsnap0
     rm -f "$work/vm.mem"
     case_result "$name"
 }

@@ -64,13 +64,19 @@ blk)
     ;;
 snapshot)
     # The host snapshots the VM once it says so, and goes on in a new Ember that types a line.
-    load virtio_blk
+    load virtio_blk failover net_failover virtio_net
     wait_for /dev/vda
+    wait_for /sys/class/net/eth0
+    ip addr add 10.0.2.15/24 dev eth0
+    ip link set eth0 up
     mkdir -p /mnt/a
     mount -t ext4 /dev/vda /mnt/a && echo "GUEST mounted vda"
     echo "GUEST snapshot-ready"
     read -r line
     echo "GUEST snapshot got: $line"
+    i=0
+    until ping -c 1 -W 2 10.0.2.1 >/dev/null || [ $i -ge 15 ]; do i=$((i + 1)); done
+    [ $i -lt 15 ] && echo "GUEST snapshot ping ok"
     echo "written after restore" >/mnt/a/after.txt && sync
     echo "GUEST snapshot read: $(cat /mnt/a/after.txt)"
     umount /mnt/a && echo "GUEST unmounted vda"

@@ -59,6 +59,11 @@ TEST(DeviceStateCodec, TransportWithRunningAndIdleQueuesRoundTrips) {
     EXPECT_EQ(round_trip(state, decode_mmio_transport_state), state);
 }
 
+TEST(DeviceStateCodec, NetRoundTripsWithAWaitingFrame) {
+    const virtio::Net::State state{2, {{}, {1, 2, 3, 4}}};
+    EXPECT_EQ(round_trip(state, decode_net_state), state);
+}
+
 TEST(DeviceStateCodec, FlagsOtherThanZeroOrOneAndHugeBuffersAreRefused) {
     StateEncoder out;
     encode_state(Serial::State{0, 3, 8, 0, 0, 1, 0, false, {}}, out);

@@ -22,6 +22,14 @@ TEST(Snapshot, ConfigRoundTripsWithTheHostSideFromTheRestoringProcess) {
     config.cpu_template = arch::x86_64::CpuTemplate::Baseline;
     config.disks.push_back({"root", "/images/root.ext4", true, "SER1", DiskConfig::Cache::Unsafe, DiskConfig::Engine::Sync});
     config.serial = {ConsoleConfig::Mode::File, "/old/serial.log"};
+    NetConfig nic;
+    nic.id = "eth0";
+    nic.tap = "tap5";
+    nic.mac = MacAddress{0x02, 1, 2, 3, 4, 5};
+    nic.ip = 0x0100000a;
+    nic.mask = 0x00ffffff;
+    nic.queues = 2;
+    config.nets.push_back(nic);
     StateEncoder out;
     encode_config(config, out);
     const auto bytes = out.take();
@@ -45,6 +53,13 @@ TEST(Snapshot, ConfigRoundTripsWithTheHostSideFromTheRestoringProcess) {
     EXPECT_TRUE(back.disks[0].readonly);
     EXPECT_EQ(back.disks[0].serial, "SER1");
     EXPECT_EQ(back.disks[0].cache, DiskConfig::Cache::Unsafe);
+    ASSERT_EQ(back.nets.size(), 1u);
+    EXPECT_EQ(back.nets[0].id, "eth0");
+    EXPECT_EQ(back.nets[0].tap, "tap5");
+    EXPECT_EQ(back.nets[0].mac, nic.mac) << "the guest keeps the address it knows";
+    EXPECT_EQ(back.nets[0].ip, nic.ip);
+    EXPECT_EQ(back.nets[0].mask, nic.mask);
+    EXPECT_EQ(back.nets[0].queues, 2u);
     EXPECT_EQ(back.serial.path, "/new/serial.log") << "the host side is the restoring process's";
     EXPECT_EQ(back.kvm_device, "/dev/kvm-other");
 }
@@ -56,6 +71,12 @@ TEST(Snapshot, DevicesWithStateOfTheirOwnAreRefusedByName) {
     auto console = check_snapshottable(config);
     ASSERT_FALSE(console.ok());
     EXPECT_NE(console.error().message().find("virtio console"), std::string::npos);
+    config = {};
+    NetConfig inherited;
+    inherited.id = "n";
+    inherited.fd = 5;
+    config.nets.push_back(inherited);
+    EXPECT_NE(check_snapshottable(config).error().message().find("fd="), std::string::npos);
     config = {};
     config.disks.push_back({"d", "/x", false, "", DiskConfig::Cache::Writeback, DiskConfig::Engine::IoUring});
     EXPECT_NE(check_snapshottable(config).error().message().find("engine=io_uring"), std::string::npos);

@@ -406,7 +406,7 @@ Status Controller::build() {
         restore = std::exchange(m_restore, std::nullopt);
         m_start_paused = restore && !restore->resume_vm;
     }
-    auto vmm = restore ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config) : build_vmm(config);
+    auto vmm = restore ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config, restore->network_overrides) : build_vmm(config);
     std::lock_guard lock(m_mutex);
     if (!vmm.ok()) {
         m_phase = Phase::NotStarted;

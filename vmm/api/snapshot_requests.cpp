@@ -6,7 +6,7 @@ namespace vmm::api {
 
 namespace {
 
-Result<std::string> required_path(const JsonFields& fields, std::string_view key) {
+Result<std::string> required_text(const JsonFields& fields, std::string_view key) {
     auto path = TRY(fields.string(key));
     if (!path || path->empty())
         return fields.missing(key);
@@ -18,8 +18,8 @@ Result<std::string> required_path(const JsonFields& fields, std::string_view key
 Result<SnapshotCreateRequest> parse_snapshot_create(const Json& body) {
     auto f = TRY(JsonFields::of(body, "snapshot-create", {"snapshot_path", "mem_file_path", "snapshot_type", "version"}));
     SnapshotCreateRequest request;
-    request.snapshot_path = TRY(required_path(f, "snapshot_path"));
-    request.mem_file_path = TRY(required_path(f, "mem_file_path"));
+    request.snapshot_path = TRY(required_text(f, "snapshot_path"));
+    request.mem_file_path = TRY(required_text(f, "mem_file_path"));
     auto type = TRY(f.one_of("snapshot_type", {"Full", "Diff"}));
     if (type == "Diff")
         return Error("snapshot-create: snapshot_type \"Diff\" is not supported yet (only \"Full\")");
@@ -32,7 +32,7 @@ Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body) {
                                                         "enable_diff_snapshots", "track_dirty_pages", "resume_vm",
                                                         "network_overrides"}));
     SnapshotLoadRequest request;
-    request.snapshot_path = TRY(required_path(f, "snapshot_path"));
+    request.snapshot_path = TRY(required_text(f, "snapshot_path"));
     auto backend = TRY(f.object_field("mem_backend"));
     if (backend && f.has("mem_file_path"))
         return Error("snapshot-load: give mem_backend or mem_file_path, not both");
@@ -43,9 +43,9 @@ Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body) {
             return b.missing("backend_type");
         if (*type == "Uffd")
             return Error("snapshot-load: mem_backend backend_type \"Uffd\" is not supported yet (only \"File\")");
-        request.mem_file_path = TRY(required_path(b, "backend_path"));
+        request.mem_file_path = TRY(required_text(b, "backend_path"));
     } else {
-        request.mem_file_path = TRY(required_path(f, "mem_file_path"));
+        request.mem_file_path = TRY(required_text(f, "mem_file_path"));
     }
     for (const char* key : {"enable_diff_snapshots", "track_dirty_pages"}) {
         if (TRY(f.boolean(key)).value_or(false))
@@ -56,8 +56,11 @@ Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body) {
         const Json& overrides = body["network_overrides"];
         if (!overrides.is_array())
             return Error("snapshot-load: field 'network_overrides' must be an array");
-        if (!overrides.empty())
-            return Error("snapshot-load: network_overrides names an interface, and this Ember's snapshots have none");
+        for (const Json& item : overrides) {
+            auto o = TRY(JsonFields::of(item, "snapshot-load: network_overrides", {"iface_id", "host_dev_name"}));
+            request.network_overrides.emplace_back(TRY(required_text(o, "iface_id")),
+                                                   TRY(required_text(o, "host_dev_name")));
+        }
     }
     return request;
 }

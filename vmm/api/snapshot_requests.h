@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/result.h"
 #include "vmm/api/json_fields.h"
@@ -19,6 +21,8 @@ struct SnapshotLoadRequest {
     std::string snapshot_path;
     std::string mem_file_path;  // mem_backend's backend_path (File), or the older mem_file_path
     bool resume_vm = false;
+    // network_overrides: (iface_id, host_dev_name), a NIC put on another TAP.
+    std::vector<std::pair<std::string, std::string>> network_overrides;
 };
 
 Result<SnapshotCreateRequest> parse_snapshot_create(const Json& body);
