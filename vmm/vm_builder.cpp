@@ -237,11 +237,11 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
     StateDecoder config_in(TRY(file.section(CONFIG_TAG)), "the snapshot's configuration");
     VmConfig config = TRY(decode_config(config_in, base));
     TRY(config_in.finish());
-    for (const auto& [id, tap] : overrides) {
-        auto net = std::find_if(config.nets.begin(), config.nets.end(), [&](const NetConfig& n) { return n.id == id; });
+    for (const NetworkOverride& o : overrides) {
+        auto net = std::find_if(config.nets.begin(), config.nets.end(), [&o](const NetConfig& n) { return n.id == o.first; });
         if (net == config.nets.end())
-            return Error(fmt::format("network_overrides: the snapshot has no network interface '{}'", id));
-        net->tap = tap;
+            return Error(fmt::format("network_overrides: the snapshot has no network interface '{}'", o.first));
+        net->tap = o.second;
     }
     config.name_devices();
     TRY(config.validate(host_memory_bytes(), false));
