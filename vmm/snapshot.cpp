@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/unique_fd.h"
+#include "boot/image_file.h"
 #include "vmm/key_values.h"
 
 namespace vmm {
@@ -208,19 +209,9 @@ Result<SnapshotFile> open_snapshot_file(const std::string& path, const std::stri
 Result<StateFile> read_state_file(const std::string& path) {
     const std::string what = fmt::format("snapshot '{}'", path);
     const SnapshotFile file = TRY(open_snapshot_file(path, what));
-    const UniqueFd& fd = file.fd;
     if (file.size > MAX_STATE_FILE)
         return Error(fmt::format("{} is {} bytes, more than a state file can be", what, file.size));
-    std::vector<uint8_t> bytes(static_cast<size_t>(file.size));
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::pread(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return Error::from_errno(what);
-        done += static_cast<size_t>(n);
-    }
+    const auto bytes = TRY(boot::read_file_bytes(file.fd.get(), static_cast<size_t>(file.size), what));
     return StateFile::parse(bytes, what);
 }
 
