@@ -63,7 +63,7 @@ const char* const API[] = {
     "access", "faccessat", "faccessat2", "sysinfo",
     "fcntl", "flock", "eventfd2", "io_uring_setup", "io_uring_register", "io_uring_enter",
     "set_robust_list", "rseq", "tgkill", "pread64", "pwrite64", "preadv", "pwritev", "fsync", "fdatasync",
-    "dup", "ftruncate",  // a snapshot's memory file
+    "dup", "ftruncate", "rename", "unlink",  // a snapshot's files, written beside and renamed over
 };
 
 // ioctl requests by thread kind (compared on the low 32 bits: the request is an int).

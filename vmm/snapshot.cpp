@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -160,40 +162,52 @@ Status check_memory_layout(StateDecoder& in, const std::vector<MemoryRegionSpec>
     return {};
 }
 
-Status write_memory_file(const GuestMemory& memory, const std::string& path) {
-    const std::string what = fmt::format("memory file '{}'", path);
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+// Writes `path` through `write` into a new file beside it, renamed over `path` once whole
+// (`sync`: on disk first): a failure leaves `path` as it was, and a VM restored from the old
+// file, which maps it privately, keeps the old pages (truncating it in place would fault them).
+Status replace_file(const std::string& path, const std::string& what, bool sync,
+                    const std::function<Status(int)>& write) {
+    std::string temporary = path + ".XXXXXX";
+    UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));
     if (!fd.valid())
         return Error::from_errno(what);
-    if (::ftruncate(fd.get(), static_cast<off_t>(memory.total_size())) != 0)
-        return Error::from_errno(what);
-    for (const auto& region : memory.regions()) {
-        // Runs of non-zero pages, each written with one call.
-        uint64_t run = 0, length = 0;
-        for (uint64_t at = 0; at <= region.size; at += PAGE) {
-            if (at < region.size && !all_zero(region.host + at, PAGE)) {
-                if (length == 0)
-                    run = at;
-                length += PAGE;
-                continue;
+    Status written = write(fd.get());
+    if (written.ok() && sync && ::fsync(fd.get()) != 0)
+        written = Error::from_errno(what);
+    if (written.ok() && ::rename(temporary.c_str(), path.c_str()) != 0)
+        written = Error::from_errno(what);
+    if (!written.ok())
+        ::unlink(temporary.c_str());
+    return written;
+}
+
+Status write_memory_file(const GuestMemory& memory, const std::string& path) {
+    const std::string what = fmt::format("memory file '{}'", path);
+    return replace_file(path, what, false, [&](int fd) -> Status {
+        if (::ftruncate(fd, static_cast<off_t>(memory.total_size())) != 0)
+            return Error::from_errno(what);
+        for (const auto& region : memory.regions()) {
+            // Runs of non-zero pages, each written with one call.
+            uint64_t run = 0, length = 0;
+            for (uint64_t at = 0; at <= region.size; at += PAGE) {
+                if (at < region.size && !all_zero(region.host + at, PAGE)) {
+                    if (length == 0)
+                        run = at;
+                    length += PAGE;
+                    continue;
+                }
+                if (length)
+                    TRY(write_all(fd, std::span(region.host + run, length), region.fd_offset + run, what));
+                length = 0;
             }
-            if (length)
-                TRY(write_all(fd.get(), std::span(region.host + run, length), region.fd_offset + run, what));
-            length = 0;
         }
-    }
-    return {};
+        return {};
+    });
 }
 
 Status write_state_file(const StateFile& file, const std::string& path) {
     const std::string what = fmt::format("snapshot '{}'", path);
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid())
-        return Error::from_errno(what);
-    TRY(write_all(fd.get(), file.serialize(), 0, what));
-    if (::fsync(fd.get()) != 0)
-        return Error::from_errno(what);
-    return {};
+    return replace_file(path, what, true, [&](int fd) { return write_all(fd, file.serialize(), 0, what); });
 }
 
 Result<SnapshotFile> open_snapshot_file(const std::string& path, const std::string& what) {

@@ -44,8 +44,8 @@ void encode_memory_layout(const GuestMemory& memory, StateEncoder& out);
 // choose where RAM goes.
 Status check_memory_layout(StateDecoder& in, const std::vector<MemoryRegionSpec>& expected);
 
-// Guest RAM into `path` (created or truncated): every region at its offset, zero pages left
-// as holes.
+// Guest RAM into `path` (a new file renamed over any old one): every region at its offset,
+// zero pages left as holes.
 Status write_memory_file(const GuestMemory& memory, const std::string& path);
 
 // A snapshot's file opened read-only, with its size; `what` names it in errors.

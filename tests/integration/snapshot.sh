@@ -5,7 +5,8 @@
 #                 with resume_vm: the two serial outputs together are one undisturbed run's: tick
 #                 0 .. tick 999 once each, in order, then "memory intact"; exit 0.
 #   paused_load   the same, loaded without resume_vm: the VM reports "Paused" and has printed
-#                 nothing until PATCH /vm resumes it.
+#                 nothing until PATCH /vm resumes it; snapshotted again onto the files it was
+#                 restored from, it runs on unharmed, and that snapshot restores too.
 #   disk          the counter with counter.disk=1: a virtio-blk request per tick, so the disk's
 #                 queue is mid-use at the snapshot; the restored VM reopens the disk by its path,
 #                 its driver goes on where it was ("disk intact"), and so do the ticks.
@@ -117,6 +118,11 @@ counter|paused_load|disk|two_restores|cli)
         expect_eq "GET /" 200 "$(call "$dir/b.sock" GET /)"
         grep -q '"state":"Paused"' "$dir/reply" || fail "a snapshot loaded without resume_vm is not paused: $(cat "$dir/reply")"
         [ ! -s "$dir/b.out" ] || fail "the paused VM printed: $(head -3 "$dir/b.out")"
+        # Snapshotted again onto the very files it was restored from (its RAM maps vm.mem):
+        # the new files replace the old ones, and the running VM keeps its pages.
+        status=$(call "$dir/b.sock" PUT /snapshot/create \
+            "{\"snapshot_path\": \"$dir/vm.snap\", \"mem_file_path\": \"$dir/vm.mem\"}")
+        expect_eq "PUT /snapshot/create of the restored VM onto its own files ($(cat "$dir/reply"))" 204 "$status"
         expect_eq "PATCH /vm Resumed" 204 "$(call "$dir/b.sock" PATCH /vm '{"state": "Resumed"}')"
     fi
     ended "$b_pid"
@@ -124,6 +130,13 @@ counter|paused_load|disk|two_restores|cli)
     cat "$dir/b.err" >&2
     expect_eq "exit status of the restored VM" 0 "$status"
     check_ticks "$dir/a.out" "$dir/b.out"
+    if [ "$case" = paused_load ]; then
+        # The second snapshot, taken before the restored VM ran, goes on from the same tick.
+        bounded "$ember" --restore "snapshot=$dir/vm.snap,memory=$dir/vm.mem" --serial "file=$dir/c.out" </dev/null
+        expect_eq "exit status of the VM restored from the second snapshot" 0 $?
+        check_ticks "$dir/a.out" "$dir/c.out"
+        [ -z "$(ls "$dir" | grep -E 'vm\.(snap|mem)\.')" ] || fail "temporary snapshot files left: $(ls "$dir")"
+    fi
     echo "ok: $before ticks before the snapshot, $(grep -c '^tick' "$dir/b.out") after it in a new process, none repeated or missing" ;;
 refusals)
     start a
