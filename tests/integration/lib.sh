@@ -25,6 +25,18 @@ wait_for_output() {
     fail "$3 never printed '$2': $(cat "$1" 2>/dev/null)"
 }
 
+# wait_for_vm PID SERIAL PATTERN WHAT ERRFILE: waits (up to 60 s, a loaded CI host is slow) until
+# the VM whose process is PID prints a line matching PATTERN into SERIAL; fails at once, with
+# the VMM's stderr, if it exits first.
+wait_for_vm() {
+    for _ in $(seq 1200); do
+        grep -Eq "$3" "$2" 2>/dev/null && return
+        kill -0 "$1" 2>/dev/null || { wait "$1"; fail "$4 exited with $? before printing '$3': $(cat "$5")"; }
+        sleep 0.05
+    done
+    fail "$4 never printed '$3' in 60 s: $(cat "$2") $(cat "$5")"
+}
+
 # field_of PID TID NAME: one field of a thread's /proc status.
 field_of() { awk -v f="$3:" '$1 == f { print $2 }' "/proc/$1/task/$2/status" 2>/dev/null; }
 

@@ -38,7 +38,7 @@ esac
 
 "$ember" --kernel "$guests/idle.elf" --memory "$memory" --rng off </dev/null >"$dir/serial.out" 2>"$dir/err" &
 pid=$!
-wait_for_output "$dir/serial.out" "idle: ready" "the idle guest (--memory $memory)" 300
+wait_for_vm "$pid" "$dir/serial.out" "idle: ready" "the idle guest (--memory $memory)" "$dir/err"
 # The smaps entry of guest RAM: its header line (range, perms, offset, device, inode, path) and fields.
 ram=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { head = $0; body = ""; next }
            { body = body "\n" $0 }
