@@ -113,18 +113,23 @@ Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs,
         memory.m_mappings.emplace_back(addr, spec.size);
         TRY(advise(addr, spec.size, options));
         memory.m_regions.push_back({spec.gpa, spec.size, static_cast<uint8_t*>(addr), fd_offset});
+        if (options.track_dirty)
+            memory.m_dirty.push_back(std::make_unique<DirtyBitmap>(spec.size / DIRTY_PAGE_SIZE));
         fd_offset += spec.size;
     }
     return memory;
 }
 
 Result<std::span<uint8_t>> GuestMemory::slice(uint64_t gpa, uint64_t len) const {
-    for (const auto& region : m_regions) {
+    for (size_t i = 0; i < m_regions.size(); ++i) {
+        const MemoryRegion& region = m_regions[i];
         if (gpa < region.gpa || gpa - region.gpa >= region.size)
             continue;
         const uint64_t offset = gpa - region.gpa;
         if (len > region.size - offset)
             break;
+        if (!m_dirty.empty())
+            m_dirty[i]->mark(offset, len);
         return std::span<uint8_t>(region.host + offset, len);
     }
     return Error(fmt::format("guest range {:#x}+{:#x} is outside guest memory", gpa, len));
@@ -149,6 +154,12 @@ Status GuestMemory::fill(uint64_t gpa, uint8_t value, uint64_t len) {
     auto view = TRY(slice(gpa, len));
     std::memset(view.data(), value, len);
     return {};
+}
+
+std::vector<uint64_t> GuestMemory::take_dirty(size_t index) const {
+    if (m_dirty.empty())
+        return std::vector<uint64_t>(DirtyBitmap::words(m_regions.at(index).size / DIRTY_PAGE_SIZE));
+    return m_dirty.at(index)->take();
 }
 
 uint64_t GuestMemory::total_size() const {

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/dirty_bitmap.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 
@@ -44,6 +45,9 @@ struct MemoryOptions {
     HugePages huge_pages = HugePages::None;
     bool mergeable = false;  // MADV_MERGEABLE: KSM may merge identical pages (private memory)
     bool prefault = false;   // every page populated at creation, none faulted in later
+    // Every page the VMM writes through this object is marked (take_dirty()); KVM's dirty log
+    // covers the guest's own writes. For diff snapshots and migration.
+    bool track_dirty = false;
 };
 
 class GuestMemory {
@@ -57,7 +61,8 @@ public:
     Status write(uint64_t gpa, std::span<const uint8_t> in);
     Status fill(uint64_t gpa, uint8_t value, uint64_t len);
 
-    // A host view of [gpa, gpa+len) when it lies inside one region.
+    // A host view of [gpa, gpa+len) when it lies inside one region. With track_dirty, its
+    // pages count as written (a device may write through any view it gets).
     Result<std::span<uint8_t>> slice(uint64_t gpa, uint64_t len) const;
 
     template <typename T>
@@ -80,10 +85,16 @@ public:
     // The file (memfd) behind MemoryBacking::Shared memory; -1 for private memory.
     int shared_fd() const { return m_shared.get(); }
 
+    bool tracks_dirty() const { return !m_dirty.empty(); }
+    // The pages of region `index` the VMM wrote since the last call (DirtyBitmap::take()'s
+    // layout); all clear without track_dirty.
+    std::vector<uint64_t> take_dirty(size_t index) const;
+
 private:
     UniqueFd m_shared;
     std::vector<Mapping> m_mappings;
     std::vector<MemoryRegion> m_regions;
+    std::vector<std::unique_ptr<DirtyBitmap>> m_dirty;  // per region, with track_dirty
 };
 
 }  // namespace vmm

@@ -70,7 +70,7 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--cpus", config.cpus, "Number of vCPUs (1..254)")->capture_default_str();
     app.add_option("--memory", memory,
                    "Guest RAM: SIZE (256M, 1G, ...; bare number: MiB) or [size=SIZE][,backend=anon|memfd|file:PATH]"
-                   "[,hugepages=none|2M|transparent][,mergeable=on|off][,prefault=on|off]")
+                   "[,hugepages=none|2M|transparent][,mergeable=on|off][,prefault=on|off][,track_dirty_pages=on|off]")
         ->capture_default_str();
     std::vector<std::string> disks;
     app.add_option("--disk", disks,
@@ -127,7 +127,7 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "Boot from a Firecracker JSON configuration (boot-source, machine-config, drives, ...)");
     std::string restore;
     app.add_option("--restore", restore,
-                   "Start from a snapshot: snapshot=PATH,memory=PATH[,resume=on|off] (resume=off needs --api-sock)");
+                   "Start from a snapshot: snapshot=PATH,memory=PATH[,resume=on|off][,track_dirty_pages=on|off] (resume=off needs --api-sock)");
     bool no_api = false;
     app.add_flag("--no-api", no_api, "No API socket (the default without --api-sock; for Firecracker's command lines)");
     app.add_flag("--no-seccomp", options.no_seccomp, "No seccomp filters (debugging only; warned at start)");

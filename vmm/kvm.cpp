@@ -68,14 +68,24 @@ Result<Vm> Kvm::create_vm() const {
     return Vm(UniqueFd(fd), static_cast<size_t>(run_size));
 }
 
-Status Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, void* host) {
+Status Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, void* host, bool log_dirty) {
     kvm_userspace_memory_region region{};
     region.slot = slot;
+    region.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0;
     region.guest_phys_addr = gpa;
     region.memory_size = size;
     region.userspace_addr = reinterpret_cast<uint64_t>(host);
     TRY(KVM_IOCTL(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &region));
     return {};
+}
+
+Result<std::vector<uint64_t>> Vm::get_dirty_log(uint32_t slot, uint64_t size) const {
+    std::vector<uint64_t> bits((size / 4096 + 63) / 64);
+    kvm_dirty_log log{};
+    log.slot = slot;
+    log.dirty_bitmap = bits.data();
+    TRY(KVM_IOCTL(m_fd.get(), KVM_GET_DIRTY_LOG, &log));
+    return bits;
 }
 
 Status Vm::set_tss_addr(uint64_t addr) {

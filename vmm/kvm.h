@@ -31,7 +31,11 @@ class Vm {
 public:
     Vm(UniqueFd fd, size_t run_mmap_size) : m_fd(std::move(fd)), m_run_mmap_size(run_mmap_size) {}
 
-    Status set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, void* host);
+    // log_dirty: KVM records the guest's writes to the slot (get_dirty_log()).
+    Status set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, void* host, bool log_dirty = false);
+    // The slot's pages the guest wrote since the last call (one bit per 4 KiB page, 64 to a
+    // word), cleared by KVM as it hands them over.
+    Result<std::vector<uint64_t>> get_dirty_log(uint32_t slot, uint64_t size) const;
     Status set_tss_addr(uint64_t addr);
     Status set_identity_map_addr(uint64_t addr);
     Status create_irqchip();

@@ -91,9 +91,12 @@ Result<MemoryConfig> parse_memory(std::string_view text, uint64_t& size) {
             memory.mergeable = *flag;
         } else if (key == "prefault" && flag) {
             memory.prefault = *flag;
+        } else if (key == "track_dirty_pages" && flag) {
+            memory.track_dirty = *flag;
         } else {
             return Error(fmt::format("{}: bad '{}={}' (size=SIZE, backend=anon|memfd|file:PATH, "
-                                     "hugepages=none|2M|transparent, mergeable=on|off, prefault=on|off)",
+                                     "hugepages=none|2M|transparent, mergeable=on|off, prefault=on|off, "
+                                     "track_dirty_pages=on|off)",
                                      where, key, value));
         }
     }

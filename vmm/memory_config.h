@@ -19,6 +19,9 @@ struct MemoryConfig {
     HugePages huge_pages = HugePages::None;
     bool mergeable = false;
     bool prefault = false;
+    // KVM's dirty log on and the VMM's writes marked: what diff snapshots and migration need
+    // (Firecracker's track_dirty_pages).
+    bool track_dirty = false;
 
     // Whether the guest's RAM is a file other processes can map (memfd or file).
     bool shared(bool vhost_user) const {
@@ -30,7 +33,7 @@ struct MemoryConfig {
 Result<uint64_t> parse_memory_size(std::string_view text);
 
 // A size alone ("256M"), or "[size=SIZE][,backend=anon|memfd|file:PATH][,hugepages=none|2M|transparent]
-// [,mergeable=on|off][,prefault=on|off]"; a size not given stays `size`.
+// [,mergeable=on|off][,prefault=on|off][,track_dirty_pages=on|off]"; a size not given stays `size`.
 Result<MemoryConfig> parse_memory(std::string_view text, uint64_t& size);
 
 // The combinations the host can give: huge pages need a 2 MiB multiple, KSM merges private

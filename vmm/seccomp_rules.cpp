@@ -76,9 +76,10 @@ const unsigned long VMM_IOCTLS[] = {
 };
 const unsigned long API_IOCTLS[] = {
     KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI, BLKGETSIZE64, FIONREAD,
-    // PUT /snapshot/create reads the paused VM's state (it writes none).
+    // PUT /snapshot/create reads the paused VM's state (it writes none) and, for a diff, its
+    // dirty log.
     KVM_GET_MP_STATE, KVM_GET_REGS, KVM_GET_SREGS, kvm_detail::IOCTL_GET_XSAVE, KVM_GET_XCRS, KVM_GET_DEBUGREGS, KVM_GET_LAPIC,
-    kvm_detail::IOCTL_GET_MSRS, KVM_GET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
+    kvm_detail::IOCTL_GET_MSRS, KVM_GET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_GET_DIRTY_LOG,
 };
 
 #if defined(__SANITIZE_ADDRESS__)

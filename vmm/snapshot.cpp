@@ -14,6 +14,7 @@
 #include "base/unique_fd.h"
 #include "boot/image_file.h"
 #include "vmm/key_values.h"
+#include "vmm/sparse_file.h"
 
 namespace vmm {
 
@@ -101,6 +102,7 @@ Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
     config.serial = base.serial;
     config.kvm_device = base.kvm_device;
     config.timeout_seconds = base.timeout_seconds;
+    config.memory_backend.track_dirty = base.memory_backend.track_dirty;
     config.console = {ConsoleConfig::Mode::Off, {}};
     config.cpus = TRY(in.get<uint32_t>());
     config.memory = TRY(in.get<uint64_t>());
@@ -181,16 +183,41 @@ Status replace_file(const std::string& path, const std::string& what, bool sync,
     return written;
 }
 
-Status write_memory_file(const GuestMemory& memory, const std::string& path) {
+// A diff's holes say "unchanged": a file system that keeps no holes (or keeps them coarser
+// than a page) would make ember-rebase-snap copy zeros over the base. Checked on the file.
+Status check_diff_holes(int fd, const GuestMemory& memory, const DirtyPages& dirty, const std::string& what) {
+    const auto extents = TRY(data_extents(fd, memory.total_size(), what.c_str()));
+    const auto& regions = memory.regions();
+    for (const Extent& extent : extents) {
+        for (uint64_t at = extent.offset; at < extent.offset + extent.length; at += PAGE) {
+            for (size_t r = 0; r < regions.size(); ++r) {
+                const MemoryRegion& region = regions[r];
+                if (at >= region.fd_offset && at - region.fd_offset < region.size &&
+                    !dirty.test(r, (at - region.fd_offset) / PAGE))
+                    return Error(fmt::format("{}: its file system keeps no holes of a page (a diff snapshot needs "
+                                             "sparse files, as ext4, xfs, btrfs and tmpfs keep them)", what));
+            }
+        }
+    }
+    return {};
+}
+
+Status write_memory_file(const GuestMemory& memory, const std::string& path, const DirtyPages* only) {
     const std::string what = fmt::format("memory file '{}'", path);
     return replace_file(path, what, false, [&](int fd) -> Status {
         if (::ftruncate(fd, static_cast<off_t>(memory.total_size())) != 0)
             return Error::from_errno(what);
-        for (const auto& region : memory.regions()) {
-            // Runs of non-zero pages, each written with one call.
+        const auto& regions = memory.regions();
+        for (size_t r = 0; r < regions.size(); ++r) {
+            const MemoryRegion& region = regions[r];
+            // A full file holds the non-zero pages; a diff every dirty page, zeros too (a hole
+            // there means "unchanged"). Runs of them, each written with one call.
+            auto wanted = [&](uint64_t at) {
+                return only ? only->test(r, at / PAGE) : !all_zero(region.host + at, PAGE);
+            };
             uint64_t run = 0, length = 0;
             for (uint64_t at = 0; at <= region.size; at += PAGE) {
-                if (at < region.size && !all_zero(region.host + at, PAGE)) {
+                if (at < region.size && wanted(at)) {
                     if (length == 0)
                         run = at;
                     length += PAGE;
@@ -201,7 +228,7 @@ Status write_memory_file(const GuestMemory& memory, const std::string& path) {
                 length = 0;
             }
         }
-        return {};
+        return only ? check_diff_holes(fd, memory, *only, what) : Status{};
     });
 }
 

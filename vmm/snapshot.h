@@ -18,6 +18,7 @@
 #include "base/result.h"
 #include "base/state_file.h"
 #include "base/unique_fd.h"
+#include "vmm/dirty_pages.h"
 #include "vmm/vm_config.h"
 
 namespace vmm {
@@ -35,7 +36,7 @@ Status check_snapshottable(const VmConfig& config);
 
 // The configuration a restore rebuilds the VM from: machine and devices come from the
 // snapshot, the host side of the process (serial and console output, KVM device, timeout,
-// seccomp) from `base`, the restoring process's own options.
+// seccomp, whether dirty pages are tracked) from `base`, the restoring process's own options.
 void encode_config(const VmConfig& config, StateEncoder& out);
 Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base);
 
@@ -45,8 +46,9 @@ void encode_memory_layout(const GuestMemory& memory, StateEncoder& out);
 Status check_memory_layout(StateDecoder& in, const std::vector<MemoryRegionSpec>& expected);
 
 // Guest RAM into `path` (a new file renamed over any old one): every region at its offset,
-// zero pages left as holes.
-Status write_memory_file(const GuestMemory& memory, const std::string& path);
+// zero pages left as holes. With `only` (a diff snapshot), just those pages, each written
+// even when zero, the rest holes: ember-rebase-snap copies a diff's data onto its base.
+Status write_memory_file(const GuestMemory& memory, const std::string& path, const DirtyPages* only = nullptr);
 
 // A snapshot's file opened read-only, with its size; `what` names it in errors.
 struct SnapshotFile {

@@ -84,7 +84,7 @@ Status arm_timeout(VmParts& vmm, uint32_t seconds) {
 Status map_guest_memory(VmParts& vmm) {
     uint32_t slot = 0;
     for (const auto& region : vmm.memory->regions())
-        TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host));
+        TRY(vmm.vm->set_user_memory_region(slot++, region.gpa, region.size, region.host, vmm.memory->tracks_dirty()));
     return {};
 }
 
@@ -108,6 +108,7 @@ Status create_guest_memory(VmParts& vmm, const VmConfig& config, const Machine& 
         .huge_pages = backend.huge_pages,
         .mergeable = backend.mergeable,
         .prefault = backend.prefault,
+        .track_dirty = backend.track_dirty,
     };
     vmm.memory = TRY(GuestMemory::create(specs, std::move(options)));
     return map_guest_memory(vmm);
@@ -162,7 +163,7 @@ Status attach_console_device(VmParts& vmm, const VmConfig& config) {
 // A snapshot's memory file, which must hold all of the guest's RAM; mapped MAP_PRIVATE, so
 // pages load as the guest touches them and its writes never reach the file.
 Status map_snapshot_memory(VmParts& vmm, const Machine& machine, const StateFile& file, const std::string& path,
-                           uint64_t memory) {
+                           uint64_t memory, bool track_dirty) {
     const auto specs = machine.ram_regions(memory);
     StateDecoder layout(TRY(file.section(MEMORY_LAYOUT_TAG)), "the snapshot's memory layout");
     TRY(check_memory_layout(layout, specs));
@@ -171,7 +172,8 @@ Status map_snapshot_memory(VmParts& vmm, const Machine& machine, const StateFile
     SnapshotFile ram = TRY(open_snapshot_file(path, what));
     if (ram.size != memory)
         return Error(fmt::format("{} is {} bytes; the snapshot's guest has {} bytes of RAM", what, ram.size, memory));
-    vmm.memory = TRY(GuestMemory::create(specs, {.backing = MemoryBacking::Private, .file = std::move(ram.fd)}));
+    vmm.memory = TRY(GuestMemory::create(
+        specs, {.backing = MemoryBacking::Private, .file = std::move(ram.fd), .track_dirty = track_dirty}));
     return map_guest_memory(vmm);
 }
 
@@ -252,7 +254,7 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
     TRY(arm_timeout(*vmm, config.timeout_seconds));
-    TRY(map_snapshot_memory(*vmm, *machine, file, memory_path, config.memory));
+    TRY(map_snapshot_memory(*vmm, *machine, file, memory_path, config.memory, config.memory_backend.track_dirty));
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks)));

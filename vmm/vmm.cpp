@@ -127,8 +127,19 @@ Result<std::vector<uint8_t>> device_state(const VirtioSlot& slot) {
 
 }  // namespace
 
-Status Vmm::snapshot(const std::string& state_path, const std::string& memory_path) const {
+Status Vmm::snapshot(const std::string& state_path, const std::string& memory_path, SnapshotKind kind) {
     TRY(check_snapshottable(m_parts->config));
+    const GuestMemory& memory = *m_parts->memory;
+    if (kind == SnapshotKind::Diff && !memory.tracks_dirty())
+        return Error("snapshot: a Diff snapshot needs dirty page tracking from the VM's start (machine-config "
+                     "track_dirty_pages, --memory track_dirty_pages=on, or track_dirty_pages on snapshot-load)");
+    std::lock_guard lock(m_snapshot_mutex);
+    if (memory.tracks_dirty()) {
+        // Kept until a snapshot is written: a failed one loses no page for the next diff.
+        if (m_unsaved.regions.empty())
+            m_unsaved = DirtyPages::none(memory);
+        m_unsaved.merge(TRY(collect_dirty_pages(*m_parts->vm, memory)));
+    }
     const MachineState machine = TRY(save_machine());
     StateFile file;
     StateEncoder config;
@@ -150,10 +161,17 @@ Status Vmm::snapshot(const std::string& state_path, const std::string& memory_pa
         virtio.put_vector(TRY(device_state(slot)));
     }
     file.add(VIRTIO_TAG, virtio.take());
-    TRY(write_memory_file(*m_parts->memory, memory_path));
+    const bool diff = kind == SnapshotKind::Diff;
+    TRY(write_memory_file(memory, memory_path, diff ? &m_unsaved : nullptr));
     TRY(write_state_file(file, state_path));
-    spdlog::info("snapshot written: state '{}', memory '{}' ({} MiB)", state_path, memory_path,
-                 m_parts->memory->total_size() >> 20);
+    if (diff)
+        spdlog::info("diff snapshot written: state '{}', memory '{}' ({} of {} MiB written since the last snapshot)",
+                     state_path, memory_path, (m_unsaved.count() * DIRTY_PAGE_SIZE) >> 20, memory.total_size() >> 20);
+    else
+        spdlog::info("snapshot written: state '{}', memory '{}' ({} MiB)", state_path, memory_path,
+                     memory.total_size() >> 20);
+    if (memory.tracks_dirty())
+        m_unsaved = DirtyPages::none(memory);
     return {};
 }
 

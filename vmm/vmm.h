@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "vmm/dirty_pages.h"
 #include "vmm/machine_state.h"
 #include "vmm/pause_gate.h"
 #include "vmm/seccomp.h"
@@ -41,8 +42,12 @@ public:
     Result<MachineState> save_machine() const;
     Status restore_machine(const MachineState& state);
 
-    // Writes a full snapshot (snapshot.h) of the paused VM: its state file and memory file.
-    Status snapshot(const std::string& state_path, const std::string& memory_path) const;
+    // Writes a snapshot (snapshot.h) of the paused VM: its state file and memory file. Full:
+    // all of RAM. Diff: only the pages written since the last snapshot this process took or
+    // restored (or since boot), which needs dirty page tracking (MemoryConfig::track_dirty).
+    enum class SnapshotKind { Full, Diff };
+    Status snapshot(const std::string& state_path, const std::string& memory_path,
+                    SnapshotKind kind = SnapshotKind::Full);
 
     // What the devices and vCPUs counted so far; from any thread once run() started them
     // (empty before).
@@ -82,6 +87,8 @@ private:
     UniqueFd m_control_fd;
     std::unique_ptr<PauseGate> m_gate;
     std::mutex m_request_mutex;  // serializes pause()/resume() callers
+    std::mutex m_snapshot_mutex;
+    DirtyPages m_unsaved;  // with dirty tracking: pages written since the last snapshot
     mutable std::mutex m_state_mutex;
     std::condition_variable m_state_changed;
     State m_state = State::Created;

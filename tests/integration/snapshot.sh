@@ -13,8 +13,15 @@
 #   cli           the same snapshot restored from the command line (--restore), no API.
 #   two_restores  one snapshot loaded by two Embers at once (the memory file mapped privately by
 #                 both): each continues the run on its own to the end.
+#   diff          the counter booted with track_dirty_pages: a Full snapshot, the VM runs on, a
+#                 Diff snapshot (its memory file far smaller), SIGKILL; ember-rebase-snap applies
+#                 the diff to the full memory file, a new Ember loads it with track_dirty_pages,
+#                 runs on and takes a second Diff (relative to what it restored), SIGKILL; that
+#                 diff rebased too, --restore runs the counter to its end: the three outputs
+#                 together are one undisturbed run's.
 #   refusals      what a bad request or file gets: 400 and a line naming the problem (running VM,
-#                 Diff, corrupted, truncated, other version, wrong memory file size, missing file).
+#                 Diff without dirty tracking, corrupted, truncated, other version, wrong memory
+#                 file size, missing file).
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=$1 guests=$2 case=$3
@@ -43,21 +50,34 @@ boot() {
     local sock=$dir/$1.sock
     expect_eq "PUT /boot-source" 204 \
         "$(call "$sock" PUT /boot-source "{\"kernel_image_path\": \"$2\", \"boot_args\": \"console=ttyS0 counter.mem=32 $args\"}")"
-    expect_eq "PUT /machine-config" 204 "$(call "$sock" PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 64}')"
+    expect_eq "PUT /machine-config" 204 "$(call "$sock" PUT /machine-config "{\"vcpu_count\": 1, \"mem_size_mib\": 64, \"track_dirty_pages\": ${track_dirty:-false}}")"
     shift 2
     for put in "$@"; do expect_eq "PUT ${put%% *}" 204 "$(call "$sock" PUT "${put%% *}" "${put#* }")"; done
     expect_eq "InstanceStart" 204 "$(call "$sock" PUT /actions '{"action_type": "InstanceStart"}')"
 }
-# snapshot NAME: pauses Ember NAME's VM and writes $dir/vm.snap and $dir/vm.mem.
+# snapshot NAME [TYPE [FILES]]: pauses Ember NAME's VM and writes a TYPE (Full) snapshot,
+# $dir/FILES.snap and $dir/FILES.mem (FILES: vm).
 snapshot() {
-    local sock=$dir/$1.sock
+    local sock=$dir/$1.sock type=${2:-Full} files=$dir/${3:-vm}
     expect_eq "PATCH /vm Paused" 204 "$(call "$sock" PATCH /vm '{"state": "Paused"}')"
     local status
     status=$(call "$sock" PUT /snapshot/create \
-        "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$dir/vm.snap\", \"mem_file_path\": \"$dir/vm.mem\"}")
-    expect_eq "PUT /snapshot/create ($(cat "$dir/reply"))" 204 "$status"
+        "{\"snapshot_type\": \"$type\", \"snapshot_path\": \"$files.snap\", \"mem_file_path\": \"$files.mem\"}")
+    expect_eq "PUT /snapshot/create $type ($(cat "$dir/reply"))" 204 "$status"
 }
-load_body() { echo "{\"snapshot_path\": \"$dir/vm.snap\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$dir/vm.mem\"}, \"resume_vm\": $1}"; }
+# load_body RESUME [FILES [TRACK_DIRTY]]: snapshot-load of $dir/FILES.snap and .mem (FILES: vm).
+load_body() {
+    local files=$dir/${2:-vm}
+    echo "{\"snapshot_path\": \"$files.snap\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$files.mem\"}, \"resume_vm\": $1, \"track_dirty_pages\": ${3:-false}}"
+}
+# kill_vm NAME: SIGKILLs Ember NAME.
+kill_vm() {
+    local pid_var=${1}_pid
+    kill -KILL "${!pid_var}"
+    wait "${!pid_var}" 2>/dev/null
+}
+# on_disk FILE: the KiB a file takes on disk (holes take none).
+on_disk() { du -k "$1" | cut -f1; }
 # ended PID: the exit status of a background Ember, bounded.
 ended() {
     for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
@@ -138,6 +158,38 @@ counter|paused_load|disk|two_restores|cli)
         [ -z "$(ls "$dir" | grep -E 'vm\.(snap|mem)\.')" ] || fail "temporary snapshot files left: $(ls "$dir")"
     fi
     echo "ok: $before ticks before the snapshot, $(grep -c '^tick' "$dir/b.out") after it in a new process, none repeated or missing" ;;
+diff)
+    rebase=$(dirname "$ember")/ember-rebase-snap
+    track_dirty=true
+    start a
+    boot a "$guests/counter.elf"
+    wait_for_output "$dir/a.out" "^tick 1[0-9][0-9]" "the counter guest" 400
+    snapshot a Full full
+    expect_eq "PATCH /vm Resumed" 204 "$(call "$dir/a.sock" PATCH /vm '{"state": "Resumed"}')"
+    wait_for_output "$dir/a.out" "^tick 3[0-9][0-9]" "the counter guest after the full snapshot" 400
+    snapshot a Diff diff1
+    kill_vm a
+    full_kib=$(on_disk "$dir/full.mem") diff_kib=$(on_disk "$dir/diff1.mem")
+    echo "full snapshot: $full_kib KiB on disk; diff after $(grep -c '^tick' "$dir/a.out") ticks: $diff_kib KiB"
+    expect_eq "diff memory file size" "$(stat -c %s "$dir/full.mem")" "$(stat -c %s "$dir/diff1.mem")"
+    [ "$diff_kib" -lt $((full_kib / 4)) ] || fail "the diff ($diff_kib KiB) is not much smaller than the full snapshot ($full_kib KiB)"
+    cp --sparse=always "$dir/full.mem" "$dir/merged.mem"
+    "$rebase" --base-file "$dir/merged.mem" --diff-file "$dir/diff1.mem" || fail "ember-rebase-snap of the first diff failed"
+    cp "$dir/diff1.snap" "$dir/merged.snap"
+    start b
+    expect_eq "PUT /snapshot/load of the rebased diff ($(cat "$dir/reply" 2>/dev/null))" 204 \
+        "$(call "$dir/b.sock" PUT /snapshot/load "$(load_body true merged true)")"
+    before=$(grep -c '^tick' "$dir/a.out")
+    wait_for_output "$dir/b.out" "^tick [56][0-9][0-9]" "the VM restored from the rebased diff" 400
+    snapshot b Diff diff2
+    kill_vm b
+    "$rebase" --base-file "$dir/merged.mem" --diff-file "$dir/diff2.mem" || fail "ember-rebase-snap of the second diff failed"
+    bounded "$ember" --restore "snapshot=$dir/diff2.snap,memory=$dir/merged.mem" --serial "file=$dir/c.out" </dev/null
+    expect_eq "exit status of the VM restored from two diffs" 0 $?
+    check_ticks "$dir/a.out" "$dir/b.out" "$dir/c.out"
+    ! "$rebase" --base-file "$dir/merged.mem" --diff-file "$dir/diff1.snap" 2>"$dir/rebase.err" || fail "a state file rebased as a memory file"
+    grep -q "is .* bytes and base memory file" "$dir/rebase.err" || fail "ember-rebase-snap's refusal: $(cat "$dir/rebase.err")"
+    echo "ok: $before ticks, full + diff, $(grep -c '^tick' "$dir/b.out") after the first rebase, diff, the rest after the second: none repeated or missing" ;;
 refusals)
     start a
     boot a "$guests/counter.elf"
@@ -146,8 +198,8 @@ refusals)
     expect_eq "snapshot of a running VM" 400 "$(call "$dir/a.sock" PUT /snapshot/create "$create")"
     grep -q "must be paused" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
     expect_eq "PATCH /vm Paused" 204 "$(call "$dir/a.sock" PATCH /vm '{"state": "Paused"}')"
-    expect_eq "Diff snapshot" 400 "$(call "$dir/a.sock" PUT /snapshot/create '{"snapshot_type": "Diff", "snapshot_path": "'$dir'/d.snap", "mem_file_path": "'$dir'/d.mem"}')"
-    grep -q 'Diff' "$dir/reply" || fail "reply: $(cat "$dir/reply")"
+    expect_eq "Diff snapshot without track_dirty_pages" 400 "$(call "$dir/a.sock" PUT /snapshot/create '{"snapshot_type": "Diff", "snapshot_path": "'$dir'/d.snap", "mem_file_path": "'$dir'/d.mem"}')"
+    grep -q 'Diff snapshot needs dirty page tracking' "$dir/reply" || fail "reply: $(cat "$dir/reply")"
     expect_eq "PUT /snapshot/create" 204 "$(call "$dir/a.sock" PUT /snapshot/create "$create")"
     kill -KILL "$a_pid"
     wait "$a_pid" 2>/dev/null

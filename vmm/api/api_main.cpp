@@ -61,8 +61,11 @@ Result<SnapshotLoadRequest> parse_restore(std::string_view text) {
             request.mem_file_path = value;
         } else if (key == "resume" && (value == "on" || value == "off")) {
             request.resume_vm = value == "on";
+        } else if (key == "track_dirty_pages" && (value == "on" || value == "off")) {
+            request.track_dirty_pages = value == "on";
         } else {
-            return Error(fmt::format("{}: bad '{}={}' (snapshot=PATH, memory=PATH, resume=on|off)", where, key, value));
+            return Error(fmt::format("{}: bad '{}={}' (snapshot=PATH, memory=PATH, resume=on|off, "
+                                     "track_dirty_pages=on|off)", where, key, value));
         }
     }
     if (request.snapshot_path.empty() || request.mem_file_path.empty())

@@ -370,7 +370,8 @@ Response Controller::create_snapshot(const Json& body) {
         return Response::error(400, BEFORE_START);
     if (vmm->state() != Vmm::State::Paused)
         return Response::error(400, "snapshot-create: the microVM must be paused first (PATCH /vm {\"state\": \"Paused\"})");
-    return from(vmm->snapshot(request->snapshot_path, request->mem_file_path));
+    return from(vmm->snapshot(request->snapshot_path, request->mem_file_path,
+                              request->diff ? Vmm::SnapshotKind::Diff : Vmm::SnapshotKind::Full));
 }
 
 Response Controller::load_snapshot(const Json& body) {
@@ -406,6 +407,8 @@ Status Controller::build() {
         restore = std::exchange(m_restore, std::nullopt);
         m_start_paused = restore && !restore->resume_vm;
     }
+    if (restore)
+        config.memory_backend.track_dirty = restore->track_dirty_pages;
     auto vmm = restore ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config, restore->network_overrides) : build_vmm(config);
     std::lock_guard lock(m_mutex);
     if (!vmm.ok()) {

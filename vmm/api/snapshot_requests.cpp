@@ -21,8 +21,7 @@ Result<SnapshotCreateRequest> parse_snapshot_create(const Json& body) {
     request.snapshot_path = TRY(required_text(f, "snapshot_path"));
     request.mem_file_path = TRY(required_text(f, "mem_file_path"));
     auto type = TRY(f.one_of("snapshot_type", {"Full", "Diff"}));
-    if (type == "Diff")
-        return Error("snapshot-create: snapshot_type \"Diff\" is not supported yet (only \"Full\")");
+    request.diff = type == "Diff";
     TRY(f.string("version"));  // Firecracker's older field: the format version is Ember's own
     return request;
 }
@@ -47,10 +46,8 @@ Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body) {
     } else {
         request.mem_file_path = TRY(required_text(f, "mem_file_path"));
     }
-    for (const char* key : {"enable_diff_snapshots", "track_dirty_pages"}) {
-        if (TRY(f.boolean(key)).value_or(false))
-            return Error(fmt::format("snapshot-load: {} is not supported yet", key));
-    }
+    for (const char* key : {"enable_diff_snapshots", "track_dirty_pages"})
+        request.track_dirty_pages |= TRY(f.boolean(key)).value_or(false);
     request.resume_vm = TRY(f.boolean("resume_vm")).value_or(false);
     if (f.has("network_overrides")) {
         const Json& overrides = body["network_overrides"];

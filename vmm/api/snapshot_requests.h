@@ -15,12 +15,14 @@ namespace vmm::api {
 struct SnapshotCreateRequest {
     std::string snapshot_path;
     std::string mem_file_path;
+    bool diff = false;  // snapshot_type "Diff": only the pages written since the last snapshot
 };
 
 struct SnapshotLoadRequest {
     std::string snapshot_path;
     std::string mem_file_path;  // mem_backend's backend_path (File), or the older mem_file_path
     bool resume_vm = false;
+    bool track_dirty_pages = false;  // track_dirty_pages, or the older enable_diff_snapshots
     // network_overrides: (iface_id, host_dev_name), a NIC put on another TAP.
     std::vector<std::pair<std::string, std::string>> network_overrides;
 };

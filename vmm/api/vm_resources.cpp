@@ -102,8 +102,9 @@ Status VmResources::set_machine(const Json& body, bool partial) {
         return f.missing("mem_size_mib");
     if (TRY(f.boolean("smt")).value_or(false))
         return Error("machine-config: smt is not supported");
-    if (TRY(f.boolean("track_dirty_pages")).value_or(false))
-        return Error("machine-config: track_dirty_pages is not supported yet");
+    auto track_dirty = TRY(f.boolean("track_dirty_pages"));
+    if (track_dirty || !partial)  // a PUT without it means false
+        candidate.memory_backend.track_dirty = track_dirty.value_or(false);
     auto tmpl = TRY(f.one_of("cpu_template", {"None", "C3", "T2", "T2S", "T2CL", "T2A", "V1N1"}));
     if (tmpl && *tmpl != "None")
         return Error(fmt::format("machine-config: cpu_template \"{}\" is not supported (only \"None\")", *tmpl));
@@ -304,7 +305,7 @@ Status VmResources::apply_document(const Json& document) {
 
 Json VmResources::machine_config() const {
     return {{"vcpu_count", m_config.cpus}, {"mem_size_mib", m_config.memory >> 20}, {"smt", false},
-            {"track_dirty_pages", false}, {"huge_pages", huge_pages_name(m_config.memory_backend.huge_pages)}};
+            {"track_dirty_pages", m_config.memory_backend.track_dirty}, {"huge_pages", huge_pages_name(m_config.memory_backend.huge_pages)}};
 }
 
 Json VmResources::full_config() const {
