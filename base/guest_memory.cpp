@@ -84,6 +84,7 @@ Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs,
     const bool huge = options.huge_pages == HugePages::Size2M;
     const uint64_t page = huge ? HUGE_2M : static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     GuestMemory memory;
+    memory.m_tracking = std::make_unique<std::atomic<bool>>(options.track_dirty);
     uint64_t previous_end = 0;
     uint64_t fd_offset = 0;
     for (const auto& spec : specs) {
@@ -113,8 +114,7 @@ Result<GuestMemory> GuestMemory::create(std::span<const MemoryRegionSpec> specs,
         memory.m_mappings.emplace_back(addr, spec.size);
         TRY(advise(addr, spec.size, options));
         memory.m_regions.push_back({spec.gpa, spec.size, static_cast<uint8_t*>(addr), fd_offset});
-        if (options.track_dirty)
-            memory.m_dirty.push_back(std::make_unique<DirtyBitmap>(spec.size / DIRTY_PAGE_SIZE));
+        memory.m_dirty.push_back(std::make_unique<DirtyBitmap>(spec.size / DIRTY_PAGE_SIZE));
         fd_offset += spec.size;
     }
     return memory;
@@ -128,7 +128,7 @@ Result<std::span<uint8_t>> GuestMemory::slice(uint64_t gpa, uint64_t len) const 
         const uint64_t offset = gpa - region.gpa;
         if (len > region.size - offset)
             break;
-        if (!m_dirty.empty())
+        if (tracks_dirty())
             m_dirty[i]->mark(offset, len);
         return std::span<uint8_t>(region.host + offset, len);
     }
@@ -154,12 +154,6 @@ Status GuestMemory::fill(uint64_t gpa, uint8_t value, uint64_t len) {
     auto view = TRY(slice(gpa, len));
     std::memset(view.data(), value, len);
     return {};
-}
-
-std::vector<uint64_t> GuestMemory::take_dirty(size_t index) const {
-    if (m_dirty.empty())
-        return std::vector<uint64_t>(DirtyBitmap::words(m_regions.at(index).size / DIRTY_PAGE_SIZE));
-    return m_dirty.at(index)->take();
 }
 
 uint64_t GuestMemory::total_size() const {

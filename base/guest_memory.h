@@ -45,8 +45,8 @@ struct MemoryOptions {
     HugePages huge_pages = HugePages::None;
     bool mergeable = false;  // MADV_MERGEABLE: KSM may merge identical pages (private memory)
     bool prefault = false;   // every page populated at creation, none faulted in later
-    // Every page the VMM writes through this object is marked (take_dirty()); KVM's dirty log
-    // covers the guest's own writes. For diff snapshots and migration.
+    // Every page the VMM writes through this object is marked (take_dirty()) from the start;
+    // KVM's dirty log covers the guest's own writes. For diff snapshots and migration.
     bool track_dirty = false;
 };
 
@@ -85,16 +85,20 @@ public:
     // The file (memfd) behind MemoryBacking::Shared memory; -1 for private memory.
     int shared_fd() const { return m_shared.get(); }
 
-    bool tracks_dirty() const { return !m_dirty.empty(); }
+    bool tracks_dirty() const { return m_tracking && m_tracking->load(std::memory_order_relaxed); }
+    // Marks from now on (a migration of memory created without track_dirty). A view taken
+    // before is not marked: call it while no device is between a slice() and its writes.
+    void start_tracking_dirty() { m_tracking->store(true); }
     // The pages of region `index` the VMM wrote since the last call (DirtyBitmap::take()'s
-    // layout); all clear without track_dirty.
-    std::vector<uint64_t> take_dirty(size_t index) const;
+    // layout); all clear while not tracking.
+    std::vector<uint64_t> take_dirty(size_t index) const { return m_dirty.at(index)->take(); }
 
 private:
     UniqueFd m_shared;
     std::vector<Mapping> m_mappings;
     std::vector<MemoryRegion> m_regions;
-    std::vector<std::unique_ptr<DirtyBitmap>> m_dirty;  // per region, with track_dirty
+    std::vector<std::unique_ptr<DirtyBitmap>> m_dirty;  // per region (32 KiB per GiB)
+    std::unique_ptr<std::atomic<bool>> m_tracking;      // a pointer: GuestMemory moves
 };
 
 }  // namespace vmm

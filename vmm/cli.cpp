@@ -9,6 +9,7 @@
 
 #include "vmm/cli_parse.h"
 #include "vmm/lifecycle.h"
+#include "vmm/migration.h"
 
 namespace vmm {
 
@@ -128,6 +129,8 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     std::string restore;
     app.add_option("--restore", restore,
                    "Start from a snapshot: snapshot=PATH,memory=PATH[,resume=on|off][,track_dirty_pages=on|off] (resume=off needs --api-sock)");
+    app.add_option("--migrate-from", options.api.migrate_from,
+                   "Start empty and take a live-migrating VM from unix:PATH or tcp:HOST:PORT (the sender: PUT /migrate)");
     bool no_api = false;
     app.add_flag("--no-api", no_api, "No API socket (the default without --api-sock; for Firecracker's command lines)");
     app.add_flag("--no-seccomp", options.no_seccomp, "No seccomp filters (debugging only; warned at start)");
@@ -155,6 +158,12 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         if (!request->resume_vm && options.api.api_sock.empty())
             return usage_error("--restore resume=off leaves the VM paused: give --api-sock to resume it");
         options.api.restore = *request;
+    }
+    if (!options.api.migrate_from.empty()) {
+        if (auto url = parse_migration_url(options.api.migrate_from); !url.ok())
+            return usage_error(url.error().message());
+        if (!options.api.config_file.empty() || !config.kernel.empty() || options.api.restore)
+            return usage_error("--migrate-from takes the VM from the sender: no --kernel, --config-file or --restore with it");
     }
     if (config.kernel.empty() && !options.uses_api())
         return usage_error("--kernel is required (or --config-file FILE, or --api-sock PATH)");

@@ -16,7 +16,7 @@ struct CliOptions {
     api::ApiOptions api;
     bool no_seccomp = false;
     std::string seccomp_filter;  // Firecracker's compiled filter file; empty: Ember's own
-    bool uses_api() const { return !api.api_sock.empty() || !api.config_file.empty() || api.restore; }
+    bool uses_api() const { return !api.api_sock.empty() || !api.config_file.empty() || api.restore || !api.migrate_from.empty(); }
 };
 
 // Returns the options, or the process exit status when parsing ends the program

@@ -24,6 +24,7 @@ inline constexpr int VMM_ERROR = 8;       // an internal error, or a host-side f
 inline constexpr int BUSY = 10;           // a disk, TAP or other resource held by someone else
 inline constexpr int HOST_RESOURCE = 12;  // the host could not provide memory, fds, a KVM VM or vCPU
 inline constexpr int TIMEOUT = 14;        // the VM still ran when --timeout ran out
+inline constexpr int MIGRATED = 16;       // the VM moved to another Ember (live migration), which runs it on
 inline constexpr int SIGNAL_BASE = 128;   // + signal number, for SIGINT/SIGTERM
 
 // The status of a VM that could not be built or started, from the error's kind.

@@ -10,7 +10,8 @@
 //    engines, TAP frames, entropy, vhost-user, vsock's UNIX sockets), and the end: terminal restore, virtiofsd's
 //    stop, the API socket's unlink;
 //  - api: HTTP on the accepted sockets, opening a drive or metrics file, a metrics thread,
-//    writing a snapshot of the paused VM (its KVM state read, the state and memory files).
+//    writing a snapshot of the paused VM (its KVM state read, the state and memory files),
+//    a live migration's sending side (a socket, the dirty log).
 #include <linux/kvm.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -64,6 +65,7 @@ const char* const API[] = {
     "fcntl", "flock", "eventfd2", "io_uring_setup", "io_uring_register", "io_uring_enter",
     "set_robust_list", "rseq", "tgkill", "pread64", "pwrite64", "preadv", "pwritev", "fsync", "fdatasync",
     "dup", "ftruncate", "rename", "unlink",  // a snapshot's files, written beside and renamed over
+    "socket", "connect", "setsockopt",  // PUT /migrate: the connection to the receiver
 };
 
 // ioctl requests by thread kind (compared on the low 32 bits: the request is an int).
@@ -80,6 +82,8 @@ const unsigned long API_IOCTLS[] = {
     // dirty log.
     KVM_GET_MP_STATE, KVM_GET_REGS, KVM_GET_SREGS, kvm_detail::IOCTL_GET_XSAVE, KVM_GET_XCRS, KVM_GET_DEBUGREGS, KVM_GET_LAPIC,
     kvm_detail::IOCTL_GET_MSRS, KVM_GET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_GET_DIRTY_LOG,
+    // PUT /migrate turns KVM's dirty log on for guest RAM.
+    KVM_SET_USER_MEMORY_REGION,
 };
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -162,19 +162,16 @@ Status attach_console_device(VmParts& vmm, const VmConfig& config) {
 
 // A snapshot's memory file, which must hold all of the guest's RAM; mapped MAP_PRIVATE, so
 // pages load as the guest touches them and its writes never reach the file.
-Status map_snapshot_memory(VmParts& vmm, const Machine& machine, const StateFile& file, const std::string& path,
-                           uint64_t memory, bool track_dirty) {
-    const auto specs = machine.ram_regions(memory);
+// The RAM a state file's layout describes: the snapshot's memory file mapped privately, or
+// (no file) fresh zeroed memory for a migration to fill.
+Result<GuestMemory> restored_memory(const StateFile& file, const VmConfig& config, UniqueFd ram) {
+    const auto specs = host_machine()->ram_regions(config.memory);
     StateDecoder layout(TRY(file.section(MEMORY_LAYOUT_TAG)), "the snapshot's memory layout");
     TRY(check_memory_layout(layout, specs));
     TRY(layout.finish());
-    const std::string what = fmt::format("memory file '{}'", path);
-    SnapshotFile ram = TRY(open_snapshot_file(path, what));
-    if (ram.size != memory)
-        return Error(fmt::format("{} is {} bytes; the snapshot's guest has {} bytes of RAM", what, ram.size, memory));
-    vmm.memory = TRY(GuestMemory::create(
-        specs, {.backing = MemoryBacking::Private, .file = std::move(ram.fd), .track_dirty = track_dirty}));
-    return map_guest_memory(vmm);
+    return GuestMemory::create(specs, {.backing = MemoryBacking::Private,
+                                       .file = std::move(ram),
+                                       .track_dirty = config.memory_backend.track_dirty});
 }
 
 // What a device keeps beyond its transport (device_state() in vmm.cpp wrote it): virtio-net's
@@ -233,9 +230,8 @@ Status restore_states(VmParts& vmm, const StateFile& file) {
 
 }  // namespace
 
-Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
-                                         const VmConfig& base, const std::vector<NetworkOverride>& overrides) {
-    const StateFile file = TRY(read_state_file(state_path));
+Result<VmConfig> restored_config(const StateFile& file, const VmConfig& base,
+                                 const std::vector<NetworkOverride>& overrides) {
     StateDecoder config_in(TRY(file.section(CONFIG_TAG)), "the snapshot's configuration");
     VmConfig config = TRY(decode_config(config_in, base));
     TRY(config_in.finish());
@@ -247,6 +243,14 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
     }
     config.name_devices();
     TRY(config.validate(host_memory_bytes(), false));
+    return config;
+}
+
+Result<GuestMemory> fresh_memory_for(const StateFile& file, const VmConfig& config) {
+    return restored_memory(file, config, UniqueFd());
+}
+
+Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmConfig& config, GuestMemory memory) {
     const auto machine = host_machine();
     auto disks = TRY(open_disks(config));
     auto nets = TRY(open_net_backends(config));
@@ -254,7 +258,8 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
     TRY(arm_timeout(*vmm, config.timeout_seconds));
-    TRY(map_snapshot_memory(*vmm, *machine, file, memory_path, config.memory, config.memory_backend.track_dirty));
+    vmm->memory = std::move(memory);
+    TRY(map_guest_memory(*vmm));
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));
     TRY(attach_block_devices(*vmm, config, std::move(disks)));
@@ -264,8 +269,20 @@ Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const st
     TRY(restore_states(*vmm, file));
     vmm->config = config;
     TRY(vmm->serial_host->open_output());
-    spdlog::info("restored snapshot '{}' ({} vCPUs, {} MiB)", state_path, config.cpus, config.memory >> 20);
     return std::make_unique<Vmm>(std::move(vmm));
+}
+
+Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
+                                         const VmConfig& base, const std::vector<NetworkOverride>& overrides) {
+    const StateFile file = TRY(read_state_file(state_path));
+    const VmConfig config = TRY(restored_config(file, base, overrides));
+    const std::string what = fmt::format("memory file '{}'", memory_path);
+    SnapshotFile ram = TRY(open_snapshot_file(memory_path, what));
+    if (ram.size != config.memory)
+        return Error(fmt::format("{} is {} bytes; the snapshot's guest has {} bytes of RAM", what, ram.size, config.memory));
+    auto vmm = TRY(assemble_restored(file, config, TRY(restored_memory(file, config, std::move(ram.fd)))));
+    spdlog::info("restored snapshot '{}' ({} vCPUs, {} MiB)", state_path, config.cpus, config.memory >> 20);
+    return vmm;
 }
 
 Result<std::unique_ptr<Vmm>> build_vmm(const VmConfig& given) {

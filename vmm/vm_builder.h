@@ -22,4 +22,16 @@ using NetworkOverride = std::pair<std::string, std::string>;
 Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
                                          const VmConfig& base, const std::vector<NetworkOverride>& overrides = {});
 
+// restore_vmm's steps, for a migration's receiver too: the configuration a state file holds
+// (its CONF section, with `base`'s host side and the overrides), checked; zeroed RAM of the
+// layout it names (MEML); the VM it describes, on `memory` with its RAM in place.
+Result<VmConfig> restored_config(const StateFile& file, const VmConfig& base,
+                                 const std::vector<NetworkOverride>& overrides = {});
+Result<GuestMemory> fresh_memory_for(const StateFile& file, const VmConfig& config);
+Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmConfig& config, GuestMemory memory);
+
+// The receiving side of a live migration (migration.h, migration_receive.cpp): listens at
+// `url`, takes one sender's VM and answers it; the VM, ready to run, or why it is not.
+Result<std::unique_ptr<Vmm>> receive_migration(const std::string& url, const VmConfig& base);
+
 }  // namespace vmm

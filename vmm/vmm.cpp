@@ -127,19 +127,31 @@ Result<std::vector<uint8_t>> device_state(const VirtioSlot& slot) {
 
 }  // namespace
 
-Status Vmm::snapshot(const std::string& state_path, const std::string& memory_path, SnapshotKind kind) {
-    TRY(check_snapshottable(m_parts->config));
+Result<DirtyPages> Vmm::take_dirty_pages() {
     const GuestMemory& memory = *m_parts->memory;
-    if (kind == SnapshotKind::Diff && !memory.tracks_dirty())
-        return Error("snapshot: a Diff snapshot needs dirty page tracking from the VM's start (machine-config "
-                     "track_dirty_pages, --memory track_dirty_pages=on, or track_dirty_pages on snapshot-load)");
-    std::lock_guard lock(m_snapshot_mutex);
-    if (memory.tracks_dirty()) {
-        // Kept until a snapshot is written: a failed one loses no page for the next diff.
+    DirtyPages pages = TRY(collect_dirty_pages(*m_parts->vm, memory));
+    if (m_parts->config.memory_backend.track_dirty) {
+        // Kept until a snapshot is written: a failed one (or a migration) loses no page for
+        // the next diff.
         if (m_unsaved.regions.empty())
             m_unsaved = DirtyPages::none(memory);
-        m_unsaved.merge(TRY(collect_dirty_pages(*m_parts->vm, memory)));
+        m_unsaved.merge(pages);
     }
+    return pages;
+}
+
+Status Vmm::start_dirty_tracking() {
+    GuestMemory& memory = *m_parts->memory;
+    if (memory.tracks_dirty())
+        return {};
+    uint32_t slot = 0;
+    for (const auto& region : memory.regions())
+        TRY(m_parts->vm->set_user_memory_region(slot++, region.gpa, region.size, region.host, true));
+    memory.start_tracking_dirty();
+    return {};
+}
+
+Result<StateFile> Vmm::save_state() const {
     const MachineState machine = TRY(save_machine());
     StateFile file;
     StateEncoder config;
@@ -161,7 +173,21 @@ Status Vmm::snapshot(const std::string& state_path, const std::string& memory_pa
         virtio.put_vector(TRY(device_state(slot)));
     }
     file.add(VIRTIO_TAG, virtio.take());
+    return file;
+}
+
+Status Vmm::snapshot(const std::string& state_path, const std::string& memory_path, SnapshotKind kind) {
+    TRY(check_snapshottable(m_parts->config));
+    const GuestMemory& memory = *m_parts->memory;
+    const bool tracking = m_parts->config.memory_backend.track_dirty;
     const bool diff = kind == SnapshotKind::Diff;
+    if (diff && !tracking)
+        return Error("snapshot: a Diff snapshot needs dirty page tracking from the VM's start (machine-config "
+                     "track_dirty_pages, --memory track_dirty_pages=on, or track_dirty_pages on snapshot-load)");
+    std::lock_guard lock(m_snapshot_mutex);
+    const StateFile file = TRY(save_state());
+    if (tracking)
+        TRY(take_dirty_pages());
     TRY(write_memory_file(memory, memory_path, diff ? &m_unsaved : nullptr));
     TRY(write_state_file(file, state_path));
     if (diff)
@@ -170,7 +196,7 @@ Status Vmm::snapshot(const std::string& state_path, const std::string& memory_pa
     else
         spdlog::info("snapshot written: state '{}', memory '{}' ({} MiB)", state_path, memory_path,
                      memory.total_size() >> 20);
-    if (memory.tracks_dirty())
+    if (tracking)
         m_unsaved = DirtyPages::none(memory);
     return {};
 }
@@ -268,7 +294,7 @@ int Vmm::run(const SeccompFilters& filters, bool start_paused) {
         runner->stop_and_join();
 
     const int code = m_parts->lifecycle->exit_code();
-    if (code == exit_status::GUEST_ENDED || code % 2 == 1)
+    if (code == exit_status::GUEST_ENDED || code == exit_status::MIGRATED || code % 2 == 1)
         spdlog::info("VM stopped: {} (exit status {})", m_parts->lifecycle->reason(), code);
     else
         spdlog::error("VM stopped: {} (exit status {})", m_parts->lifecycle->reason(), code);

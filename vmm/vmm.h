@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/state_file.h"
 #include "vmm/dirty_pages.h"
 #include "vmm/machine_state.h"
 #include "vmm/pause_gate.h"
@@ -48,6 +49,14 @@ public:
     enum class SnapshotKind { Full, Diff };
     Status snapshot(const std::string& state_path, const std::string& memory_path,
                     SnapshotKind kind = SnapshotKind::Full);
+    // The state file of the paused VM, without its memory (snapshot.h's sections).
+    Result<StateFile> save_state() const;
+
+    // Moves the running (or paused) VM to the Ember receiving at `url` (migration.h): pre-copy
+    // rounds of memory while it runs, then a pause, the last pages and the state. When the
+    // receiver has the VM running, this VM stops with exit_status::MIGRATED; before that, any
+    // failure leaves it as it was (resumed if it was running) and is returned.
+    Status migrate(const std::string& url);
 
     // What the devices and vCPUs counted so far; from any thread once run() started them
     // (empty before).
@@ -80,6 +89,9 @@ private:
     Status request(State wanted);
     void apply_control();
     void kick_vcpus();
+    // Guest and VMM writes since the last call; with config tracking, kept for the next diff.
+    Result<DirtyPages> take_dirty_pages();
+    Status start_dirty_tracking();
 
     std::unique_ptr<VmParts> m_parts;
     std::vector<std::unique_ptr<VcpuRunner>> m_runners;
@@ -87,8 +99,8 @@ private:
     UniqueFd m_control_fd;
     std::unique_ptr<PauseGate> m_gate;
     std::mutex m_request_mutex;  // serializes pause()/resume() callers
-    std::mutex m_snapshot_mutex;
-    DirtyPages m_unsaved;  // with dirty tracking: pages written since the last snapshot
+    std::mutex m_snapshot_mutex;  // snapshots and migrations, one at a time
+    DirtyPages m_unsaved;  // with track_dirty_pages: pages written since the last snapshot
     mutable std::mutex m_state_mutex;
     std::condition_variable m_state_changed;
     State m_state = State::Created;

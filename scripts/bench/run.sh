@@ -187,6 +187,32 @@ for mib in 128 1024; do
     rm -f "$out/vm.snap" "$out/vm.mem"
 done
 
+# --- live migration: total time and downtime (paused -> the receiver runs it) for a 256 MiB
+# guest that keeps rewriting it (the counter guest, counter.mem=256 counter.churn=1: every tick
+# rewrites 1/64 of it), over a UNIX socket, as the sender logs them ---------------------------
+totals=() downtimes=()
+for ((i = 0; i < runs; i++)); do
+    rm -f "$out/mig-s.sock" "$out/mig-r.sock"
+    "$dir/ember" --migrate-from "unix:$out/mig-r.sock" --serial file=/dev/null </dev/null 2>/dev/null &
+    receiver=$!
+    "$dir/ember" --api-sock "$out/mig-s.sock" --serial "file=$out/mig.out" --log-level info </dev/null 2>"$out/mig.err" &
+    sender=$!
+    for _ in $(seq 100); do [ -S "$out/mig-s.sock" ] && [ -S "$out/mig-r.sock" ] && break; sleep 0.05; done
+    mig_api() { curl -sS -o /dev/null --unix-socket "$out/mig-s.sock" -X "$1" "http://localhost$2" -d "$3"; }
+    mig_api PUT /boot-source "{\"kernel_image_path\": \"$g/counter.elf\", \"boot_args\": \"console=ttyS0 counter.mem=256 counter.churn=1\"}"
+    mig_api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 512}'
+    mig_api PUT /actions '{"action_type": "InstanceStart"}'
+    for _ in $(seq 600); do grep -q "^tick 1" "$out/mig.out" && break; sleep 0.05; done
+    mig_api PUT /migrate "{\"destination_url\": \"unix:$out/mig-r.sock\"}"
+    wait $sender 2>/dev/null || true
+    wait $receiver 2>/dev/null || true
+    totals+=("$(sed -n 's/.* \([0-9]*\) ms in all.*/\1/p' "$out/mig.err" | head -1)000")
+    downtimes+=("$(sed -n 's/.*paused \([0-9]*\) ms.*/\1/p' "$out/mig.err" | head -1)000")
+done
+record migration_total_ms_256M ember "$(median_ms "${totals[@]}")"
+record migration_downtime_ms_256M ember "$(median_ms "${downtimes[@]}")"
+rm -f "$out/mig.out" "$out/mig.err"
+
 # --- SIGTERM -> exit while the busy guest keeps disk, rng and console saturated ----------------
 latencies=()
 truncate -s 8M "$out/busy.img"

@@ -7,6 +7,9 @@
  * records each tick in a log at 8 MiB, and at the end checks both: "counter: memory intact"
  * (or "counter: memory CORRUPTED at ADDR"), so a snapshot or migration that loses or
  * reorders a page shows.
+ * With counter.churn=1 as well, tick i rewrites one part in CHURN_PARTS of that memory (part
+ * i % CHURN_PARTS, its pattern plus i), so memory keeps changing while the guest runs, as a
+ * live migration's pre-copy must follow; the check at the end expects each part's last write.
  * With counter.disk=1 it also writes each tick into sector (tick % 16) of the first virtio-blk
  * disk (one request per tick) and at the end reads the 16 sectors back: "counter: disk intact"
  * when each holds its last tick, so a device whose queue state a snapshot lost hangs or fails. */
@@ -17,6 +20,7 @@
 #define TICK_TSC 2000000ull
 #define LOG_BASE (8ull << 20)
 #define FILL_BASE (16ull << 20)
+#define CHURN_PARTS 64
 
 #define SECTOR 512
 #define DISK_SECTORS 16
@@ -57,14 +61,34 @@ static bool disk_intact(void) {
 
 static uint64_t pattern(uint64_t addr) { return (addr * 0x9e3779b97f4a7c15ull) ^ 0x5555aaaa5555aaaaull; }
 
-static uint64_t check_memory(uint64_t fill_bytes) {
+/* The part of the fill memory a page is in, with churn: pages are dealt out in turn. */
+static uint64_t part_of(uint64_t page) { return (page - FILL_BASE) / 4096 % CHURN_PARTS; }
+
+/* What a word of the fill memory holds once `ticks` ticks ran (each part rewritten by the
+ * ticks i with i % CHURN_PARTS == part). */
+static uint64_t expected(uint64_t addr, bool churn, uint64_t ticks) {
+    const uint64_t part = part_of(addr & ~4095ull);
+    if (!churn || ticks <= part)
+        return pattern(addr);
+    return pattern(addr) + part + (ticks - 1 - part) / CHURN_PARTS * CHURN_PARTS;
+}
+
+static void churn(uint64_t fill_bytes, uint64_t tick) {
+    const uint64_t first = FILL_BASE + tick % CHURN_PARTS * 4096;
+    for (uint64_t page = first; page < FILL_BASE + fill_bytes; page += CHURN_PARTS * 4096) {
+        for (uint64_t addr = page; addr < page + 4096; addr += 4088)
+            *(volatile uint64_t *)addr = pattern(addr) + tick;
+    }
+}
+
+static uint64_t check_memory(uint64_t fill_bytes, bool churned) {
     for (uint64_t i = 0; i < TICKS; i++) {
         if (((volatile uint64_t *)LOG_BASE)[i] != i)
             return LOG_BASE + i * 8;
     }
     for (uint64_t page = FILL_BASE; page < FILL_BASE + fill_bytes; page += 4096) {
         for (uint64_t addr = page; addr < page + 4096; addr += 4088) {
-            if (*(volatile uint64_t *)addr != pattern(addr))
+            if (*(volatile uint64_t *)addr != expected(addr, churned, TICKS))
                 return addr;
         }
     }
@@ -79,6 +103,8 @@ int guest_main(const struct boot_info *boot) {
         for (uint64_t addr = page; addr < page + 4096; addr += 4088)
             *(volatile uint64_t *)addr = pattern(addr);
     }
+    uint64_t churning = 0;
+    const bool churns = memory && cmdline_number(boot->cmdline, "counter.churn", &churning) && churning;
     uint64_t disk = 0;
     if (cmdline_number(boot->cmdline, "counter.disk", &disk) && disk && !disk_setup(boot->cmdline)) {
         print("counter: no usable virtio-blk disk\n");
@@ -90,6 +116,8 @@ int guest_main(const struct boot_info *boot) {
             cpu_relax();
         if (memory)
             ((volatile uint64_t *)LOG_BASE)[i] = i;
+        if (churns)
+            churn(fill_bytes, i);
         if (disk) {
             sector_data[0] = i;
             if (disk_request(1, i % DISK_SECTORS) != 0) {
@@ -102,7 +130,7 @@ int guest_main(const struct boot_info *boot) {
         print("\n");
     }
     if (memory) {
-        const uint64_t bad = check_memory(fill_bytes);
+        const uint64_t bad = check_memory(fill_bytes, churns);
         if (bad) {
             print("counter: memory CORRUPTED at ");
             print_hex(bad);

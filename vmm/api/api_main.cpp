@@ -96,8 +96,8 @@ int run(const VmConfig& base, const ApiOptions& options, const SeccompFilters& f
             return fail(started.error());
         server = std::move(started).value();
     }
-    if (!options.config_file.empty() || options.restore) {
-        if (auto status = (*controller)->start_now(options.restore); !status.ok())
+    if (!options.config_file.empty() || options.restore || !options.migrate_from.empty()) {
+        if (auto status = (*controller)->start_now(options.restore, options.migrate_from); !status.ok())
             return fail(status.error());
     }
     return (*controller)->serve(filters);

@@ -20,6 +20,8 @@ struct ApiOptions {
     std::string id = "anonymous-instance";
     // --restore: the snapshot loaded at start, as PUT /snapshot/load would.
     std::optional<SnapshotLoadRequest> restore;
+    // --migrate-from: the URL (migration.h) where this Ember waits for a migrating VM.
+    std::string migrate_from;
 };
 
 // --restore's "snapshot=PATH,memory=PATH[,resume=on|off]" (resume: on).

@@ -96,6 +96,8 @@ Response Controller::route(std::string_view method, std::string_view path, std::
             return create_snapshot(*body);
         if (method == "PUT" && path == "/snapshot/load")
             return load_snapshot(*body);
+        if (method == "PUT" && path == "/migrate")
+            return migrate(*body);
         if (method == "PUT" && path == "/logger")
             return from(apply_logger(*body));
         if (method == "PUT" && path == "/metrics")
@@ -381,6 +383,21 @@ Response Controller::load_snapshot(const Json& body) {
     return start_from_api(std::move(*request));
 }
 
+Response Controller::migrate(const Json& body) {
+    auto fields = JsonFields::of(body, "migrate", {"destination_url"});
+    if (!fields.ok())
+        return bad_request(fields.error());
+    auto url = fields->string("destination_url");
+    if (!url.ok())
+        return bad_request(url.error());
+    if (!*url || (*url)->empty())
+        return bad_request(fields->missing("destination_url"));
+    auto vmm = started_vmm();
+    if (!vmm)
+        return Response::error(400, BEFORE_START);
+    return from(vmm->migrate(**url));
+}
+
 Response Controller::start_from_api(std::optional<SnapshotLoadRequest> restore) {
     std::unique_lock lock(m_mutex);
     if (m_phase != Phase::NotStarted)
@@ -401,15 +418,19 @@ Response Controller::start_from_api(std::optional<SnapshotLoadRequest> restore) 
 Status Controller::build() {
     VmConfig config;
     std::optional<SnapshotLoadRequest> restore;
+    std::string incoming;
     {
         std::lock_guard lock(m_mutex);
         config = m_resources.vm_config();
         restore = std::exchange(m_restore, std::nullopt);
+        incoming = std::exchange(m_migrate_from, {});
         m_start_paused = restore && !restore->resume_vm;
     }
     if (restore)
         config.memory_backend.track_dirty = restore->track_dirty_pages;
-    auto vmm = restore ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config, restore->network_overrides) : build_vmm(config);
+    auto vmm = !incoming.empty() ? receive_migration(incoming, config)
+               : restore         ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config, restore->network_overrides)
+                                 : build_vmm(config);
     std::lock_guard lock(m_mutex);
     if (!vmm.ok()) {
         m_phase = Phase::NotStarted;
@@ -420,11 +441,12 @@ Status Controller::build() {
     return {};
 }
 
-Status Controller::start_now(std::optional<SnapshotLoadRequest> restore) {
+Status Controller::start_now(std::optional<SnapshotLoadRequest> restore, std::string migrate_from) {
     {
         std::lock_guard lock(m_mutex);
         m_phase = Phase::Starting;
         m_restore = std::move(restore);
+        m_migrate_from = std::move(migrate_from);
     }
     return build();
 }

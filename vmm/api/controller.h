@@ -46,8 +46,9 @@ public:
     Status apply_logger(const Json& body);
     Status apply_metrics(const Json& body);
     // Builds the VM now, as InstanceStart does (a config file without the API, or with it),
-    // or restores `restore` as PUT /snapshot/load does (--restore).
-    Status start_now(std::optional<SnapshotLoadRequest> restore = std::nullopt);
+    // or restores `restore` as PUT /snapshot/load does (--restore), or waits for the VM a
+    // live migration brings to `migrate_from` (--migrate-from).
+    Status start_now(std::optional<SnapshotLoadRequest> restore = std::nullopt, std::string migrate_from = {});
 
     // Waits for InstanceStart (building the VM on this thread and answering it), runs the VM,
     // and returns Ember's exit status; SIGINT/SIGTERM end the wait (the caller blocks them
@@ -80,6 +81,7 @@ private:
     Response start_from_api(std::optional<SnapshotLoadRequest> restore = std::nullopt);
     Response create_snapshot(const Json& body);
     Response load_snapshot(const Json& body);
+    Response migrate(const Json& body);
     Status build();
     Status flush_metrics();
     void flush_every_minute();
@@ -93,6 +95,7 @@ private:
     std::optional<Status> m_start_outcome;
     std::optional<SnapshotLoadRequest> m_restore;  // what the build restores instead of booting
     bool m_start_paused = false;                   // a snapshot loaded without resume_vm
+    std::string m_migrate_from;                    // the build receives a migrating VM there
     std::condition_variable m_started;
     std::shared_ptr<Vmm> m_vmm;
     UniqueFd m_metrics;
