@@ -29,7 +29,7 @@ std::vector<uint8_t> contents(const std::string& path) {
 TEST(SnapshotRebase, ADiffCarriesItsDirtyPagesZerosIncludedOntoTheBase) {
     const MemoryRegionSpec specs[] = {{0, 1 << 20}, {1ull << 32, 1 << 20}};
     auto memory = GuestMemory::create(specs).value();
-    ASSERT_TRUE(memory.fill(0, 0xaa, 2 << 20 >> 1).ok());
+    ASSERT_TRUE(memory.fill(0, 0xaa, 1 << 20).ok());
     ASSERT_TRUE(memory.fill(1ull << 32, 0xbb, 1 << 20).ok());
     const std::string base = temp_name(), diff = temp_name();
     ASSERT_TRUE(write_memory_file(memory, base).ok());
