@@ -24,6 +24,7 @@
 #include "vmm/machine_state_codec.h"
 #include "vmm/net_devices.h"
 #include "vmm/snapshot.h"
+#include "vmm/uffd_backend.h"
 #include "vmm/vsock_device.h"
 
 namespace vmm {
@@ -250,7 +251,8 @@ Result<GuestMemory> fresh_memory_for(const StateFile& file, const VmConfig& conf
     return restored_memory(file, config, UniqueFd());
 }
 
-Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmConfig& config, GuestMemory memory) {
+Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmConfig& config, GuestMemory memory,
+                                               std::vector<UniqueFd> memory_handler) {
     const auto machine = host_machine();
     auto disks = TRY(open_disks(config));
     auto nets = TRY(open_net_backends(config));
@@ -259,6 +261,7 @@ Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmCo
     TRY(create_vm(*vmm));
     TRY(arm_timeout(*vmm, config.timeout_seconds));
     vmm->memory = std::move(memory);
+    vmm->memory_handler = std::move(memory_handler);
     TRY(map_guest_memory(*vmm));
     TRY(machine->create_irqchip(*vmm, config));
     TRY(machine->attach_platform_devices(*vmm, config));
@@ -273,9 +276,19 @@ Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmCo
 }
 
 Result<std::unique_ptr<Vmm>> restore_vmm(const std::string& state_path, const std::string& memory_path,
-                                         const VmConfig& base, const std::vector<NetworkOverride>& overrides) {
+                                         const VmConfig& base, const std::vector<NetworkOverride>& overrides,
+                                         bool from_uffd_handler) {
     const StateFile file = TRY(read_state_file(state_path));
     const VmConfig config = TRY(restored_config(file, base, overrides));
+    if (from_uffd_handler) {
+        // Untouched until the handler has it: every page then comes through the handler.
+        GuestMemory memory = TRY(restored_memory(file, config, UniqueFd()));
+        auto handler = TRY(hand_memory_to_uffd_handler(memory, memory_path));
+        auto vmm = TRY(assemble_restored(file, config, std::move(memory), std::move(handler)));
+        spdlog::info("restored snapshot '{}' ({} vCPUs, {} MiB), pages served by the handler at '{}'", state_path,
+                     config.cpus, config.memory >> 20, memory_path);
+        return vmm;
+    }
     const std::string what = fmt::format("memory file '{}'", memory_path);
     SnapshotFile ram = TRY(open_snapshot_file(memory_path, what));
     if (ram.size != config.memory)

@@ -58,6 +58,9 @@ struct VmParts {
     std::vector<PlatformState> platform_states;  // the serial port, keyboard controller, CMOS
     VmConfig config;                             // what the VM was built from (a snapshot keeps it)
     UniqueFd timeout_timer;  // a timerfd on the loop, with --timeout
+    // mem_backend Uffd: the userfaultfd and the page fault handler's socket, held while the VM
+    // lives (should the handler die, a fault waits rather than reads zeros).
+    std::vector<UniqueFd> memory_handler;
 };
 
 }  // namespace vmm

@@ -19,12 +19,15 @@
 #                 runs on and takes a second Diff (relative to what it restored), SIGKILL; that
 #                 diff rebased too, --restore runs the counter to its end: the three outputs
 #                 together are one undisturbed run's.
+#   uffd          the counter's snapshot loaded with mem_backend Uffd (HANDLER, the 4th argument,
+#                 serves the page faults from the memory file): one run's ticks, memory intact,
+#                 and the handler served at least the 8192 pages the guest checks at the end.
 #   refusals      what a bad request or file gets: 400 and a line naming the problem (running VM,
 #                 Diff without dirty tracking, corrupted, truncated, other version, wrong memory
 #                 file size, missing file).
 set -u
 . "$(dirname "$0")/lib.sh"
-ember=$1 guests=$2 case=$3
+ember=$1 guests=$2 case=$3 handler=${4:-}
 command -v curl >/dev/null || skip "curl is not installed"
 dir=$(mktemp -d)
 pids=()
@@ -190,6 +193,32 @@ diff)
     ! "$rebase" --base-file "$dir/merged.mem" --diff-file "$dir/diff1.snap" 2>"$dir/rebase.err" || fail "a state file rebased as a memory file"
     grep -q "is .* bytes and base memory file" "$dir/rebase.err" || fail "ember-rebase-snap's refusal: $(cat "$dir/rebase.err")"
     echo "ok: $before ticks, full + diff, $(grep -c '^tick' "$dir/b.out") after the first rebase, diff, the rest after the second: none repeated or missing" ;;
+uffd)
+    [ "$(id -u)" = 0 ] || skip "a userfaultfd that sees KVM's faults needs root"
+    start a
+    boot a "$guests/counter.elf"
+    wait_for_output "$dir/a.out" "^tick 2[0-9][0-9]" "the counter guest" 400
+    snapshot a
+    kill_vm a
+    "$handler" "$dir/pf.sock" "$dir/vm.mem" >"$dir/pf.out" 2>&1 &
+    pf_pid=$!
+    pids+=($pf_pid)
+    wait_for_socket "$dir/pf.sock" "the page fault handler" 200
+    start b
+    status=$(call "$dir/b.sock" PUT /snapshot/load "{\"snapshot_path\": \"$dir/vm.snap\", \"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"$dir/pf.sock\"}, \"resume_vm\": true}")
+    expect_eq "PUT /snapshot/load with Uffd ($(cat "$dir/reply" 2>/dev/null))" 204 "$status"
+    ended "$b_pid"
+    expect_eq "exit status of the VM restored through the handler" 0 $?
+    check_ticks "$dir/a.out" "$dir/b.out"
+    ended "$pf_pid"
+    expect_eq "exit status of the page fault handler ($(cat "$dir/pf.out"))" 0 $?
+    served=$(sed -n 's/^uffd_handler: \([0-9]*\) faults served$/\1/p' "$dir/pf.out")
+    [ "${served:-0}" -ge 8192 ] || fail "the handler served ${served:-no} faults, fewer than the guest's 8192 checked pages"
+    # No handler at the socket: the load fails with the reason, the process lives on.
+    start c
+    expect_eq "load with Uffd and no handler" 400 "$(call "$dir/c.sock" PUT /snapshot/load "{\"snapshot_path\": \"$dir/vm.snap\", \"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"$dir/none.sock\"}}")"
+    grep -q "the page fault handler at '$dir/none.sock'.*No such file" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
+    echo "ok: restored through a userfaultfd handler ($served faults served), the run goes on unbroken" ;;
 refusals)
     start a
     boot a "$guests/counter.elf"

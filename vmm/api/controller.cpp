@@ -429,7 +429,8 @@ Status Controller::build() {
     if (restore)
         config.memory_backend.track_dirty = restore->track_dirty_pages;
     auto vmm = !incoming.empty() ? receive_migration(incoming, config)
-               : restore         ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config, restore->network_overrides)
+               : restore         ? restore_vmm(restore->snapshot_path, restore->mem_file_path, config,
+                                               restore->network_overrides, restore->uffd)
                                  : build_vmm(config);
     std::lock_guard lock(m_mutex);
     if (!vmm.ok()) {

@@ -40,8 +40,7 @@ Result<SnapshotLoadRequest> parse_snapshot_load(const Json& body) {
         auto type = TRY(b.one_of("backend_type", {"File", "Uffd"}));
         if (!type)
             return b.missing("backend_type");
-        if (*type == "Uffd")
-            return Error("snapshot-load: mem_backend backend_type \"Uffd\" is not supported yet (only \"File\")");
+        request.uffd = *type == "Uffd";
         request.mem_file_path = TRY(required_text(b, "backend_path"));
     } else {
         request.mem_file_path = TRY(required_text(f, "mem_file_path"));

@@ -20,7 +20,8 @@ struct SnapshotCreateRequest {
 
 struct SnapshotLoadRequest {
     std::string snapshot_path;
-    std::string mem_file_path;  // mem_backend's backend_path (File), or the older mem_file_path
+    std::string mem_file_path;  // mem_backend's backend_path (File, or Uffd: the handler's socket), or the older mem_file_path
+    bool uffd = false;          // backend_type Uffd
     bool resume_vm = false;
     bool track_dirty_pages = false;  // track_dirty_pages, or the older enable_diff_snapshots
     // network_overrides: (iface_id, host_dev_name), a NIC put on another TAP.
