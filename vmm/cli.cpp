@@ -131,6 +131,11 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
                    "Start from a snapshot: snapshot=PATH,memory=PATH[,resume=on|off][,track_dirty_pages=on|off] (resume=off needs --api-sock)");
     app.add_option("--migrate-from", options.api.migrate_from,
                    "Start empty and take a live-migrating VM from unix:PATH or tcp:HOST:PORT (the sender: PUT /migrate)");
+    app.add_option("--snapshot-create", options.snapshot_create,
+                   "With --api-sock of a running Ember: snapshot its VM (snapshot=PATH,memory=PATH[,type=full|diff]), "
+                   "pausing and resuming it, then exit");
+    app.add_option("--migrate-to", options.migrate_to,
+                   "With --api-sock of a running Ember: move its VM live to unix:PATH or tcp:HOST:PORT, then exit");
     bool no_api = false;
     app.add_flag("--no-api", no_api, "No API socket (the default without --api-sock; for Firecracker's command lines)");
     app.add_flag("--no-seccomp", options.no_seccomp, "No seccomp filters (debugging only; warned at start)");
@@ -158,6 +163,21 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         if (!request->resume_vm && options.api.api_sock.empty())
             return usage_error("--restore resume=off leaves the VM paused: give --api-sock to resume it");
         options.api.restore = *request;
+    }
+    if (options.is_command()) {
+        if (options.api.api_sock.empty())
+            return usage_error("--snapshot-create and --migrate-to talk to a running Ember: give its --api-sock");
+        if (!options.snapshot_create.empty() && !options.migrate_to.empty())
+            return usage_error("--snapshot-create and --migrate-to exclude each other");
+        if (!config.kernel.empty() || !options.api.config_file.empty() || !restore.empty() ||
+            !options.api.migrate_from.empty())
+            return usage_error("--snapshot-create and --migrate-to start no VM: no --kernel, --config-file, --restore "
+                               "or --migrate-from with them");
+        if (!options.migrate_to.empty()) {
+            if (auto url = parse_migration_url(options.migrate_to); !url.ok())
+                return usage_error(url.error().message());
+        }
+        return options;
     }
     if (!options.api.migrate_from.empty()) {
         if (auto url = parse_migration_url(options.api.migrate_from); !url.ok())

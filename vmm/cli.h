@@ -16,6 +16,10 @@ struct CliOptions {
     api::ApiOptions api;
     bool no_seccomp = false;
     std::string seccomp_filter;  // Firecracker's compiled filter file; empty: Ember's own
+    // One-shot commands to the Ember serving --api-sock (api_client.h), instead of a VM.
+    std::string snapshot_create;  // --snapshot-create snapshot=PATH,memory=PATH[,type=full|diff]
+    std::string migrate_to;       // --migrate-to URL
+    bool is_command() const { return !snapshot_create.empty() || !migrate_to.empty(); }
     bool uses_api() const { return !api.api_sock.empty() || !api.config_file.empty() || api.restore || !api.migrate_from.empty(); }
 };
 

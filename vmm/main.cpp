@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "vmm/cli.h"
+#include "vmm/api/api_client.h"
 #include "vmm/api/api_main.h"
 #include "vmm/lifecycle.h"
 #include "vmm/logging.h"
@@ -57,6 +58,10 @@ int main(int argc, char** argv) {
         return vmm::exit_status::USAGE;
     }
     vmm::logging::set_level(level);
+    if (!options.snapshot_create.empty())
+        return vmm::api::snapshot_command(options.api.api_sock, options.snapshot_create);
+    if (!options.migrate_to.empty())
+        return vmm::api::migrate_command(options.api.api_sock, options.migrate_to);
     auto filters = seccomp_filters(options);
     if (!filters.ok()) {
         spdlog::error("{}", filters.error().message());

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # migration.sh EMBER GUEST_DIR CASE: live migration between two Embers on this host.
 #   unix     the counter guest (32 MiB of pattern, its ticks logged in memory) runs under an
-#            Ember with the API; a second Ember waits with --migrate-from unix:PATH; PUT /migrate
-#            moves the VM: the sender exits 16 (migrated), the receiver runs the guest to its
+#            Ember with the API; a second Ember waits with --migrate-from unix:PATH; ember
+#            --api-sock --migrate-to moves the VM: the sender exits 16 (migrated), the receiver runs the guest to its
 #            end (exit 0), and the two serial outputs together are one undisturbed run's.
-#   tcp      the same over loopback TCP.
+#   tcp      the same over loopback TCP, by PUT /migrate.
 #   churn    the same with counter.churn=1: every tick rewrites 1/64 of the 32 MiB, so the
 #            pre-copy takes more than one round; the memory check at the end counts each write.
 #   refusals the sender's VM runs on after a migration that cannot happen: no receiver (400), a
@@ -70,8 +70,13 @@ unix|tcp|churn)
         wait_for_socket "$dir/m.sock" "the receiving Ember" 200
     fi
     sender "$([ "$case" = churn ] && echo counter.churn=1)"
-    status=$(call "$dir/s.sock" PUT /migrate "{\"destination_url\": \"$url\"}")
-    expect_eq "PUT /migrate ($(cat "$dir/reply"))" 204 "$status"
+    if [ "$case" = unix ]; then  # from the command line
+        "$ember" --api-sock "$dir/s.sock" --migrate-to "$url" </dev/null
+        expect_eq "exit status of ember --migrate-to" 0 $?
+    else
+        status=$(call "$dir/s.sock" PUT /migrate "{\"destination_url\": \"$url\"}")
+        expect_eq "PUT /migrate ($(cat "$dir/reply"))" 204 "$status"
+    fi
     ended "$s_pid"
     expect_eq "exit status of the sender (migrated)" 16 $?
     ended "$r_pid"
@@ -90,6 +95,9 @@ refusals)
     sender "" "/drives/d0 {\"drive_id\": \"d0\", \"path_on_host\": \"$dir/disk.img\", \"is_root_device\": false}"
     expect_eq "PUT /migrate to no receiver" 400 "$(call "$dir/s.sock" PUT /migrate "{\"destination_url\": \"unix:$dir/none.sock\"}")"
     grep -q "connecting to 'unix:$dir/none.sock'.*No such file" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
+    "$ember" --api-sock "$dir/s.sock" --migrate-to "unix:$dir/none.sock" </dev/null 2>"$dir/err"
+    expect_eq "exit status of ember --migrate-to with no receiver" 8 $?
+    grep -q "^ember: error: migration: connecting to" "$dir/err" || fail "ember --migrate-to: $(cat "$dir/err")"
     expect_eq "PUT /migrate without a URL" 400 "$(call "$dir/s.sock" PUT /migrate '{}')"
     grep -q "destination_url" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
     receiver "unix:$dir/m.sock"
@@ -111,6 +119,9 @@ refusals)
     [ "$status" -ne 0 ] || fail "a receiver fed an HTTP request exited 0"
     grep -q "migration: the other side sent a message of unknown type" "$dir/r.err" || fail "receiver: $(cat "$dir/r.err")"
     [ "$(grep -c error "$dir/r.err")" = 1 ] || fail "the receiver said more than one line: $(cat "$dir/r.err")"
+    bounded "$ember" --migrate-to "unix:$dir/m.sock" </dev/null 2>"$dir/err"
+    expect_eq "exit status of --migrate-to without --api-sock" 2 $?
+    grep -q "give its --api-sock" "$dir/err" || fail "--migrate-to alone: $(cat "$dir/err")"
     for url in "unix:" "tcp:1.2.3.4" "tcp:host.example:80" "tcp:127.0.0.1:0" "ftp:x"; do
         bounded "$ember" --migrate-from "$url" </dev/null >/dev/null 2>"$dir/err"
         expect_eq "exit status for --migrate-from $url" 2 $?

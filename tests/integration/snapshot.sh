@@ -13,7 +13,8 @@
 #   cli           the same snapshot restored from the command line (--restore), no API.
 #   two_restores  one snapshot loaded by two Embers at once (the memory file mapped privately by
 #                 both): each continues the run on its own to the end.
-#   diff          the counter booted with track_dirty_pages: a Full snapshot, the VM runs on, a
+#   diff          the counter booted with track_dirty_pages: a Full snapshot (by ember
+#                 --snapshot-create, which pauses and resumes the VM), the VM runs on, a
 #                 Diff snapshot (its memory file far smaller), SIGKILL; ember-rebase-snap applies
 #                 the diff to the full memory file, a new Ember loads it with track_dirty_pages,
 #                 runs on and takes a second Diff (relative to what it restored), SIGKILL; that
@@ -167,8 +168,11 @@ diff)
     start a
     boot a "$guests/counter.elf"
     wait_for_output "$dir/a.out" "^tick 1[0-9][0-9]" "the counter guest" 400
-    snapshot a Full full
-    expect_eq "PATCH /vm Resumed" 204 "$(call "$dir/a.sock" PATCH /vm '{"state": "Resumed"}')"
+    # The full one from the command line: it pauses the running VM, snapshots it, resumes it.
+    "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/full.snap,memory=$dir/full.mem" </dev/null
+    expect_eq "exit status of --snapshot-create" 0 $?
+    expect_eq "GET /" 200 "$(call "$dir/a.sock" GET /)"
+    grep -q '"state":"Running"' "$dir/reply" || fail "the VM is not running again after --snapshot-create: $(cat "$dir/reply")"
     wait_for_output "$dir/a.out" "^tick 3[0-9][0-9]" "the counter guest after the full snapshot" 400
     snapshot a Diff diff1
     kill_vm a
@@ -224,6 +228,14 @@ refusals)
     boot a "$guests/counter.elf"
     wait_for_output "$dir/a.out" "^tick 1" "the counter guest" 400
     create='{"snapshot_path": "'$dir'/vm.snap", "mem_file_path": "'$dir'/vm.mem"}'
+    "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/x.snap" </dev/null 2>"$dir/err"
+    expect_eq "exit status of --snapshot-create without memory=" 2 $?
+    grep -q "snapshot=PATH and memory=PATH are required" "$dir/err" || fail "--snapshot-create: $(cat "$dir/err")"
+    "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/x.snap,memory=$dir/x.mem,type=diff" </dev/null 2>"$dir/err"
+    expect_eq "exit status of --snapshot-create type=diff without dirty tracking" 8 $?
+    grep -q "Diff snapshot needs dirty page tracking" "$dir/err" || fail "--snapshot-create type=diff: $(cat "$dir/err")"
+    expect_eq "GET /" 200 "$(call "$dir/a.sock" GET /)"
+    grep -q '"state":"Running"' "$dir/reply" || fail "a refused --snapshot-create left the VM paused: $(cat "$dir/reply")"
     expect_eq "snapshot of a running VM" 400 "$(call "$dir/a.sock" PUT /snapshot/create "$create")"
     grep -q "must be paused" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
     expect_eq "PATCH /vm Paused" 204 "$(call "$dir/a.sock" PATCH /vm '{"state": "Paused"}')"
