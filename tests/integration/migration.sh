@@ -14,19 +14,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=$1 guests=$2 case=$3
-command -v curl >/dev/null || skip "curl is not installed"
-dir=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+. "$(dirname "$0")/counter_api.sh"
 
-call() {
-    curl -sS --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' "http://localhost$3" \
-        ${4:+-d "$4"} -o "$dir/reply" -w '%{http_code}'
-}
-ended() {
-    for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    wait "$1"
-}
 # sender [BOOT ARGS] [EXTRA PUT]: the counter guest booted through the API of an Ember on
 # $dir/s.sock (serial to $dir/s.out, log to $dir/s.err), running past tick 100.
 sender() {
@@ -46,15 +35,6 @@ receiver() {
     "$ember" --migrate-from "$1" --serial "file=$dir/r.out" --log-level info </dev/null 2>"$dir/r.err" &
     r_pid=$!
     pids+=($r_pid)
-}
-check_ticks() {
-    cat "$@" | tr -d '\r' | awk '
-        /^tick / { if ($2 != n) { print "tick " $2 " where tick " n " was due"; bad = 1; exit } n++; next }
-        /^counter: done$/ { done = 1; next }
-        /^counter: memory intact$/ { intact = 1; next }
-        { print "unexpected line: " $0; bad = 1; exit }
-        END { if (!bad && (n != 1000 || !done || !intact)) print n " ticks, done=" done ", memory intact=" intact; }' >"$dir/ticks.err"
-    [ ! -s "$dir/ticks.err" ] || fail "the output across the migration is not one run's: $(cat "$dir/ticks.err")"
 }
 
 case $case in
@@ -95,9 +75,8 @@ refusals)
     sender "" "/drives/d0 {\"drive_id\": \"d0\", \"path_on_host\": \"$dir/disk.img\", \"is_root_device\": false}"
     expect_eq "PUT /migrate to no receiver" 400 "$(call "$dir/s.sock" PUT /migrate "{\"destination_url\": \"unix:$dir/none.sock\"}")"
     grep -q "connecting to 'unix:$dir/none.sock'.*No such file" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
-    "$ember" --api-sock "$dir/s.sock" --migrate-to "unix:$dir/none.sock" </dev/null 2>"$dir/err"
-    expect_eq "exit status of ember --migrate-to with no receiver" 8 $?
-    grep -q "^ember: error: migration: connecting to" "$dir/err" || fail "ember --migrate-to: $(cat "$dir/err")"
+    refused "ember --migrate-to with no receiver" 8 "^ember: error: migration: connecting to" \
+        "$ember" --api-sock "$dir/s.sock" --migrate-to "unix:$dir/none.sock"
     expect_eq "PUT /migrate without a URL" 400 "$(call "$dir/s.sock" PUT /migrate '{}')"
     grep -q "destination_url" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
     receiver "unix:$dir/m.sock"
@@ -119,13 +98,9 @@ refusals)
     [ "$status" -ne 0 ] || fail "a receiver fed an HTTP request exited 0"
     grep -q "migration: the other side sent a message of unknown type" "$dir/r.err" || fail "receiver: $(cat "$dir/r.err")"
     [ "$(grep -c error "$dir/r.err")" = 1 ] || fail "the receiver said more than one line: $(cat "$dir/r.err")"
-    bounded "$ember" --migrate-to "unix:$dir/m.sock" </dev/null 2>"$dir/err"
-    expect_eq "exit status of --migrate-to without --api-sock" 2 $?
-    grep -q "give its --api-sock" "$dir/err" || fail "--migrate-to alone: $(cat "$dir/err")"
+    refused "--migrate-to without --api-sock" 2 "give its --api-sock" "$ember" --migrate-to "unix:$dir/m.sock"
     for url in "unix:" "tcp:1.2.3.4" "tcp:host.example:80" "tcp:127.0.0.1:0" "ftp:x"; do
-        bounded "$ember" --migrate-from "$url" </dev/null >/dev/null 2>"$dir/err"
-        expect_eq "exit status for --migrate-from $url" 2 $?
-        grep -q "migration URL" "$dir/err" || fail "--migrate-from $url: $(cat "$dir/err")"
+        refused "--migrate-from $url" 2 "migration URL" "$ember" --migrate-from "$url"
     done
     echo "ok: failed migrations leave the sender running; bad input to a receiver is refused by name" ;;
 *) fail "unknown case $case" ;;

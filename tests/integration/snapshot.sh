@@ -29,16 +29,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=$1 guests=$2 case=$3 handler=${4:-}
-command -v curl >/dev/null || skip "curl is not installed"
-dir=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
+. "$(dirname "$0")/counter_api.sh"
 
-# call SOCKET METHOD PATH [BODY]: the HTTP status; the body lands in $dir/reply.
-call() {
-    curl -sS --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' "http://localhost$3" \
-        ${4:+-d "$4"} -o "$dir/reply" -w '%{http_code}'
-}
 # start NAME [ember options...]: an Ember serving the API on $dir/NAME.sock, serial to $dir/NAME.out.
 start() {
     local name=$1
@@ -82,23 +74,6 @@ kill_vm() {
 }
 # on_disk FILE: the KiB a file takes on disk (holes take none).
 on_disk() { du -k "$1" | cut -f1; }
-# ended PID: the exit status of a background Ember, bounded.
-ended() {
-    for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    wait "$1"
-}
-# The counter's ticks in $@ (files, in order): each of 0..999 once, in order, then its last line.
-check_ticks() {
-    cat "$@" | tr -d '\r' | awk -v disk="$disk" '
-        /^tick / { if ($2 != n) { print "tick " $2 " where tick " n " was due"; bad = 1; exit } n++; next }
-        /^counter: done$/ { done = 1; next }
-        /^counter: memory intact$/ { intact = 1; next }
-        /^counter: disk intact$/ && disk { next }
-        { print "unexpected line: " $0; bad = 1; exit }
-        END { if (!bad && (n != 1000 || !done || !intact)) print n " ticks, done=" done ", memory intact=" intact; }' >"$dir/ticks.err"
-    [ -z "$disk" ] || grep -q "^counter: disk intact" "$2" || echo "no 'disk intact' line" >>"$dir/ticks.err"
-    [ ! -s "$dir/ticks.err" ] || fail "the output across the snapshot is not one run's: $(cat "$dir/ticks.err")"
-}
 
 args= disk=
 case $case in
@@ -228,12 +203,10 @@ refusals)
     boot a "$guests/counter.elf"
     wait_for_output "$dir/a.out" "^tick 1" "the counter guest" 400
     create='{"snapshot_path": "'$dir'/vm.snap", "mem_file_path": "'$dir'/vm.mem"}'
-    "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/x.snap" </dev/null 2>"$dir/err"
-    expect_eq "exit status of --snapshot-create without memory=" 2 $?
-    grep -q "snapshot=PATH and memory=PATH are required" "$dir/err" || fail "--snapshot-create: $(cat "$dir/err")"
-    "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/x.snap,memory=$dir/x.mem,type=diff" </dev/null 2>"$dir/err"
-    expect_eq "exit status of --snapshot-create type=diff without dirty tracking" 8 $?
-    grep -q "Diff snapshot needs dirty page tracking" "$dir/err" || fail "--snapshot-create type=diff: $(cat "$dir/err")"
+    refused "--snapshot-create without memory=" 2 "snapshot=PATH and memory=PATH are required" \
+        "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/x.snap"
+    refused "--snapshot-create type=diff without dirty tracking" 8 "Diff snapshot needs dirty page tracking" \
+        "$ember" --api-sock "$dir/a.sock" --snapshot-create "snapshot=$dir/x.snap,memory=$dir/x.mem,type=diff"
     expect_eq "GET /" 200 "$(call "$dir/a.sock" GET /)"
     grep -q '"state":"Running"' "$dir/reply" || fail "a refused --snapshot-create left the VM paused: $(cat "$dir/reply")"
     expect_eq "snapshot of a running VM" 400 "$(call "$dir/a.sock" PUT /snapshot/create "$create")"
