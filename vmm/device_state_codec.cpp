@@ -152,4 +152,16 @@ Result<virtio::Net::State> decode_net_state(StateDecoder& in) {
     return s;
 }
 
+void encode_state(const virtio::Console::State& s, StateEncoder& out) {
+    out.put(s.tx_offset);
+    out.put_vector(s.input);
+}
+
+Result<virtio::Console::State> decode_console_state(StateDecoder& in) {
+    virtio::Console::State s;
+    s.tx_offset = TRY(in.get<uint64_t>());
+    s.input = TRY(in.get_vector(virtio::Console::INPUT_CAPACITY, "the console's undelivered input"));
+    return s;
+}
+
 }  // namespace vmm

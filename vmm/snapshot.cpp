@@ -47,13 +47,10 @@ bool all_zero(const uint8_t* page, size_t size) {
 }  // namespace
 
 Status check_snapshottable(const VmConfig& config) {
-    const char* device = config.console.mode != ConsoleConfig::Mode::Off ? "a virtio console"
-                         : !config.filesystems.empty()                   ? "a virtio-fs device"
-                         : config.vsock                                  ? "a vsock device"
-                                                                         : nullptr;
+    const char* device = !config.filesystems.empty() ? "a virtio-fs device" : config.vsock ? "a vsock device" : nullptr;
     if (device)
-        return Error(fmt::format("snapshot: the VM has {}; this Ember snapshots VMs with block, network and "
-                                 "entropy devices only",
+        return Error(fmt::format("snapshot: the VM has {}; this Ember snapshots VMs with block, network, "
+                                 "entropy and console devices only",
                                  device));
     for (const auto& net : config.nets) {
         if (net.fd >= 0)
@@ -76,6 +73,7 @@ void encode_config(const VmConfig& config, StateEncoder& out) {
     out.put(static_cast<uint8_t>(config.debug_exit));
     out.put(static_cast<uint8_t>(config.rng));
     out.put(static_cast<uint8_t>(config.cpu_template));
+    out.put(static_cast<uint8_t>(config.console.mode != ConsoleConfig::Mode::Off));
     out.put(static_cast<uint32_t>(config.disks.size()));
     for (const auto& disk : config.disks) {
         out.put_string(disk.id);
@@ -113,6 +111,11 @@ Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
     if (cpu_template > static_cast<uint8_t>(arch::x86_64::CpuTemplate::Baseline))
         return Error(fmt::format("{}: CPU template {} is unknown", in.what(), cpu_template));
     config.cpu_template = static_cast<arch::x86_64::CpuTemplate>(cpu_template);
+    // The console's host side is the restoring process's (--console), its output discarded
+    // when that gives none: the device itself must be there, where the guest's driver has it.
+    if (TRY(in.get_bool("the console flag")))
+        config.console = base.console.mode != ConsoleConfig::Mode::Off ? base.console
+                                                                       : ConsoleConfig{ConsoleConfig::Mode::File, "/dev/null"};
     const uint32_t disks = TRY(in.get_count(MAX_DISKS, "disks"));
     for (uint32_t i = 0; i < disks; ++i) {
         DiskConfig disk;

@@ -23,6 +23,7 @@
 #include "vmm/machine.h"
 #include "vmm/machine_state_codec.h"
 #include "vmm/net_devices.h"
+#include "vmm/device_states.h"
 #include "vmm/snapshot.h"
 #include "vmm/uffd_backend.h"
 #include "vmm/vsock_device.h"
@@ -161,10 +162,9 @@ Status attach_console_device(VmParts& vmm, const VmConfig& config) {
     return {};
 }
 
-// A snapshot's memory file, which must hold all of the guest's RAM; mapped MAP_PRIVATE, so
-// pages load as the guest touches them and its writes never reach the file.
 // The RAM a state file's layout describes: the snapshot's memory file mapped privately, or
-// (no file) fresh zeroed memory for a migration to fill.
+// (no file) fresh zeroed memory for a migration or a page fault handler to fill. Mapped
+// MAP_PRIVATE, pages of the file load as the guest touches them and its writes never reach it.
 Result<GuestMemory> restored_memory(const StateFile& file, const VmConfig& config, UniqueFd ram) {
     const auto specs = host_machine()->ram_regions(config.memory);
     StateDecoder layout(TRY(file.section(MEMORY_LAYOUT_TAG)), "the snapshot's memory layout");
@@ -173,22 +173,6 @@ Result<GuestMemory> restored_memory(const StateFile& file, const VmConfig& confi
     return GuestMemory::create(specs, {.backing = MemoryBacking::Private,
                                        .file = std::move(ram),
                                        .track_dirty = config.memory_backend.track_dirty});
-}
-
-// What a device keeps beyond its transport (device_state() in vmm.cpp wrote it): virtio-net's
-// active pairs and waiting frames; nothing for the others. After the transport's restore,
-// which activated the device with the saved features.
-Status restore_device_state(const VirtioSlot& slot, const std::vector<uint8_t>& bytes) {
-    if (slot.transport->device().device_id() != virtio::device_id::NET) {
-        if (!bytes.empty())
-            return Error("state for a device that keeps none");
-        return {};
-    }
-    StateDecoder in(bytes, "its virtio-net state");
-    const virtio::Net::State state = TRY(decode_net_state(in));
-    TRY(in.finish());
-    return slot.transport->with_device(
-        [&state](virtio::VirtioDevice& device) { return static_cast<virtio::Net&>(device).restore(state); });
 }
 
 // KVM's state, the platform devices' and each virtio transport's, from the snapshot, onto
@@ -268,10 +252,13 @@ Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmCo
     TRY(attach_block_devices(*vmm, config, std::move(disks)));
     TRY(attach_net_devices(*vmm, config, std::move(nets)));
     TRY(attach_rng_device(*vmm, config));
+    TRY(attach_console_device(*vmm, config));
     TRY(machine->create_vcpus(*vmm, config));
     TRY(restore_states(*vmm, file));
     vmm->config = config;
     TRY(vmm->serial_host->open_output());
+    if (vmm->console_host)
+        TRY(vmm->console_host->open_output());
     return std::make_unique<Vmm>(std::move(vmm));
 }
 

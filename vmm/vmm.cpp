@@ -11,6 +11,7 @@
 #include "devices/virtio/net.h"
 #include "devices/virtio/virtio.h"
 #include "vmm/device_state_codec.h"
+#include "vmm/device_states.h"
 #include "vmm/machine_state_codec.h"
 #include "vmm/snapshot.h"
 
@@ -111,22 +112,6 @@ Status Vmm::restore_machine(const MachineState& machine) {
     return {};
 }
 
-namespace {
-
-// What a device keeps beyond its transport (restore_device_state() in vm_builder.cpp reads it):
-// virtio-net's; nothing for block and entropy devices.
-Result<std::vector<uint8_t>> device_state(const VirtioSlot& slot) {
-    StateEncoder out;
-    TRY(slot.transport->with_device([&out](virtio::VirtioDevice& device) -> Status {
-        if (device.device_id() == virtio::device_id::NET)
-            encode_state(static_cast<virtio::Net&>(device).save(), out);
-        return {};
-    }));
-    return out.take();
-}
-
-}  // namespace
-
 Result<DirtyPages> Vmm::take_dirty_pages() {
     const GuestMemory& memory = *m_parts->memory;
     DirtyPages pages = TRY(collect_dirty_pages(*m_parts->vm, memory));
@@ -170,7 +155,7 @@ Result<StateFile> Vmm::save_state() const {
         virtio.put_string(slot.id);
         virtio.put(slot.transport->device().device_id());
         encode_state(slot.transport->save(), virtio);
-        virtio.put_vector(TRY(device_state(slot)));
+        virtio.put_vector(TRY(save_device_state(slot)));
     }
     file.add(VIRTIO_TAG, virtio.take());
     return file;

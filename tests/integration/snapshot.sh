@@ -20,6 +20,9 @@
 #                 runs on and takes a second Diff (relative to what it restored), SIGKILL; that
 #                 diff rebased too, --restore runs the counter to its end: the three outputs
 #                 together are one undisturbed run's.
+#   console       the console guest says hello on its virtio console and waits for input with a
+#                 receive buffer posted: snapshotted there, killed, restored by --restore with
+#                 --console tty, it gets "abc." on stdin in that same buffer and echoes it.
 #   uffd          the counter's snapshot loaded with mem_backend Uffd (HANDLER, the 4th argument,
 #                 serves the page faults from the memory file): one run's ticks, memory intact,
 #                 and the handler served at least the 8192 pages the guest checks at the end.
@@ -172,6 +175,21 @@ diff)
     ! "$rebase" --base-file "$dir/merged.mem" --diff-file "$dir/diff1.snap" 2>"$dir/rebase.err" || fail "a state file rebased as a memory file"
     grep -q "is .* bytes and base memory file" "$dir/rebase.err" || fail "ember-rebase-snap's refusal: $(cat "$dir/rebase.err")"
     echo "ok: $before ticks, full + diff, $(grep -c '^tick' "$dir/b.out") after the first rebase, diff, the rest after the second: none repeated or missing" ;;
+console)
+    start a --virtio-mmio-cmdline --debug-exit --console tty >"$dir/a.console"
+    expect_eq "PUT /boot-source" 204 "$(call "$dir/a.sock" PUT /boot-source "{\"kernel_image_path\": \"$guests/console.elf\"}")"
+    expect_eq "InstanceStart" 204 "$(call "$dir/a.sock" PUT /actions '{"action_type": "InstanceStart"}')"
+    wait_for_output "$dir/a.console" "hello from virtio-console" "the console guest" 400
+    wait_for_output "$dir/a.out" "transmit hello: ok" "the console guest" 400
+    snapshot a
+    kill_vm a
+    bounded "$ember" --restore "snapshot=$dir/vm.snap,memory=$dir/vm.mem" --serial "file=$dir/b.out" --console tty \
+        < <(printf 'abc.') >"$dir/b.console"
+    expect_eq "exit status of the restored console guest (no failed check)" 1 $?
+    tr -d '\r' <"$dir/b.out" >"$dir/b.txt"
+    grep -qx "input up to '.' received: ok" "$dir/b.txt" || fail "the restored guest got no input: $(cat "$dir/b.txt")"
+    grep -qx "received: abc" "$dir/b.txt" || fail "the restored guest received: $(cat "$dir/b.txt")"
+    echo "ok: the console's posted buffer survived the snapshot and took the restored process's input" ;;
 uffd)
     [ "$(id -u)" = 0 ] || skip "a userfaultfd that sees KVM's faults needs root"
     start a

@@ -64,6 +64,17 @@ TEST(DeviceStateCodec, NetRoundTripsWithAWaitingFrame) {
     EXPECT_EQ(round_trip(state, decode_net_state), state);
 }
 
+TEST(DeviceStateCodec, ConsoleRoundTripsWithUndeliveredInput) {
+    const virtio::Console::State state{77, {'h', 'i', '\n'}};
+    EXPECT_EQ(round_trip(state, decode_console_state), state);
+    StateEncoder out;
+    out.put(uint64_t{0});
+    out.put_vector(std::vector<uint8_t>(virtio::Console::INPUT_CAPACITY + 1));
+    const auto bytes = out.take();
+    StateDecoder in(bytes, "test");
+    EXPECT_FALSE(decode_console_state(in).ok()) << "more input than the console can hold";
+}
+
 TEST(DeviceStateCodec, FlagsOtherThanZeroOrOneAndHugeBuffersAreRefused) {
     StateEncoder out;
     encode_state(Serial::State{0, 3, 8, 0, 0, 1, 0, false, {}}, out);
