@@ -4,6 +4,7 @@
 #include "devices/virtio/console.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/virtio.h"
+#include "devices/virtio/vsock.h"
 #include "vmm/device_state_codec.h"
 
 namespace vmm {
@@ -38,6 +39,12 @@ Status restore_device_state(const VirtioSlot& slot, const std::vector<uint8_t>& 
     }
     if (!bytes.empty())
         return Error("state for a device that keeps none");
+    if (id == virtio::device_id::VSOCK) {
+        return slot.transport->with_device([](virtio::VirtioDevice& device) -> Status {
+            static_cast<virtio::Vsock&>(device).announce_transport_reset();
+            return {};
+        });
+    }
     return {};
 }
 

@@ -1,6 +1,7 @@
 // What a virtio device keeps beyond its transport, as the bytes of its entry in a snapshot's
 // VIRT section: virtio-net's active queue pairs and waiting frames, virtio-console's
-// undelivered input and transmit progress; nothing for block and entropy devices. Saving and
+// undelivered input and transmit progress; nothing for block, entropy and vsock devices (a
+// restored vsock device announces a transport reset: its connections' host side is gone). Saving and
 // restoring side by side, so the two cannot drift apart.
 #pragma once
 

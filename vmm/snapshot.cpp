@@ -47,11 +47,9 @@ bool all_zero(const uint8_t* page, size_t size) {
 }  // namespace
 
 Status check_snapshottable(const VmConfig& config) {
-    const char* device = !config.filesystems.empty() ? "a virtio-fs device" : config.vsock ? "a vsock device" : nullptr;
-    if (device)
-        return Error(fmt::format("snapshot: the VM has {}; this Ember snapshots VMs with block, network, "
-                                 "entropy and console devices only",
-                                 device));
+    if (!config.filesystems.empty())
+        return Error("snapshot: the VM has a virtio-fs device (its state is virtiofsd's); this Ember snapshots "
+                     "VMs with block, network, entropy, console and vsock devices only");
     for (const auto& net : config.nets) {
         if (net.fd >= 0)
             return Error(fmt::format("snapshot: NIC '{}' is on an inherited TAP (fd=); a restore reopens TAPs by name "
@@ -74,6 +72,12 @@ void encode_config(const VmConfig& config, StateEncoder& out) {
     out.put(static_cast<uint8_t>(config.rng));
     out.put(static_cast<uint8_t>(config.cpu_template));
     out.put(static_cast<uint8_t>(config.console.mode != ConsoleConfig::Mode::Off));
+    out.put(static_cast<uint8_t>(config.vsock.has_value()));
+    if (config.vsock) {
+        out.put_string(config.vsock->id);
+        out.put(config.vsock->cid);
+        out.put_string(config.vsock->uds_path);
+    }
     out.put(static_cast<uint32_t>(config.disks.size()));
     for (const auto& disk : config.disks) {
         out.put_string(disk.id);
@@ -116,6 +120,13 @@ Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
     if (TRY(in.get_bool("the console flag")))
         config.console = base.console.mode != ConsoleConfig::Mode::Off ? base.console
                                                                        : ConsoleConfig{ConsoleConfig::Mode::File, "/dev/null"};
+    if (TRY(in.get_bool("the vsock flag"))) {
+        VsockConfig vsock;
+        vsock.id = TRY(in.get_string(MAX_DEVICE_ID, "the vsock device's id"));
+        vsock.cid = TRY(in.get<uint64_t>());
+        vsock.uds_path = TRY(in.get_string(MAX_PATH_BYTES, "the vsock socket's path"));
+        config.vsock = std::move(vsock);
+    }
     const uint32_t disks = TRY(in.get_count(MAX_DISKS, "disks"));
     for (uint32_t i = 0; i < disks; ++i) {
         DiskConfig disk;

@@ -240,6 +240,7 @@ Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmCo
     const auto machine = host_machine();
     auto disks = TRY(open_disks(config));
     auto nets = TRY(open_net_backends(config));
+    auto vsock_listener = TRY(open_vsock_listener(config, true));
     auto vmm = std::make_unique<VmParts>();
     TRY(open_kvm(*vmm, config, *machine));
     TRY(create_vm(*vmm));
@@ -253,6 +254,7 @@ Result<std::unique_ptr<Vmm>> assemble_restored(const StateFile& file, const VmCo
     TRY(attach_net_devices(*vmm, config, std::move(nets)));
     TRY(attach_rng_device(*vmm, config));
     TRY(attach_console_device(*vmm, config));
+    TRY(attach_vsock_device(*vmm, config, std::move(vsock_listener)));
     TRY(machine->create_vcpus(*vmm, config));
     TRY(restore_states(*vmm, file));
     vmm->config = config;

@@ -1,8 +1,15 @@
 #include "vmm/vsock_device.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/unix_address.h"
 #include "devices/virtio/vsock.h"
 #include "vmm/device_manager.h"
 
@@ -28,12 +35,26 @@ private:
     virtio::Vsock& m_device;
 };
 
+// A UNIX socket at `path` that refuses connections has no listener: removed. Anything else
+// (a live socket, another kind of file) stays, and binding then reports it.
+void remove_stale_socket(const std::string& path) {
+    struct stat st {};
+    const auto address = unix_address(path);
+    if (!address || ::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode))
+        return;
+    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (probe.valid() && ::connect(probe.get(), as_sockaddr(*address), sizeof *address) != 0 && errno == ECONNREFUSED)
+        ::unlink(path.c_str());
+}
+
 }  // namespace
 
-Result<std::optional<UnixListener>> open_vsock_listener(const VmConfig& config) {
+Result<std::optional<UnixListener>> open_vsock_listener(const VmConfig& config, bool replace_stale) {
     if (!config.vsock)
         return std::optional<UnixListener>();
     const std::string& path = config.vsock->uds_path;
+    if (replace_stale)
+        remove_stale_socket(path);
     return std::optional<UnixListener>(TRY(UnixListener::bind(path, fmt::format("vsock socket '{}'", path))));
 }
 

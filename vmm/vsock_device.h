@@ -11,7 +11,9 @@
 
 namespace vmm {
 
-Result<std::optional<UnixListener>> open_vsock_listener(const VmConfig& config);
+// replace_stale: a socket already at the path that no one listens on (left by a killed Ember
+// whose snapshot is being restored) is removed first; a live one is still refused.
+Result<std::optional<UnixListener>> open_vsock_listener(const VmConfig& config, bool replace_stale = false);
 Status attach_vsock_device(VmParts& vmm, const VmConfig& config, std::optional<UnixListener> listener);
 
 }  // namespace vmm

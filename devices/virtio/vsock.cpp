@@ -24,13 +24,32 @@ Result<bool> Vsock::process_queue(size_t index, Virtqueue& queue) {
             m_kick(RXQ);
         return more;
     }
-    return false;  // the event queue: buffers wait for an event
+    return send_event(queue);  // the event queue: buffers wait for an event
+}
+
+void Vsock::announce_transport_reset() {
+    std::lock_guard lock(m_mutex);
+    m_reset_pending = true;
+}
+
+// §5.10.6.6: struct virtio_vsock_event { le32 id; }, id 0 = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET.
+Result<bool> Vsock::send_event(Virtqueue& queue) {
+    if (!m_reset_pending || !TRY(queue.pop(m_chain)))
+        return false;
+    const uint32_t id = 0;
+    if (m_chain.writable_bytes < sizeof id)
+        return guest_fault(fmt::format("vsock event buffer of {} bytes is smaller than an event", m_chain.writable_bytes));
+    TRY(write_buffers(m_memory, m_chain.writable, 0, std::span(reinterpret_cast<const uint8_t*>(&id), sizeof id)));
+    TRY(queue.add_used(m_chain.head, sizeof id));
+    m_reset_pending = false;
+    return false;
 }
 
 void Vsock::reset() {
     std::lock_guard lock(m_mutex);
     m_muxer->reset();
     m_tx_waiting = false;
+    m_reset_pending = false;
 }
 
 bool Vsock::host_events() {

@@ -1,6 +1,6 @@
 // virtio-vsock (VIRTIO 1.2 §5.10): the guest's AF_VSOCK streams to the host, whose side is
 // the Muxer's UNIX sockets (Firecracker's scheme). Stream sockets only (no SEQPACKET); the
-// event queue's buffers are kept for a transport reset after a snapshot restore.
+// event queue's buffers are kept for the transport reset a snapshot restore announces.
 // Host news (the muxer's epoll set) come from the event loop, queue work from the transport:
 // one lock keeps them apart.
 #pragma once
@@ -40,12 +40,19 @@ public:
 
     // The muxer's fd is readable: takes the host's news. True when packets wait for the guest.
     bool host_events();
+
+    // After a snapshot restore (or a migration): the host side of every connection is gone,
+    // which the driver learns from VIRTIO_VSOCK_EVENT_TRANSPORT_RESET (§5.10.6.6) in its next
+    // event buffer, as Firecracker does; it then drops its connections and reads the guest
+    // CID again.
+    void announce_transport_reset();
     int host_fd() const { return m_muxer->fd(); }
     uint64_t guest_cid() const { return m_guest_cid; }
 
 private:
     Result<bool> receive(Virtqueue& queue);
     Result<bool> transmit(Virtqueue& queue);
+    Result<bool> send_event(Virtqueue& queue);
     void transmit_one();
 
     GuestMemory& m_memory;
@@ -55,6 +62,7 @@ private:
     std::mutex m_mutex;
     DescriptorChain m_chain;
     bool m_tx_waiting = false;  // the transmit queue stopped for room for its answers
+    bool m_reset_pending = false;  // a transport reset waits for an event buffer
     Counter m_dropped;          // transmit packets no one answers (too short, not the guest's)
 };
 

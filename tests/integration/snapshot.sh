@@ -23,6 +23,9 @@
 #   console       the console guest says hello on its virtio console and waits for input with a
 #                 receive buffer posted: snapshotted there, killed, restored by --restore with
 #                 --console tty, it gets "abc." on stdin in that same buffer and echoes it.
+#   vsock         the vsock guest, its event buffer posted, snapshotted and killed (its host
+#                 socket left behind); --restore binds the socket again and the guest gets
+#                 VIRTIO_VSOCK_EVENT_TRANSPORT_RESET: the host side of its connections is gone.
 #   uffd          the counter's snapshot loaded with mem_backend Uffd (HANDLER, the 4th argument,
 #                 serves the page faults from the memory file): one run's ticks, memory intact,
 #                 and the handler served at least the 8192 pages the guest checks at the end.
@@ -190,6 +193,21 @@ console)
     grep -qx "input up to '.' received: ok" "$dir/b.txt" || fail "the restored guest got no input: $(cat "$dir/b.txt")"
     grep -qx "received: abc" "$dir/b.txt" || fail "the restored guest received: $(cat "$dir/b.txt")"
     echo "ok: the console's posted buffer survived the snapshot and took the restored process's input" ;;
+vsock)
+    start a --virtio-mmio-cmdline --debug-exit
+    expect_eq "PUT /boot-source" 204 "$(call "$dir/a.sock" PUT /boot-source "{\"kernel_image_path\": \"$guests/vsock.elf\"}")"
+    expect_eq "PUT /vsock" 204 "$(call "$dir/a.sock" PUT /vsock "{\"guest_cid\": 5, \"uds_path\": \"$dir/v.sock\"}")"
+    expect_eq "InstanceStart" 204 "$(call "$dir/a.sock" PUT /actions '{"action_type": "InstanceStart"}')"
+    wait_for_output "$dir/a.out" "vsock: ready, guest cid 5" "the vsock guest" 400
+    snapshot a
+    kill_vm a
+    [ -S "$dir/v.sock" ] || fail "the killed Ember left no vsock socket (the case needs a stale one)"
+    bounded "$ember" --restore "snapshot=$dir/vm.snap,memory=$dir/vm.mem" --serial "file=$dir/b.out" </dev/null
+    expect_eq "exit status of the restored vsock guest (no failed check)" 1 $?
+    tr -d '\r' <"$dir/b.out" >"$dir/b.txt"
+    grep -qx "vsock: event id 0" "$dir/b.txt" || fail "the restored guest got no transport reset: $(cat "$dir/b.txt")"
+    grep -qx "the event is a transport reset: ok" "$dir/b.txt" || fail "$(cat "$dir/b.txt")"
+    echo "ok: the restored vsock device announced a transport reset on its stale socket's path" ;;
 uffd)
     [ "$(id -u)" = 0 ] || skip "a userfaultfd that sees KVM's faults needs root"
     start a

@@ -345,6 +345,34 @@ TEST_F(VsockTest, ResetClosesEveryStream) {
     ::close(fd);
 }
 
+TEST_F(VsockTest, AnAnnouncedTransportResetFillsTheNextEventBufferOnce) {
+    Ring event_ring{memory, 0x30000};
+    auto eventq = Virtqueue::create(memory, event_ring.layout(), false, false).value();
+    const uint64_t first = alloc(8), second = alloc(8);
+    (void)memory.store<uint32_t>(first, 0xffffffff);
+    event_ring.add({{first, 8}}, true);
+    ASSERT_TRUE(device->process_queue(Vsock::EVENTQ, eventq).ok());
+    EXPECT_EQ(event_ring.used_idx(), 0) << "no event before one is announced";
+    device->announce_transport_reset();
+    ASSERT_TRUE(device->process_queue(Vsock::EVENTQ, eventq).ok());
+    ASSERT_EQ(event_ring.used_idx(), 1);
+    EXPECT_EQ(event_ring.used_len(0), 4u);
+    EXPECT_EQ(memory.load<uint32_t>(first).value(), 0u) << "VIRTIO_VSOCK_EVENT_TRANSPORT_RESET";
+    event_ring.add({{second, 8}}, true);
+    ASSERT_TRUE(device->process_queue(Vsock::EVENTQ, eventq).ok());
+    EXPECT_EQ(event_ring.used_idx(), 1) << "one reset, one event";
+}
+
+TEST_F(VsockTest, AnEventBufferTooSmallForAnEventIsADriverError) {
+    Ring event_ring{memory, 0x30000};
+    auto eventq = Virtqueue::create(memory, event_ring.layout(), false, false).value();
+    event_ring.add({{alloc(2), 2}}, true);
+    device->announce_transport_reset();
+    auto result = device->process_queue(Vsock::EVENTQ, eventq);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind(), ErrorKind::GuestFault);
+}
+
 TEST_F(VsockTest, TheSocketPathGoesWithTheDevice) {
     device.reset();
     EXPECT_NE(::access(path.c_str(), F_OK), 0);
