@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "devices/virtio/block.h"
+#include "devices/virtio/virtio.h"
 #include "vmm/migration.h"
 #include "vmm/snapshot.h"
 #include "vmm/vmm.h"
@@ -72,6 +74,17 @@ Status receiver_verdict(int fd) {
 }
 
 }  // namespace
+
+Status Vmm::hand_over_disks(bool release) {
+    for (const auto& slot : m_parts->devices.virtio_slots()) {
+        if (slot.transport->device().device_id() != virtio::device_id::BLOCK)
+            continue;
+        TRY_CTX(slot.transport->with_device([release](virtio::VirtioDevice& device) {
+            return static_cast<virtio::Block&>(device).hand_over(release);
+        }), fmt::format("disk '{}'", slot.id));
+    }
+    return {};
+}
 
 Status Vmm::migrate(const std::string& url_text) {
     TRY(check_snapshottable(m_parts->config));
@@ -148,13 +161,24 @@ Status Vmm::migrate(const std::string& url_text) {
     auto state_file = save_state();
     if (!state_file.ok())
         return abandon(state_file.error());
-    Status handed = send_message(fd.get(), MigrationMessage::State, state_file->serialize());
+    // The disks synced and unlocked, so that a receiver on this host can open them; locked
+    // again if the VM stays here.
+    Status handed = hand_over_disks(true);
+    if (handed.ok())
+        handed = send_message(fd.get(), MigrationMessage::State, state_file->serialize());
     if (handed.ok())
         handed = send_message(fd.get(), MigrationMessage::End);
     if (handed.ok())
         handed = receiver_verdict(fd.get());
-    if (!handed.ok())
+    if (!handed.ok()) {
+        if (auto kept = hand_over_disks(false); !kept.ok()) {
+            // Another process has the disk now: this VM must not write it again.
+            stop(exit_status::VMM_ERROR, fmt::format("migration failed ({}), and {}", handed.error().message(),
+                                                     kept.error().message()));
+            return handed;
+        }
         return abandon(handed.error());
+    }
     const auto ended = std::chrono::steady_clock::now();
     auto ms = [](auto span) { return std::chrono::duration_cast<std::chrono::milliseconds>(span).count(); };
     const std::string summary = fmt::format(

@@ -92,6 +92,8 @@ private:
     // Guest and VMM writes since the last call; with config tracking, kept for the next diff.
     Result<DirtyPages> take_dirty_pages();
     Status start_dirty_tracking();
+    // Every disk synced and unlocked for a migration's receiver (release), or locked again.
+    Status hand_over_disks(bool release);
 
     std::unique_ptr<VmParts> m_parts;
     std::vector<std::unique_ptr<VcpuRunner>> m_runners;

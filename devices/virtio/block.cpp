@@ -67,6 +67,12 @@ Status Block::change_disk(std::optional<DiskFile> disk) {
     return {};
 }
 
+Status Block::hand_over(bool release) {
+    if (release && !m_disk->readonly())
+        TRY(m_disk->flush());
+    return m_disk->set_locked(!release);
+}
+
 Block::Block(std::unique_ptr<DiskFile> disk, GuestMemory& memory, BlockOptions options)
     : m_disk(std::move(disk)), m_memory(memory), m_options(std::move(options)), m_chains(BATCH),
       m_pending(BATCH), m_ops(BATCH) {}

@@ -91,6 +91,9 @@ public:
     // transport's lock); the caller then tells the driver the configuration changed.
     Status change_disk(std::optional<DiskFile> disk);
     const DiskFile& disk() const { return *m_disk; }
+    // For a live migration's hand-over (no request in flight: the VM is paused): release
+    // syncs the disk and drops its lock; !release takes the lock back.
+    Status hand_over(bool release);
 
     // One request as a batch of one: writes the status byte and returns the used length
     // (0 when the chain has no writable byte to put a status in).

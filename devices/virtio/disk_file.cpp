@@ -120,6 +120,13 @@ Status DiskFile::flush() {
     return {};
 }
 
+Status DiskFile::set_locked(bool locked) {
+    if (::flock(m_fd.get(), locked ? (m_readonly ? LOCK_SH : LOCK_EX) | LOCK_NB : LOCK_UN) < 0)
+        return errno == EWOULDBLOCK ? Error(ErrorKind::Busy, "the disk is locked by another process")
+                                    : Error::from_errno("disk flock");
+    return {};
+}
+
 Status DiskFile::discard(uint64_t offset, uint64_t length) {
     if (::fallocate(m_fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                     static_cast<off_t>(length)) < 0)

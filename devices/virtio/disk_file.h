@@ -33,6 +33,9 @@ public:
     Status read(std::span<const iovec> iov, uint64_t offset);
     Status write(std::span<const iovec> iov, uint64_t offset);
     Status flush();
+    // The flock open() took, dropped (false) and taken again (true): a live migration hands
+    // the disk to the receiving process on the same host, and takes it back if that fails.
+    Status set_locked(bool locked);
     Status discard(uint64_t offset, uint64_t length);
     Status write_zeroes(uint64_t offset, uint64_t length);
 

@@ -7,19 +7,22 @@
 #   tcp      the same over loopback TCP, by PUT /migrate.
 #   churn    the same with counter.churn=1: every tick rewrites 1/64 of the 32 MiB, so the
 #            pre-copy takes more than one round; the memory check at the end counts each write.
+#   disk     the same with counter.disk=1 (a virtio-blk write every tick) on a writable disk
+#            that both Embers on this host open: the sender syncs and unlocks it for the
+#            receiver, whose ticks and disk check go on ("disk intact").
 #   refusals the sender's VM runs on after a migration that cannot happen: no receiver (400), a
-#            receiver that cannot take the VM (its writable disk is locked by the sender: 400 with
-#            the receiver's reason, the receiver exits 10); a receiver fed garbage exits with one
-#            line naming it; bad URLs are refused on the command line.
+#            receiver that cannot take the VM (no KVM there: 400 with the receiver's reason;
+#            the sender locks its disk again and runs the guest to its end); a receiver fed
+#            garbage exits with one line naming it; bad URLs are refused on the command line.
 set -u
 . "$(dirname "$0")/lib.sh"
 ember=$1 guests=$2 case=$3
 . "$(dirname "$0")/counter_api.sh"
 
-# sender [BOOT ARGS] [EXTRA PUT]: the counter guest booted through the API of an Ember on
+# sender [BOOT ARGS] [EXTRA PUT] [EMBER OPTIONS...]: the counter guest booted through the API of an Ember on
 # $dir/s.sock (serial to $dir/s.out, log to $dir/s.err), running past tick 100.
 sender() {
-    "$ember" --api-sock "$dir/s.sock" --serial "file=$dir/s.out" --log-level info </dev/null 2>"$dir/s.err" &
+    "$ember" --api-sock "$dir/s.sock" --serial "file=$dir/s.out" --log-level info "${@:3}" </dev/null 2>"$dir/s.err" &
     s_pid=$!
     pids+=($s_pid)
     wait_for_socket "$dir/s.sock" "the sending Ember" 200
@@ -30,15 +33,18 @@ sender() {
     expect_eq "InstanceStart" 204 "$(call "$dir/s.sock" PUT /actions '{"action_type": "InstanceStart"}')"
     wait_for_output "$dir/s.out" "^tick 1[0-9][0-9]" "the counter guest" 400
 }
-# receiver URL: an Ember waiting for the VM at URL (serial to $dir/r.out, log to $dir/r.err).
+# receiver URL [OPTIONS...]: an Ember waiting for the VM at URL (serial to $dir/r.out, log to
+# $dir/r.err).
 receiver() {
-    "$ember" --migrate-from "$1" --serial "file=$dir/r.out" --log-level info </dev/null 2>"$dir/r.err" &
+    local url=$1
+    shift
+    "$ember" --migrate-from "$url" --serial "file=$dir/r.out" --log-level info "$@" </dev/null 2>"$dir/r.err" &
     r_pid=$!
     pids+=($r_pid)
 }
 
 case $case in
-unix|tcp|churn)
+unix|tcp|churn|disk)
     if [ "$case" = tcp ]; then
         url=tcp:127.0.0.1:$((20000 + RANDOM % 40000))
         receiver "$url"
@@ -49,7 +55,13 @@ unix|tcp|churn)
         receiver "$url"
         wait_for_socket "$dir/m.sock" "the receiving Ember" 200
     fi
-    sender "$([ "$case" = churn ] && echo counter.churn=1)"
+    if [ "$case" = disk ]; then
+        truncate -s 1M "$dir/disk.img"
+        disk=1
+        sender "counter.disk=1" "/drives/d0 {\"drive_id\": \"d0\", \"path_on_host\": \"$dir/disk.img\", \"is_root_device\": false}" --virtio-mmio-cmdline
+    else
+        sender "$([ "$case" = churn ] && echo counter.churn=1)"
+    fi
     if [ "$case" = unix ]; then  # from the command line
         "$ember" --api-sock "$dir/s.sock" --migrate-to "$url" </dev/null
         expect_eq "exit status of ember --migrate-to" 0 $?
@@ -79,13 +91,17 @@ refusals)
         "$ember" --api-sock "$dir/s.sock" --migrate-to "unix:$dir/none.sock"
     expect_eq "PUT /migrate without a URL" 400 "$(call "$dir/s.sock" PUT /migrate '{}')"
     grep -q "destination_url" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
-    receiver "unix:$dir/m.sock"
+    receiver "unix:$dir/m.sock" --kvm-device /dev/null
     wait_for_socket "$dir/m.sock" "the receiving Ember" 200
-    expect_eq "PUT /migrate to a receiver that cannot open the disk" 400 \
+    expect_eq "PUT /migrate to a receiver without KVM" 400 \
         "$(call "$dir/s.sock" PUT /migrate "{\"destination_url\": \"unix:$dir/m.sock\"}")"
-    grep -q "the receiver could not take the VM: .*locked by another process" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
+    grep -q "the receiver could not take the VM: .*/dev/null" "$dir/reply" || fail "reply: $(cat "$dir/reply")"
     ended "$r_pid"
-    expect_eq "exit status of the receiver that could not take the VM" 10 $?
+    expect_eq "exit status of the receiver that could not take the VM" 2 $?
+    # The sender's disk is its own again: a third process cannot take it.
+    exec {probe}<"$dir/disk.img"
+    if flock -n "$probe"; then fail "the sender did not lock its disk again after the failed migration"; fi
+    exec {probe}<&-
     ended "$s_pid"
     expect_eq "exit status of the sender whose migrations failed" 0 $?
     check_ticks "$dir/s.out"
