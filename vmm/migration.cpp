@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <optional>
@@ -211,8 +212,15 @@ Result<ReceivedMessage> receive_message(int fd, uint64_t max_payload) {
     if (header.length > max_payload)
         return Error(fmt::format("migration: a message of {} bytes, more than the {} it may have", header.length,
                                  max_payload));
-    ReceivedMessage message{static_cast<MigrationMessage>(header.type), std::vector<uint8_t>(header.length)};
-    TRY(read_exactly(fd, message.payload.data(), header.length));
+    // Grown as the bytes come: a length alone does not make the receiver allocate it.
+    ReceivedMessage message{static_cast<MigrationMessage>(header.type), {}};
+    constexpr uint64_t CHUNK = 1u << 20;
+    while (message.payload.size() < header.length) {
+        const size_t at = message.payload.size();
+        const uint64_t take = std::min<uint64_t>(CHUNK, header.length - at);
+        message.payload.resize(at + take);
+        TRY(read_exactly(fd, message.payload.data() + at, take));
+    }
     return message;
 }
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "vmm/migration.h"
+#include "vmm/migration_receive.h"
 #include "vmm/snapshot.h"
 #include "vmm/vm_builder.h"
 
@@ -37,12 +38,14 @@ bool same_section(const StateFile& a, const StateFile& b, uint32_t tag) {
     return x.ok() && y.ok() && std::equal(x->begin(), x->end(), y->begin(), y->end());
 }
 
-Result<std::unique_ptr<Vmm>> receive_vm(int fd, const VmConfig& base) {
+}  // namespace
+
+Result<IncomingVm> receive_incoming(int fd, const VmConfig& base) {
     const ReceivedMessage first = TRY(receive_message(fd, MAX_HELLO));
     if (first.type != MigrationMessage::Hello)
         return Error("migration: the sender did not begin with the VM's configuration");
     const StateFile hello = TRY(StateFile::parse(first.payload, "the migrating VM's configuration"));
-    const VmConfig config = TRY(restored_config(hello, base));
+    VmConfig config = TRY(restored_config(hello, base));
     GuestMemory memory = TRY(fresh_memory_for(hello, config));
     std::optional<StateFile> state;
     uint64_t pages = 0;
@@ -63,9 +66,16 @@ Result<std::unique_ptr<Vmm>> receive_vm(int fd, const VmConfig& base) {
         return Error("migration: the sender ended without the VM's state");
     if (!same_section(hello, *state, CONFIG_TAG) || !same_section(hello, *state, MEMORY_LAYOUT_TAG))
         return Error("migration: the VM's state is not of the configuration the sender began with");
-    spdlog::info("migration: {} pages received ({} MiB of {})", pages, (pages * DIRTY_PAGE_SIZE) >> 20,
-                 config.memory >> 20);
-    return assemble_restored(*state, config, std::move(memory));
+    return IncomingVm{std::move(config), std::move(memory), std::move(*state), pages};
+}
+
+namespace {
+
+Result<std::unique_ptr<Vmm>> receive_vm(int fd, const VmConfig& base) {
+    IncomingVm incoming = TRY(receive_incoming(fd, base));
+    spdlog::info("migration: {} pages received ({} MiB of {})", incoming.pages, (incoming.pages * DIRTY_PAGE_SIZE) >> 20,
+                 incoming.config.memory >> 20);
+    return assemble_restored(incoming.state, incoming.config, std::move(incoming.memory));
 }
 
 }  // namespace
