@@ -114,6 +114,9 @@ public:
     Status set_debugregs(const kvm_debugregs& regs);
     Result<kvm_vcpu_events> get_vcpu_events() const;
     Status set_vcpu_events(const kvm_vcpu_events& events);
+    // Tells the guest, through its kvmclock page (PVCLOCK_GUEST_STOPPED), that it was stopped,
+    // so its watchdogs do not take the pause for a hang. EINVAL: the guest has no kvmclock.
+    Status kvmclock_ctrl();
     // The MSRs of `indices` that KVM lets this vCPU read (one it refuses is left out).
     Result<std::vector<kvm_msr_entry>> get_msrs(const std::vector<uint32_t>& indices) const;
 

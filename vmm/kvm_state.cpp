@@ -48,6 +48,11 @@ Result<kvm_vcpu_events> Vcpu::get_vcpu_events() const {
 Status Vcpu::set_vcpu_events(const kvm_vcpu_events& events) {
     return set_struct(m_fd.get(), KVM_SET_VCPU_EVENTS, "KVM_SET_VCPU_EVENTS", events);
 }
+Status Vcpu::kvmclock_ctrl() {
+    if (::ioctl(m_fd.get(), KVM_KVMCLOCK_CTRL, 0) < 0)
+        return Error::from_errno("KVM_KVMCLOCK_CTRL");
+    return {};
+}
 
 Result<std::vector<kvm_msr_entry>> Vcpu::get_msrs(const std::vector<uint32_t>& indices) const {
     // KVM_GET_MSRS stops at the first MSR it cannot read and returns how many it did: take

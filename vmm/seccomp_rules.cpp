@@ -71,6 +71,7 @@ const char* const API[] = {
 // ioctl requests by thread kind (compared on the low 32 bits: the request is an int).
 const unsigned long VCPU_IOCTLS[] = {
     KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI,
+    KVM_KVMCLOCK_CTRL,  // on resuming from a pause
     TUNSETOFFLOAD, TUNSETQUEUE,
 };
 const unsigned long VMM_IOCTLS[] = {

@@ -75,8 +75,12 @@ void VcpuRunner::run_loop() {
                 // Kicked: to park while the VM is paused (KVM has completed any pending
                 // port or MMIO access first), or to stop. Only kicks set immediate_exit: a
                 // pause's is consumed by parking; a stop's stays (it is requested first).
-                if (m_gate.park_if_closed() && !m_lifecycle.stop_requested())
+                if (m_gate.park_if_closed() && !m_lifecycle.stop_requested()) {
                     std::atomic_ref<uint8_t>(run.immediate_exit).store(0, std::memory_order_release);
+                    // Resumed: a guest with kvmclock learns it was stopped (as in Firecracker and
+                    // QEMU); one without (EINVAL) has nothing to be told.
+                    (void)m_vcpu.kvmclock_ctrl();
+                }
                 continue;
             }
             m_lifecycle.request_stop(exit_status::KVM_ERROR,

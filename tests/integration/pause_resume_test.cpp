@@ -1,7 +1,7 @@
 // Pause and resume on a running VM: the counter guest is paused and resumed 100 times; while
 // paused its output does not grow, and in the end it printed exactly what an undisturbed run
-// prints, with the same exit status. Also: SIGTERM-free stop while paused, and requests on a
-// VM that does not run. Needs /dev/kvm (skipped without) and the counter guest
+// prints, with the same exit status. Also: a kvmclock guest is told of each pause, a stop while
+// paused, and requests on a VM that does not run. Needs /dev/kvm (skipped without) and the counter guest
 // (EMBER_GUEST_DIR).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -155,6 +155,33 @@ TEST_F(PauseResume, MachineStateWrittenBackLeavesTheRunUndisturbed) {
     EXPECT_GT(rounds, 5);
     EXPECT_EQ(status, plain_status);
     EXPECT_EQ(contents(out + ".paused"), contents(out + ".plain"));
+}
+
+// The kvmclock guest turns KVM's paravirtual clock on and reports each time its time page says
+// the VM was stopped (PVCLOCK_GUEST_STOPPED): what keeps a paused Linux's watchdogs quiet.
+TEST_F(PauseResume, AGuestWithKvmclockIsToldOfEachPause) {
+    VmConfig c = config(out + ".paused");
+    c.kernel = guest("kvmclock.elf");
+    auto vm = build_vmm(c);
+    ASSERT_TRUE(vm.ok()) << vm.error().message();
+    Vmm& v = **vm;
+    int status = -1;
+    std::thread runner([&] { status = v.run(); });
+    const auto printed = [&](const std::string& line) { return contents(out + ".paused").find(line) != std::string::npos; };
+    ASSERT_TRUE(eventually([&] { return printed("kvmclock: ready\n") || v.state() == Vmm::State::Stopped; }))
+        << contents(out + ".paused");
+    EXPECT_TRUE(printed("kvmclock: not stopped before any pause: ok")) << contents(out + ".paused");
+    EXPECT_FALSE(printed("told it was stopped")) << "the flag came with no pause";
+    for (int pause = 1; pause <= 3 && v.state() == Vmm::State::Running; ++pause) {
+        ASSERT_TRUE(v.pause().ok());
+        ASSERT_TRUE(v.resume().ok());
+        const std::string line = "kvmclock: told it was stopped (" + std::to_string(pause) + ")\n";
+        EXPECT_TRUE(eventually([&] { return printed(line); })) << "pause " << pause << ":\n" << contents(out + ".paused");
+    }
+    v.stop(exit_status::SIGNAL_BASE + 15, "test");
+    runner.join();
+    EXPECT_EQ(status, exit_status::SIGNAL_BASE + 15);
+    EXPECT_FALSE(printed("(4)")) << "told of a pause that did not happen";
 }
 
 TEST_F(PauseResume, APausedVmStopsWhenAskedToEnd) {
