@@ -8,6 +8,7 @@ packages=(
     linux-libc-dev                                   # KVM UAPI headers
     libspdlog-dev libfmt-dev libcli11-dev libfdt-dev # libraries
     liburing-dev                                     # virtio-blk engine=io_uring
+    zlib1g-dev qemu-utils                            # qcow2: compressed clusters; qemu-img/qemu-io as references
     libseccomp-dev strace                            # seccomp filters; strace to find a call one forbids
     nlohmann-json3-dev libboost-dev                  # the API: JSON, HTTP (Boost.Beast, header-only)
     python3 python3-jsonschema curl                  # API tests: real clients, Firecracker's schemas

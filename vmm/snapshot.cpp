@@ -58,6 +58,10 @@ Status check_snapshottable(const VmConfig& config) {
     }
     for (const auto& disk : config.disks) {
         // io_uring requests may still be in the kernel at pause; the sync engine has none.
+        if (disk.format == DiskConfig::Format::Qcow2)
+            return Error(fmt::format("snapshot: disk '{}' is a qcow2 image; snapshots of this Ember record raw disks "
+                                     "only",
+                                     disk.id));
         if (disk.engine == DiskConfig::Engine::IoUring)
             return Error(fmt::format("snapshot: disk '{}' uses engine=io_uring; snapshots need engine=sync", disk.id));
     }

@@ -118,8 +118,16 @@ Status create_guest_memory(VmParts& vmm, const VmConfig& config, const Machine& 
 
 Result<std::vector<virtio::DiskFile>> open_disks(const VmConfig& config) {
     std::vector<virtio::DiskFile> disks;
-    for (const auto& disk : config.disks)
-        disks.push_back(TRY(virtio::DiskFile::open(disk.path, disk.readonly)));
+    for (const auto& disk : config.disks) {
+        const bool qcow2 = disk.format == DiskConfig::Format::Qcow2;
+        disks.push_back(TRY(virtio::DiskFile::open(disk.path, disk.readonly, qcow2)));
+        uint8_t magic[4] = {};
+        if (!qcow2 && disks.back().size() >= 4 && disks.back().read_at(magic, 4, 0).ok() &&
+            virtio::qcow2::load_be32(magic) == virtio::qcow2::MAGIC)
+            spdlog::warn("disk '{}' starts with the qcow2 magic but is used raw, as its bytes (format=raw is the "
+                         "default and Ember never guesses); add format=qcow2 if it is an image",
+                         disk.path);
+    }
     return disks;
 }
 
@@ -129,9 +137,10 @@ Status attach_block_devices(VmParts& vmm, const VmConfig& config, std::vector<vi
         const virtio::BlockOptions options{
             disk.serial, disk.cache == DiskConfig::Cache::Writeback,
             disk.engine == DiskConfig::Engine::IoUring ? virtio::DiskEngineKind::IoUring
-                                                       : virtio::DiskEngineKind::Sync};
+                                                       : virtio::DiskEngineKind::Sync,
+            disk.format == DiskConfig::Format::Qcow2 ? virtio::DiskFormat::Qcow2 : virtio::DiskFormat::Raw};
         auto block = TRY_CTX(virtio::Block::create(std::move(disks[i]), *vmm.memory, options),
-                             fmt::format("disk '{}': engine=io_uring", disk.path));
+                             fmt::format("disk '{}'", disk.path));
         TRY(vmm.attach_virtio(disk.id, std::move(block)));
     }
     return {};

@@ -45,10 +45,12 @@ Result<DiskConfig> parse_disk(std::string_view text) {
             disk.cache = value == "unsafe" ? DiskConfig::Cache::Unsafe : DiskConfig::Cache::Writeback;
         } else if (key == "engine" && (value == "sync" || value == "io_uring")) {
             disk.engine = value == "io_uring" ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
+        } else if (key == "format" && (value == "raw" || value == "qcow2")) {
+            disk.format = value == "qcow2" ? DiskConfig::Format::Qcow2 : DiskConfig::Format::Raw;
         } else {
             return Error(fmt::format("{}: bad '{}={}' (id=ID of at most {} of A-Z a-z 0-9 _ - ., path=PATH, "
                                      "readonly=on|off, serial=ID of at most 20 bytes, cache=writeback|unsafe, "
-                                     "engine=sync|io_uring)",
+                                     "engine=sync|io_uring, format=raw|qcow2)",
                                      where, key, value, MAX_DEVICE_ID));
         }
     }

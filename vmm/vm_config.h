@@ -33,6 +33,8 @@ struct DiskConfig {
     std::string serial;  // GET_ID, at most 20 bytes
     Cache cache = Cache::Writeback;
     Engine engine = Engine::Sync;
+    enum class Format { Raw, Qcow2 };
+    Format format = Format::Raw;  // never probed: a raw disk's contents are the guest's
 };
 
 struct VmConfig {

@@ -220,7 +220,8 @@ Status Vmm::update_drive(std::string_view id, const std::string& path) {
         auto& block = static_cast<virtio::Block&>(device);
         if (TRY(block.disk().is(path)))
             return block.change_disk(std::nullopt);
-        return block.change_disk(TRY(virtio::DiskFile::open(path, block.disk().readonly())));
+        return block.change_disk(TRY(virtio::DiskFile::open(path, block.disk().readonly(),
+                                                             block.format() == virtio::DiskFormat::Qcow2)));
     });
 }
 

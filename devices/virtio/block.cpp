@@ -41,28 +41,40 @@ static_assert(sizeof(BlockConfigSpace) == 60);
 constexpr uint64_t SECTOR = DiskFile::SECTOR;
 constexpr uint32_t WRITE_ZEROES_UNMAP = 1;
 
-Result<std::unique_ptr<DiskEngine>> make_engine(DiskFile& disk, DiskEngineKind kind) {
-    if (kind == DiskEngineKind::IoUring)
-        return make_uring_engine(disk, Block::BATCH);
-    return make_sync_engine(disk);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Block>> Block::create(DiskFile disk, GuestMemory& memory, BlockOptions options) {
     auto block = std::unique_ptr<Block>(
         new Block(std::make_unique<DiskFile>(std::move(disk)), memory, std::move(options)));
-    block->m_engine = TRY(make_engine(*block->m_disk, block->m_options.engine));
+    if (block->m_options.format == DiskFormat::Qcow2)
+        block->m_image = TRY(qcow2::Image::open(*block->m_disk));
+    block->m_engine = TRY(block->make_engine(*block->m_disk, block->m_image.get()));
     return block;
+}
+
+Result<std::unique_ptr<DiskEngine>> Block::make_engine(DiskFile& disk, qcow2::Image* image) const {
+    if (image)
+        return make_qcow2_engine(*image);
+    if (m_options.engine == DiskEngineKind::IoUring)
+        return TRY_CTX(make_uring_engine(disk, BATCH), "engine=io_uring");
+    return make_sync_engine(disk);
+}
+
+uint64_t Block::capacity_sectors() const {
+    return (m_image ? m_image->size() : m_disk->size()) / DiskFile::SECTOR;
 }
 
 Status Block::change_disk(std::optional<DiskFile> disk) {
     if (!disk)
-        return m_disk->reread_size();
+        return m_image ? Status{} : m_disk->reread_size();
     if (disk->readonly() != m_disk->readonly())
         return Error("the new disk must be read-only exactly when the old one is");
     auto owned = std::make_unique<DiskFile>(std::move(*disk));
-    m_engine = TRY(make_engine(*owned, m_options.engine));  // the old engine goes before its disk
+    std::unique_ptr<qcow2::Image> image;
+    if (m_image)
+        image = TRY(qcow2::Image::open(*owned));
+    m_engine = TRY(make_engine(*owned, image.get()));  // the old engine goes before its image and disk
+    m_image = std::move(image);
     m_disk = std::move(owned);
     return {};
 }

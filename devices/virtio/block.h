@@ -12,17 +12,20 @@
 
 #include "devices/virtio/disk_engine.h"
 #include "devices/virtio/disk_file.h"
+#include "devices/virtio/qcow2_image.h"
 #include "devices/virtio/virtio_device.h"
 #include "base/guest_memory.h"
 
 namespace vmm::virtio {
 
 enum class DiskEngineKind { Sync, IoUring };
+enum class DiskFormat { Raw, Qcow2 };
 
 struct BlockOptions {
     std::string serial;          // GET_ID answer, at most 20 bytes
     bool flush_on_flush = true;  // cache=writeback: FLUSH fdatasyncs; cache=unsafe: it does not
     DiskEngineKind engine = DiskEngineKind::Sync;
+    DiskFormat format = DiskFormat::Raw;  // qcow2: the file holds an image (DiskFile::open any_size)
 };
 
 // §5.2.6 request header.
@@ -72,7 +75,8 @@ public:
     // largest request a driver that honours the configuration sends.
     static constexpr uint64_t MAX_REQUEST_BYTES = uint64_t(Virtqueue::MAX_SIZE - 2) * blk::SIZE_MAX_BYTES;
 
-    // Fails when the engine cannot be set up (io_uring refused by the kernel or a sandbox).
+    // Fails when the engine cannot be set up (io_uring refused by the kernel or a sandbox) or
+    // a qcow2 image cannot be opened (its header, tables or backing chain).
     static Result<std::unique_ptr<Block>> create(DiskFile disk, GuestMemory& memory, BlockOptions options);
 
     uint32_t device_id() const override;
@@ -87,10 +91,12 @@ public:
 
     // The disk behind the device, changed while the guest runs (the API's PATCH /drives):
     // `disk` replaces it, opened as read-only as the old one; without one, the current
-    // file's size is read again (it was resized). Between requests only (under the
+    // file's size is read again (it was resized; a qcow2 image keeps the size its header
+    // gives). Between requests only (under the
     // transport's lock); the caller then tells the driver the configuration changed.
     Status change_disk(std::optional<DiskFile> disk);
     const DiskFile& disk() const { return *m_disk; }
+    DiskFormat format() const { return m_options.format; }
     // For a live migration's hand-over (no request in flight: the VM is paused): release
     // syncs the disk and drops its lock; !release takes the lock back.
     Status hand_over(bool release);
@@ -119,9 +125,12 @@ private:
     uint32_t finish(const DescriptorChain& chain, const Pending& pending);
     void count(uint8_t status, const DiskOp* op);
     bool in_range(uint64_t sector, uint64_t bytes) const;
-    uint64_t capacity_sectors() const { return m_disk->size() / DiskFile::SECTOR; }
+    uint64_t capacity_sectors() const;
+    // The engine for `disk` (and `image`, for a qcow2 disk).
+    Result<std::unique_ptr<DiskEngine>> make_engine(DiskFile& disk, qcow2::Image* image) const;
 
-    std::unique_ptr<DiskFile> m_disk;  // the engine refers to it: stable address
+    std::unique_ptr<DiskFile> m_disk;  // the engine (and image) refer to it: stable address
+    std::unique_ptr<qcow2::Image> m_image;  // format=qcow2
     std::unique_ptr<DiskEngine> m_engine;
     GuestMemory& m_memory;
     BlockOptions m_options;

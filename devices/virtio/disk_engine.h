@@ -15,6 +15,10 @@
 
 namespace vmm::virtio {
 
+namespace qcow2 {
+class Image;
+}
+
 struct DiskOp {
     enum class Kind { Read, Write, Flush, Discard, WriteZeroes };
     Kind kind = Kind::Flush;
@@ -35,6 +39,10 @@ public:
 bool run_sync(DiskFile& disk, const DiskOp& op);
 
 std::unique_ptr<DiskEngine> make_sync_engine(DiskFile& disk);
+
+// A qcow2 image's operations, run one by one through its tables (for either engine kind:
+// io_uring serves raw disks only, as a qcow2 write's metadata must follow its data in order).
+std::unique_ptr<DiskEngine> make_qcow2_engine(qcow2::Image& image);
 
 // Fails (naming io_uring and the errno) where the kernel or a sandbox refuses io_uring.
 Result<std::unique_ptr<DiskEngine>> make_uring_engine(DiskFile& disk, unsigned depth);

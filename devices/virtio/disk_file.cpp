@@ -55,8 +55,9 @@ Status transfer(std::span<const iovec> iov_in, uint64_t offset, Op op, const cha
     return {};
 }
 
-// A disk's size in bytes: a regular file's or a block device's, a whole number of sectors.
-Result<uint64_t> disk_size(int fd, const std::string& name) {
+// A disk's size in bytes: a regular file's or a block device's, a whole number of sectors
+// unless `any_size`.
+Result<uint64_t> disk_size(int fd, const std::string& name, bool any_size = false) {
     struct stat st {};
     if (::fstat(fd, &st) < 0)
         return Error::from_errno(name);
@@ -69,7 +70,7 @@ Result<uint64_t> disk_size(int fd, const std::string& name) {
     } else {
         return Error(name + ": not a regular file or block device");
     }
-    if (size % DiskFile::SECTOR)
+    if (size % DiskFile::SECTOR && !any_size)
         return Error(fmt::format("{}: size {} is not a multiple of {} bytes", name, size, DiskFile::SECTOR));
     return size;
 }
@@ -86,22 +87,22 @@ Result<bool> DiskFile::is(const std::string& path) const {
 }
 
 Status DiskFile::reread_size() {
-    m_size = TRY(disk_size(m_fd.get(), "disk"));
+    m_size = TRY(disk_size(m_fd.get(), "disk"));  // a raw disk's: image formats keep their size
     return {};
 }
 
-Result<DiskFile> DiskFile::open(const std::string& path, bool readonly) {
+Result<DiskFile> DiskFile::open(const std::string& path, bool readonly, bool any_size) {
     const std::string name = fmt::format("disk '{}'", path);
     UniqueFd fd(::open(path.c_str(), (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC));
     if (!fd.valid())
         return Error::from_errno(name);
-    const uint64_t size = TRY(disk_size(fd.get(), name));
+    const uint64_t size = TRY(disk_size(fd.get(), name, any_size));
     if (::flock(fd.get(), (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
         if (errno == EWOULDBLOCK)
             return Error(ErrorKind::Busy, name + ": locked by another process (is another VM using it?)");
         return Error::from_errno(name + ": flock");
     }
-    return DiskFile(std::move(fd), size, readonly);
+    return DiskFile(std::move(fd), path, size, readonly);
 }
 
 Status DiskFile::read(std::span<const iovec> iov, uint64_t offset) {
@@ -112,6 +113,16 @@ Status DiskFile::read(std::span<const iovec> iov, uint64_t offset) {
 Status DiskFile::write(std::span<const iovec> iov, uint64_t offset) {
     return transfer(iov, offset, [this](const iovec* v, int n, off_t at) { return ::pwritev(m_fd.get(), v, n, at); },
                     "disk write");
+}
+
+Status DiskFile::read_at(void* data, uint64_t length, uint64_t offset) {
+    const iovec one{data, length};
+    return read({&one, 1}, offset);
+}
+
+Status DiskFile::write_at(const void* data, uint64_t length, uint64_t offset) {
+    const iovec one{const_cast<void*>(data), length};
+    return write({&one, 1}, offset);
 }
 
 Status DiskFile::flush() {

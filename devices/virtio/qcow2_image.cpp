@@ -1,0 +1,458 @@
+#include "devices/virtio/qcow2_image.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "devices/virtio/qcow2_inflate.h"
+
+namespace vmm::virtio::qcow2 {
+
+namespace {
+
+Error bad(const std::string& what) { return Error(ErrorKind::InvalidInput, "qcow2: " + what); }
+
+// The iovecs covering bytes [skip, skip + length) of `iov`.
+void slice(std::span<const iovec> iov, uint64_t skip, uint64_t length, std::vector<iovec>& out) {
+    out.clear();
+    for (const iovec& v : iov) {
+        if (length == 0)
+            break;
+        if (skip >= v.iov_len) {
+            skip -= v.iov_len;
+            continue;
+        }
+        const uint64_t take = std::min<uint64_t>(v.iov_len - skip, length);
+        out.push_back({static_cast<uint8_t*>(v.iov_base) + skip, take});
+        length -= take;
+        skip = 0;
+    }
+}
+
+void zero(std::span<const iovec> iov) {
+    for (const iovec& v : iov)
+        std::memset(v.iov_base, 0, v.iov_len);
+}
+
+uint64_t total(std::span<const iovec> iov) {
+    uint64_t bytes = 0;
+    for (const iovec& v : iov)
+        bytes += v.iov_len;
+    return bytes;
+}
+
+// A raw backing file: read as it is, zeroes past its end.
+class RawBacking final : public Backing {
+public:
+    explicit RawBacking(DiskFile file) : m_file(std::move(file)) {}
+    uint64_t size() const override { return m_file.size(); }
+    Status read(uint8_t* data, uint64_t length, uint64_t offset) override {
+        const uint64_t present = offset < size() ? std::min(length, size() - offset) : 0;
+        std::memset(data + present, 0, length - present);
+        return present ? m_file.read_at(data, present, offset) : Status{};
+    }
+
+private:
+    DiskFile m_file;
+};
+
+struct Identity {
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const Identity&) const = default;
+};
+
+Result<Identity> identity(const DiskFile& file) {
+    struct stat st {};
+    if (::fstat(file.fd(), &st) < 0)
+        return Error::from_errno(file.path());
+    return Identity{st.st_dev, st.st_ino};
+}
+
+std::string beside(const std::string& overlay, const std::string& name) {
+    if (name.starts_with('/'))
+        return name;
+    const size_t slash = overlay.rfind('/');
+    return slash == std::string::npos ? name : overlay.substr(0, slash + 1) + name;
+}
+
+}  // namespace
+
+struct Image::Chain {
+    std::vector<Identity> files;
+};
+
+Image::Image(DiskFile& file, Header header, Refcounts refcounts)
+    : m_file(file), m_header(std::move(header)), m_refcounts(std::move(refcounts)), m_file_size(file.size()),
+      m_scratch(m_header.cluster_size()) {}
+
+Result<std::unique_ptr<Image>> Image::open(DiskFile& file) {
+    Chain chain;
+    chain.files.push_back(TRY(identity(file)));
+    return TRY_CTX(open_in(file, chain), fmt::format("disk '{}'", file.path()));
+}
+
+Result<std::unique_ptr<Image>> Image::open_in(DiskFile& file, Chain& chain) {
+    std::vector<uint8_t> first(std::min<uint64_t>(HEADER_PROBE, file.size()));
+    TRY(file.read_at(first.data(), first.size(), 0));
+    const uint32_t bits = TRY(cluster_bits(first));
+    first.resize(std::min<uint64_t>(1ull << bits, file.size()));
+    TRY(file.read_at(first.data(), first.size(), 0));
+    Header header = TRY(parse_header(first));
+    if (!file.readonly() && header.dirty())
+        return bad("the image is dirty (a writer using lazy refcounts stopped without closing it); repair it with "
+                   "'qemu-img check -r all'");
+    if (!file.readonly() && header.corrupt())
+        return bad("the image is marked corrupt; repair it with 'qemu-img check -r all'");
+    Refcounts refcounts = TRY(Refcounts::load(file, header, file.size()));
+    auto image = std::unique_ptr<Image>(new Image(file, std::move(header), std::move(refcounts)));
+    TRY(image->load_l1());
+    if (!image->m_header.backing_file.empty())
+        TRY(image->open_backing(chain));
+    if (!file.readonly() && image->m_header.autoclear) {
+        // Autoclear features (bitmaps) are stale once a writer that does not know them writes.
+        const uint8_t none[8] = {};
+        TRY(file.write_at(none, sizeof none, AUTOCLEAR_OFFSET));
+        image->m_header.autoclear = 0;
+    }
+    return image;
+}
+
+Status Image::load_l1() {
+    const uint64_t bytes = uint64_t(m_header.l1_size) * 8;
+    if (bytes == 0)
+        return {};
+    std::vector<uint8_t> raw(bytes);
+    TRY_CTX(m_file.read_at(raw.data(), raw.size(), m_header.l1_offset), "qcow2: L1 table");
+    TRY(m_refcounts.add_metadata(m_header.l1_offset, bytes));
+    m_l1.resize(m_header.l1_size);
+    for (size_t i = 0; i < m_l1.size(); ++i) {
+        m_l1[i] = load_be64(&raw[i * 8]);
+        if (const uint64_t l2 = TRY(decode_l1(m_l1[i], m_header)))
+            TRY(m_refcounts.add_metadata(l2, m_header.cluster_size()));
+    }
+    return {};
+}
+
+Status Image::open_backing(Chain& chain) {
+    if (chain.files.size() >= MAX_CHAIN)
+        return bad(fmt::format("the backing chain is deeper than {} files", MAX_CHAIN));
+    const std::string path = beside(m_file.path(), m_header.backing_file);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 &&
+        std::find(chain.files.begin(), chain.files.end(), Identity{st.st_dev, st.st_ino}) != chain.files.end())
+        return bad(fmt::format("the backing chain loops back at '{}'", path));  // before the lock would hide it
+    DiskFile file = TRY_CTX(DiskFile::open(path, true, true), "qcow2: backing file");
+    const Identity id = TRY(identity(file));
+    if (std::find(chain.files.begin(), chain.files.end(), id) != chain.files.end())
+        return bad(fmt::format("the backing chain loops back at '{}'", path));
+    chain.files.push_back(id);
+    std::string format = m_header.backing_format;
+    if (format.empty()) {
+        uint8_t magic[4] = {};
+        if (file.size() >= 4)
+            TRY(file.read_at(magic, 4, 0));
+        if (load_be32(magic) == MAGIC)
+            return bad(fmt::format("backing file '{}' looks like qcow2 but the image does not record its format, "
+                                   "and Ember does not guess formats; record it with 'qemu-img rebase -u -F qcow2 "
+                                   "-b {}'",
+                                   path, m_header.backing_file));
+        format = "raw";
+    }
+    if (format == "raw") {
+        m_backing = std::make_unique<RawBacking>(std::move(file));
+    } else if (format == "qcow2") {
+        auto owned = std::make_unique<DiskFile>(std::move(file));
+        auto image = TRY_CTX(open_in(*owned, chain), fmt::format("backing file '{}'", path));
+        image->m_owned_file = std::move(owned);
+        m_backing = std::move(image);
+    } else {
+        return bad(fmt::format("backing file format '{}' is not raw or qcow2", format));
+    }
+    return {};
+}
+
+Result<std::vector<uint64_t>*> Image::l2_table(uint64_t offset) {
+    if (auto it = m_l2.find(offset); it != m_l2.end())
+        return &it->second;
+    if (m_l2.size() * m_header.cluster_size() >= CACHED_L2_BYTES)
+        m_l2.clear();  // written through: dropping is free
+    std::vector<uint8_t> raw(m_header.cluster_size());
+    TRY_CTX(m_file.read_at(raw.data(), raw.size(), offset), fmt::format("qcow2: L2 table at {:#x}", offset));
+    std::vector<uint64_t> table(m_header.l2_entries());
+    for (size_t i = 0; i < table.size(); ++i)
+        table[i] = load_be64(&raw[i * 8]);
+    return &m_l2.emplace(offset, std::move(table)).first->second;
+}
+
+Result<Mapping> Image::lookup(uint64_t guest_cluster) {
+    const uint64_t index = guest_cluster / m_header.l2_entries();
+    if (index >= m_l1.size())
+        return bad(fmt::format("guest cluster {} is past the L1 table", guest_cluster));
+    const uint64_t l2 = TRY(decode_l1(m_l1[index], m_header));
+    if (l2 == 0)
+        return Mapping{};
+    const std::vector<uint64_t>* table = TRY(l2_table(l2));
+    return decode_l2((*table)[guest_cluster % m_header.l2_entries()], m_header);
+}
+
+Status Image::read_host(uint8_t* data, uint64_t length, uint64_t offset) {
+    const uint64_t present = offset < m_file_size ? std::min(length, m_file_size - offset) : 0;
+    std::memset(data + present, 0, length - present);
+    return present ? m_file.read_at(data, present, offset) : Status{};
+}
+
+Status Image::read_below(uint8_t* data, uint64_t length, uint64_t offset) {
+    if (m_backing)
+        return m_backing->read(data, length, offset);
+    std::memset(data, 0, length);
+    return {};
+}
+
+Status Image::read_compressed(const Mapping& mapping, uint8_t* out) {
+    const uint64_t length = mapping.host < m_file_size ? std::min(mapping.compressed_bytes, m_file_size - mapping.host) : 0;
+    if (length == 0)
+        return bad(fmt::format("compressed cluster at {:#x} is past the end of the file", mapping.host));
+    m_compressed.resize(length);
+    TRY(m_file.read_at(m_compressed.data(), length, mapping.host));
+    TRY_CTX(inflate_cluster(m_compressed, std::span(out, m_header.cluster_size())),
+            fmt::format("compressed cluster at {:#x}", mapping.host));
+    return {};
+}
+
+Status Image::fill_cluster(uint64_t guest_cluster, const Mapping& mapping, uint8_t* out) {
+    const uint64_t size = m_header.cluster_size();
+    switch (mapping.kind) {
+    case Mapping::Kind::Data: return read_host(out, size, mapping.host);
+    case Mapping::Kind::Compressed: return read_compressed(mapping, out);
+    case Mapping::Kind::Zero: std::memset(out, 0, size); return {};
+    case Mapping::Kind::Unallocated: return read_below(out, size, guest_cluster * size);
+    }
+    return {};
+}
+
+bool Image::writable_in_place(const Mapping& mapping) const {
+    // Past the end of the file only a hostile image puts data: copied, rather than grow the file.
+    return mapping.kind == Mapping::Kind::Data && mapping.copied && !m_refcounts.is_metadata(mapping.host) &&
+           mapping.host < m_file_size;
+}
+
+Result<uint64_t> Image::data_run(uint64_t offset, uint64_t length, bool in_place, uint64_t& host) {
+    const uint64_t size = m_header.cluster_size();
+    uint64_t run = 0;
+    while (run < length) {
+        const uint64_t at = offset + run;
+        const Mapping m = TRY(lookup(at >> m_header.cluster_bits));
+        if (m.kind != Mapping::Kind::Data || (in_place && !writable_in_place(m)))
+            break;
+        const uint64_t here = m.host + (at & (size - 1));
+        if (run == 0)
+            host = here;
+        else if (here != host + run)
+            break;
+        run += std::min(size - (at & (size - 1)), length - run);
+    }
+    return run;
+}
+
+Status Image::read(uint8_t* data, uint64_t length, uint64_t offset) {
+    const uint64_t present = offset < size() ? std::min(length, size() - offset) : 0;
+    std::memset(data + present, 0, length - present);
+    const iovec one{data, present};
+    return present ? readv({&one, 1}, offset) : Status{};
+}
+
+Status Image::readv(std::span<const iovec> iov, uint64_t offset) {
+    const uint64_t size = m_header.cluster_size();
+    const uint64_t length = total(iov);
+    std::vector<iovec> part;
+    for (uint64_t done = 0; done < length;) {
+        const uint64_t at = offset + done;
+        uint64_t host = 0;
+        if (const uint64_t run = TRY(data_run(at, length - done, false, host))) {
+            const uint64_t present = host < m_file_size ? std::min(run, m_file_size - host) : 0;
+            slice(iov, done, present, part);
+            if (present)
+                TRY(m_file.read(part, host));
+            slice(iov, done + present, run - present, part);
+            zero(part);
+            done += run;
+            continue;
+        }
+        const uint64_t in = at & (size - 1);
+        const uint64_t n = std::min(size - in, length - done);
+        const Mapping m = TRY(lookup(at >> m_header.cluster_bits));
+        slice(iov, done, n, part);
+        if (m.kind == Mapping::Kind::Compressed) {
+            TRY(read_compressed(m, m_scratch.data()));
+            uint64_t from = in;
+            for (const iovec& v : part) {
+                std::memcpy(v.iov_base, m_scratch.data() + from, v.iov_len);
+                from += v.iov_len;
+            }
+        } else if (m.kind == Mapping::Kind::Zero || !m_backing) {
+            zero(part);
+        } else {
+            uint64_t from = at;
+            for (const iovec& v : part) {
+                TRY(m_backing->read(static_cast<uint8_t*>(v.iov_base), v.iov_len, from));
+                from += v.iov_len;
+            }
+        }
+        done += n;
+    }
+    return {};
+}
+
+Status Image::release(const Mapping& mapping) {
+    uint64_t offset = mapping.host, bytes = m_header.cluster_size();
+    if (mapping.kind == Mapping::Kind::Compressed)
+        bytes = mapping.compressed_bytes;
+    else if (mapping.kind != Mapping::Kind::Data || mapping.host == 0)
+        return {};
+    for (uint64_t at = offset & ~(m_header.cluster_size() - 1); at < offset + bytes; at += m_header.cluster_size()) {
+        if (m_refcounts.is_metadata(at))
+            return bad(fmt::format("guest data at {:#x} overlaps metadata", at));
+    }
+    return m_refcounts.release(offset, bytes);
+}
+
+Status Image::set_l2(uint64_t guest_cluster, uint64_t entry) {
+    const uint64_t index = guest_cluster / m_header.l2_entries();
+    if (index >= m_l1.size())
+        return bad(fmt::format("guest cluster {} is past the L1 table", guest_cluster));
+    uint64_t l2 = TRY(decode_l1(m_l1[index], m_header));
+    if (l2 == 0 || !(m_l1[index] & COPIED)) {
+        // A new table, or a private copy of one a snapshot shares.
+        std::vector<uint64_t> table(m_header.l2_entries(), 0);
+        if (l2)
+            table = *TRY(l2_table(l2));
+        const uint64_t fresh = TRY(m_refcounts.allocate());
+        std::vector<uint8_t> raw(m_header.cluster_size());
+        for (size_t i = 0; i < table.size(); ++i)
+            store_be64(&raw[i * 8], table[i]);
+        TRY(m_file.write_at(raw.data(), raw.size(), fresh));
+        m_file_size = std::max(m_file_size, fresh + raw.size());
+        TRY(m_refcounts.add_metadata(fresh, raw.size()));
+        uint8_t be[8];
+        store_be64(be, fresh | COPIED);
+        TRY(m_file.write_at(be, 8, m_header.l1_offset + index * 8));
+        m_l1[index] = fresh | COPIED;
+        if (l2)
+            TRY(m_refcounts.release(l2, m_header.cluster_size()));  // stays registered: a snapshot's
+        m_l2[fresh] = std::move(table);
+        l2 = fresh;
+    }
+    std::vector<uint64_t>* table = TRY(l2_table(l2));
+    const uint64_t slot = guest_cluster % m_header.l2_entries();
+    uint8_t be[8];
+    store_be64(be, entry);
+    TRY(m_file.write_at(be, 8, l2 + slot * 8));
+    (*table)[slot] = entry;
+    return {};
+}
+
+Status Image::write_cluster(uint64_t guest_cluster, uint64_t in_cluster, uint64_t length, std::span<const iovec> iov,
+                            uint64_t skip) {
+    const uint64_t size = m_header.cluster_size();
+    const Mapping old = TRY(lookup(guest_cluster));
+    if (length < size)
+        TRY(fill_cluster(guest_cluster, old, m_scratch.data()));
+    std::vector<iovec> part;
+    slice(iov, skip, length, part);
+    uint64_t to = in_cluster;
+    for (const iovec& v : part) {
+        std::memcpy(m_scratch.data() + to, v.iov_base, v.iov_len);
+        to += v.iov_len;
+    }
+    const uint64_t fresh = TRY(m_refcounts.allocate());
+    TRY(m_file.write_at(m_scratch.data(), size, fresh));  // data before the entry that points at it
+    m_file_size = std::max(m_file_size, fresh + size);
+    TRY(set_l2(guest_cluster, fresh | COPIED));
+    return release(old);  // after: a crash in between leaks the old cluster, never frees a used one
+}
+
+Status Image::writev(std::span<const iovec> iov, uint64_t offset) {
+    if (m_file.readonly())
+        return Error("qcow2: the image is read-only");
+    const uint64_t size = m_header.cluster_size();
+    const uint64_t length = total(iov);
+    std::vector<iovec> part;
+    for (uint64_t done = 0; done < length;) {
+        const uint64_t at = offset + done;
+        uint64_t host = 0;
+        if (const uint64_t run = TRY(data_run(at, length - done, true, host))) {
+            slice(iov, done, run, part);
+            TRY(m_file.write(part, host));
+            m_file_size = std::max(m_file_size, host + run);
+            done += run;
+            continue;
+        }
+        const uint64_t in = at & (size - 1);
+        const uint64_t n = std::min(size - in, length - done);
+        TRY(write_cluster(at >> m_header.cluster_bits, in, n, iov, done));
+        done += n;
+    }
+    return {};
+}
+
+Status Image::zero_cluster(uint64_t guest_cluster, bool discard) {
+    const Mapping old = TRY(lookup(guest_cluster));
+    const bool v3 = m_header.version >= 3;
+    uint64_t entry = 0;  // unallocated: zeroes when nothing is below
+    if (m_backing) {
+        if (!v3 && discard)
+            return {};  // advisory, and v2 cannot hide the backing file without data
+        if (!v3) {
+            std::vector<uint8_t> buffer(m_header.cluster_size(), 0);
+            const iovec one{buffer.data(), buffer.size()};
+            return write_cluster(guest_cluster, 0, buffer.size(), {&one, 1}, 0);
+        }
+        entry = ZERO;
+    } else if (v3 && !discard) {
+        entry = ZERO;
+    }
+    if ((old.kind == Mapping::Kind::Unallocated && entry == 0) || (old.kind == Mapping::Kind::Zero && entry == ZERO))
+        return {};
+    TRY(set_l2(guest_cluster, entry));
+    return release(old);
+}
+
+Status Image::discard(uint64_t offset, uint64_t length) {
+    if (m_file.readonly())
+        return Error("qcow2: the image is read-only");
+    const uint64_t size = m_header.cluster_size();
+    for (uint64_t c = (offset + size - 1) / size; (c + 1) * size <= offset + length; ++c)
+        TRY(zero_cluster(c, true));
+    return {};
+}
+
+Status Image::write_zeroes(uint64_t offset, uint64_t length) {
+    if (m_file.readonly())
+        return Error("qcow2: the image is read-only");
+    const uint64_t size = m_header.cluster_size();
+    std::vector<uint8_t> buffer;
+    for (uint64_t done = 0; done < length;) {
+        const uint64_t at = offset + done;
+        const uint64_t in = at & (size - 1);
+        const uint64_t n = std::min(size - in, length - done);
+        const Mapping m = TRY(lookup(at / size));
+        const bool reads_zero = m.kind == Mapping::Kind::Zero || (m.kind == Mapping::Kind::Unallocated && !m_backing);
+        if (n == size) {
+            TRY(zero_cluster(at / size, false));
+        } else if (!reads_zero) {
+            buffer.assign(n, 0);
+            const iovec one{buffer.data(), n};
+            TRY(writev({&one, 1}, at));
+        }
+        done += n;
+    }
+    return {};
+}
+
+Status Image::flush() { return m_file.readonly() ? Status{} : m_file.flush(); }
+
+}  // namespace vmm::virtio::qcow2
