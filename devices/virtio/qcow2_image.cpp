@@ -125,6 +125,8 @@ Status Image::load_l1() {
     const uint64_t bytes = uint64_t(m_header.l1_size) * 8;
     if (bytes == 0)
         return {};
+    if (m_header.l1_offset + bytes > m_file.size())
+        return bad(fmt::format("L1 table at {:#x} runs past the end of the file", m_header.l1_offset));
     std::vector<uint8_t> raw(bytes);
     TRY_CTX(m_file.read_at(raw.data(), raw.size(), m_header.l1_offset), "qcow2: L1 table");
     TRY(m_refcounts.add_metadata(m_header.l1_offset, bytes));
@@ -176,16 +178,23 @@ Status Image::open_backing(Chain& chain) {
 }
 
 Result<std::vector<uint64_t>*> Image::l2_table(uint64_t offset) {
-    if (auto it = m_l2.find(offset); it != m_l2.end())
-        return &it->second;
-    if (m_l2.size() * m_header.cluster_size() >= CACHED_L2_BYTES)
+    if (m_last_l2 && m_last_l2_offset == offset)
+        return m_last_l2;
+    if (auto it = m_l2.find(offset); it != m_l2.end()) {
+        m_last_l2_offset = offset;
+        return m_last_l2 = &it->second;
+    }
+    if (m_l2.size() * m_header.cluster_size() >= CACHED_L2_BYTES) {
         m_l2.clear();  // written through: dropping is free
+        m_last_l2 = nullptr;
+    }
     std::vector<uint8_t> raw(m_header.cluster_size());
     TRY_CTX(m_file.read_at(raw.data(), raw.size(), offset), fmt::format("qcow2: L2 table at {:#x}", offset));
     std::vector<uint64_t> table(m_header.l2_entries());
     for (size_t i = 0; i < table.size(); ++i)
         table[i] = load_be64(&raw[i * 8]);
-    return &m_l2.emplace(offset, std::move(table)).first->second;
+    m_last_l2_offset = offset;
+    return m_last_l2 = &m_l2.emplace(offset, std::move(table)).first->second;
 }
 
 Result<Mapping> Image::lookup(uint64_t guest_cluster) {
@@ -265,26 +274,38 @@ Status Image::read(uint8_t* data, uint64_t length, uint64_t offset) {
     return present ? readv({&one, 1}, offset) : Status{};
 }
 
-Status Image::readv(std::span<const iovec> iov, uint64_t offset) {
+template <typename Run, typename Piece>
+Status Image::walk(uint64_t offset, uint64_t length, bool in_place, Run run, Piece piece) {
     const uint64_t size = m_header.cluster_size();
-    const uint64_t length = total(iov);
-    std::vector<iovec> part;
     for (uint64_t done = 0; done < length;) {
         const uint64_t at = offset + done;
         uint64_t host = 0;
-        if (const uint64_t run = TRY(data_run(at, length - done, false, host))) {
-            const uint64_t present = host < m_file_size ? std::min(run, m_file_size - host) : 0;
-            slice(iov, done, present, part);
-            if (present)
-                TRY(m_file.read(part, host));
-            slice(iov, done + present, run - present, part);
-            zero(part);
-            done += run;
+        if (const uint64_t bytes = TRY(data_run(at, length - done, in_place, host))) {
+            TRY(run(done, host, bytes));
+            done += bytes;
             continue;
         }
         const uint64_t in = at & (size - 1);
         const uint64_t n = std::min(size - in, length - done);
-        const Mapping m = TRY(lookup(at >> m_header.cluster_bits));
+        TRY(piece(done, at >> m_header.cluster_bits, in, n));
+        done += n;
+    }
+    return {};
+}
+
+Status Image::readv(std::span<const iovec> iov, uint64_t offset) {
+    std::vector<iovec>& part = m_part;
+    const auto run = [&](uint64_t done, uint64_t host, uint64_t bytes) -> Status {
+        const uint64_t present = host < m_file_size ? std::min(bytes, m_file_size - host) : 0;
+        slice(iov, done, present, part);
+        if (present)
+            TRY(m_file.read(part, host));
+        slice(iov, done + present, bytes - present, part);
+        zero(part);
+        return {};
+    };
+    const auto piece = [&](uint64_t done, uint64_t cluster, uint64_t in, uint64_t n) -> Status {
+        const Mapping m = TRY(lookup(cluster));
         slice(iov, done, n, part);
         if (m.kind == Mapping::Kind::Compressed) {
             TRY(read_compressed(m, m_scratch.data()));
@@ -296,15 +317,15 @@ Status Image::readv(std::span<const iovec> iov, uint64_t offset) {
         } else if (m.kind == Mapping::Kind::Zero || !m_backing) {
             zero(part);
         } else {
-            uint64_t from = at;
+            uint64_t from = cluster * m_header.cluster_size() + in;
             for (const iovec& v : part) {
                 TRY(m_backing->read(static_cast<uint8_t*>(v.iov_base), v.iov_len, from));
                 from += v.iov_len;
             }
         }
-        done += n;
-    }
-    return {};
+        return {};
+    };
+    return walk(offset, total(iov), false, run, piece);
 }
 
 Status Image::release(const Mapping& mapping) {
@@ -344,6 +365,7 @@ Status Image::set_l2(uint64_t guest_cluster, uint64_t entry) {
         if (l2)
             TRY(m_refcounts.release(l2, m_header.cluster_size()));  // stays registered: a snapshot's
         m_l2[fresh] = std::move(table);
+        m_last_l2 = nullptr;  // the map may have rehashed
         l2 = fresh;
     }
     std::vector<uint64_t>* table = TRY(l2_table(l2));
@@ -378,25 +400,16 @@ Status Image::write_cluster(uint64_t guest_cluster, uint64_t in_cluster, uint64_
 Status Image::writev(std::span<const iovec> iov, uint64_t offset) {
     if (m_file.readonly())
         return Error("qcow2: the image is read-only");
-    const uint64_t size = m_header.cluster_size();
-    const uint64_t length = total(iov);
-    std::vector<iovec> part;
-    for (uint64_t done = 0; done < length;) {
-        const uint64_t at = offset + done;
-        uint64_t host = 0;
-        if (const uint64_t run = TRY(data_run(at, length - done, true, host))) {
-            slice(iov, done, run, part);
-            TRY(m_file.write(part, host));
-            m_file_size = std::max(m_file_size, host + run);
-            done += run;
-            continue;
-        }
-        const uint64_t in = at & (size - 1);
-        const uint64_t n = std::min(size - in, length - done);
-        TRY(write_cluster(at >> m_header.cluster_bits, in, n, iov, done));
-        done += n;
-    }
-    return {};
+    const auto run = [&](uint64_t done, uint64_t host, uint64_t bytes) -> Status {
+        slice(iov, done, bytes, m_part);
+        TRY(m_file.write(m_part, host));
+        m_file_size = std::max(m_file_size, host + bytes);
+        return {};
+    };
+    const auto piece = [&](uint64_t done, uint64_t cluster, uint64_t in, uint64_t n) {
+        return write_cluster(cluster, in, n, iov, done);
+    };
+    return walk(offset, total(iov), true, run, piece);
 }
 
 Status Image::zero_cluster(uint64_t guest_cluster, bool discard) {

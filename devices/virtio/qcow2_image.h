@@ -77,6 +77,10 @@ private:
     // place); 0 when the first is not. `host` gets the first byte's host offset.
     Result<uint64_t> data_run(uint64_t offset, uint64_t length, bool in_place, uint64_t& host);
     bool writable_in_place(const Mapping& mapping) const;
+    // A request of `length` bytes at guest `offset` in pieces: each data run (data_run) to
+    // run(done, host, bytes), each other cluster's part to piece(done, cluster, in_cluster, bytes).
+    template <typename Run, typename Piece>
+    Status walk(uint64_t offset, uint64_t length, bool in_place, Run run, Piece piece);
     // A whole cluster made to read as zeroes without data (v3), or deallocated.
     Status zero_cluster(uint64_t guest_cluster, bool discard);
 
@@ -87,6 +91,9 @@ private:
     uint64_t m_file_size;  // grows with allocations: reads past it are zeroes
     std::vector<uint64_t> m_l1;
     std::unordered_map<uint64_t, std::vector<uint64_t>> m_l2;  // by host offset, bounded
+    std::vector<uint64_t>* m_last_l2 = nullptr;  // the table last looked up, and its offset
+    uint64_t m_last_l2_offset = 0;
+    std::vector<iovec> m_part;  // a request's iovecs for one run of clusters, reused
     std::unique_ptr<Backing> m_backing;
     std::vector<uint8_t> m_scratch;  // one cluster, for copy-on-write
     std::vector<uint8_t> m_compressed;

@@ -31,6 +31,8 @@ std::pair<uint64_t, uint64_t> put(std::vector<uint8_t>& bytes, uint64_t k, uint6
 Result<Refcounts> Refcounts::load(DiskFile& file, const Header& header, uint64_t file_size) {
     Refcounts counts(file, header);
     const uint64_t cluster = header.cluster_size();
+    if (header.reftable_offset + uint64_t(header.reftable_clusters) * cluster > file_size)
+        return bad(fmt::format("refcount table at {:#x} runs past the end of the file", header.reftable_offset));
     std::vector<uint8_t> raw(header.reftable_clusters * cluster);
     TRY_CTX(file.read_at(raw.data(), raw.size(), header.reftable_offset), "qcow2: refcount table");
     TRY(counts.add_metadata(0, cluster));
@@ -151,8 +153,13 @@ Status Refcounts::grow_table(uint64_t index) {
         return bad(fmt::format("refcount table of {} entries is full: the image cannot grow", m_table.size()));
     std::vector<uint64_t> table = m_table;
     table.resize(clusters * entries_per_cluster, 0);
-    // The new table at the end, then the new blocks its clusters (and theirs) need.
-    const uint64_t start = std::max(m_end, m_next);
+    // The new table at the end (past every metadata cluster too, however far a hostile table
+    // put one), then the new blocks its clusters (and theirs) need.
+    uint64_t start = std::max(m_end, m_next);
+    for (uint64_t c : m_metadata)
+        start = std::max(start, c + 1);
+    if (start + clusters + clusters * entries_per_cluster / per_block + 2 > ((1ull << 56) >> m_header.cluster_bits))
+        return bad("the refcount table cannot grow past the largest image offset");
     uint64_t next = start + clusters;
     std::unordered_map<uint64_t, std::vector<uint8_t>> fresh;
     std::vector<uint64_t> used;

@@ -12,7 +12,7 @@
 dir=$1
 ember=$dir/ember
 work=$dir/work
-MKE2FS=${MKE2FS:-mke2fs} E2FSCK=${E2FSCK:-e2fsck} DEBUGFS=${DEBUGFS:-debugfs}
+MKE2FS=${MKE2FS:-mke2fs} E2FSCK=${E2FSCK:-e2fsck} DEBUGFS=${DEBUGFS:-debugfs} QEMU_IMG=${QEMU_IMG:-qemu-img}
 mkdir -p "$work"
 base="console=ttyS0 panic=-1"
 vmms=ember
@@ -74,7 +74,9 @@ vm() {
         set -- "$ember" --kernel "$KERNEL" $INITRAMFS --cpus "$CPUS" --memory "${MEM}M" \
             --cmdline "$base ember.case=$CASE${CMDLINE:+ $CMDLINE}" $EMBER_ARGS $EXTRA
         for d in $DISKS; do
-            case $d in *:ro) set -- "$@" --disk "path=${d%:ro},readonly=on" ;; *) set -- "$@" --disk "path=$d" ;; esac
+            case $d in *:ro) set -- "$@" --disk "path=${d%:ro},readonly=on" ;;
+                       *:qcow2) set -- "$@" --disk "path=${d%:qcow2},format=qcow2" ;;
+                       *) set -- "$@" --disk "path=$d" ;; esac
         done
         [ -z "$TAP" ] || set -- "$@" --net "tap=$TAP,ip=10.0.2.1"
         [ -z "$CONSOLE_SERIAL" ] || set -- "$@" --serial "file=$CONSOLE_SERIAL" --console tty
@@ -217,6 +219,19 @@ case_pvh() {  # the same kernel's vmlinux through its PVH entry
 
 allocated_kib() { du -k "$1" | cut -f1; }
 
+check_vda_use() {  # check_vda_use OUT RAW_IMAGE: what the guest's use_vda did, and the ext4 after it
+    check "exit status $status after poweroff, not 0" equal "$status" 0
+    check "vda not mounted" has "$1" "GUEST mounted vda"
+    check "the host's file was not read" has "$1" "GUEST read: hello from the host"
+    check "1 MiB direct writes failed" has "$1" "GUEST direct write ok"
+    check "1 MiB direct reads failed" has "$1" "GUEST direct read ok"
+    check "fstrim trimmed nothing" has "$1" "trimmed"
+    check "vda not unmounted" has "$1" "GUEST unmounted vda"
+    check "e2fsck -n found errors" "$E2FSCK" -fn "$2"
+    check "debugfs does not show the guest's file" sh -c \
+        "'$DEBUGFS' -R 'cat /from-guest.txt' '$2' 2>/dev/null | grep -q 'written by the guest'"
+}
+
 case_blk() {  # ext4 made on the host: read, write, direct I/O, fstrim; a read-only disk
     name=$(name_of "$1" blk)
     rm -rf "$work/files" && mkdir -p "$work/files"
@@ -232,22 +247,32 @@ case_blk() {  # ext4 made on the host: read, write, direct I/O, fstrim; a read-o
     CPUS=2 CASE=blk DISKS="$work/rw.img $work/ro.img:ro"
     run "$1" "$name"
     out=$work/$name.out
-    check "exit status $status after poweroff, not 0" equal "$status" 0
-    check "vda not mounted" has "$out" "GUEST mounted vda"
-    check "the host's file was not read" has "$out" "GUEST read: hello from the host"
-    check "1 MiB direct writes failed" has "$out" "GUEST direct write ok"
-    check "1 MiB direct reads failed" has "$out" "GUEST direct read ok"
-    check "fstrim trimmed nothing" has "$out" "trimmed"
-    check "vda not unmounted" has "$out" "GUEST unmounted vda"
+    check_vda_use "$out" "$work/rw.img"
     check "the read-only disk was not readable" has "$out" "GUEST read-only: hello from the host"
     check "the read-only disk took a write" has "$out" "GUEST read-only write refused"
-    check "e2fsck -n found errors" "$E2FSCK" -fn "$work/rw.img"
-    check "debugfs does not show the guest's file" sh -c \
-        "'$DEBUGFS' -R 'cat /from-guest.txt' '$work/rw.img' 2>/dev/null | grep -q 'written by the guest'"
     after=$(allocated_kib "$work/rw.img")
     # The guest wrote 16 MiB and deleted it; after fstrim those blocks are holes again.
     check "fstrim did not shrink the image ($before KiB -> $after KiB)" test $((after - before)) -lt 8192
     check "the read-only image changed" equal "$ro_sum" "$(md5sum <"$work/ro.img")"
+    case_result "$name"
+}
+
+case_qcow2() {  # the same on a qcow2 overlay (qemu-img) of a read-only ext4 base
+    name=$(name_of "$1" qcow2)
+    rm -rf "$work/files" "$work/base.ext4" "$work/overlay.qcow2" "$work/flat.raw" && mkdir -p "$work/files"
+    echo "hello from the host" >"$work/files/hello.txt"
+    truncate -s 256M "$work/base.ext4"
+    "$MKE2FS" -q -t ext4 -d "$work/files" "$work/base.ext4"
+    base_sum=$(md5sum <"$work/base.ext4")
+    (cd "$work" && "$QEMU_IMG" create -q -f qcow2 -b base.ext4 -F raw overlay.qcow2)
+    reset_machine
+    CPUS=2 CASE=qcow2 DISKS="$work/overlay.qcow2:qcow2"
+    run "$1" "$name"
+    check "qemu-img check found errors in the overlay" "$QEMU_IMG" check -q "$work/overlay.qcow2"
+    check "the base changed" equal "$base_sum" "$(md5sum <"$work/base.ext4")"
+    check "qemu-img convert of the overlay failed" "$QEMU_IMG" convert -O raw "$work/overlay.qcow2" "$work/flat.raw"
+    check_vda_use "$work/$name.out" "$work/flat.raw"
+    rm -f "$work/flat.raw" "$work/base.ext4" "$work/overlay.qcow2"
     case_result "$name"
 }
 
@@ -678,7 +703,7 @@ for c in ${EMBER_LINUX_CASES:?run_suite.sh names the cases}; do
     case_vmms=$vmms
     # QEMU runs the cases whose assertions are about the devices and the boot (the
     # differential); panic, sigterm, test_exit and smp_reboot assert Ember's own endings.
-    case $c in boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock | panic | sigterm | test_exit | smp_reboot | snapshot) case_vmms=ember ;;
+    case $c in boot_log | ctrl_alt_del | initramfs_dir | jailer_v2 | vsock | panic | sigterm | test_exit | smp_reboot | snapshot | qcow2) case_vmms=ember ;;
                qemu_*) c=${c#qemu_} case_vmms=qemu ;; esac
     for v in $case_vmms; do
         n=0

@@ -19,6 +19,20 @@ mount_share() {  # the host's directory with tag "share" at /mnt/share (virtio-f
     mkdir -p /mnt/share
     if mount -t virtiofs share /mnt/share; then echo "GUEST virtiofs mounted"; else echo "GUEST virtiofs mount failed"; fi
 }
+use_vda() {  # mount vda, read the host's file, write one, 16 MiB of direct I/O, fstrim, unmount
+    mkdir -p /mnt/a
+    mount -t ext4 /dev/vda /mnt/a && echo "GUEST mounted vda"
+    echo "GUEST read: $(cat /mnt/a/hello.txt)"
+    echo "written by the guest" >/mnt/a/from-guest.txt
+    # Linux's largest requests (seg_max segments, direct I/O of 1 MiB).
+    dd if=/dev/zero of=/mnt/a/direct.bin bs=1M count=16 oflag=direct 2>/dev/null && echo "GUEST direct write ok"
+    dd if=/mnt/a/direct.bin of=/dev/null bs=1M iflag=direct 2>/dev/null && echo "GUEST direct read ok"
+    sync
+    rm /mnt/a/direct.bin
+    sync
+    fstrim -v /mnt/a
+    umount /mnt/a && echo "GUEST unmounted vda"
+}
 now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 
 wait_for() {  # wait_for PATH: a device node appearing after its driver probed
@@ -46,20 +60,16 @@ blk)
     load virtio_blk
     wait_for /dev/vda
     wait_for /dev/vdb
-    mkdir -p /mnt/a /mnt/b
-    mount -t ext4 /dev/vda /mnt/a && echo "GUEST mounted vda"
-    echo "GUEST read: $(cat /mnt/a/hello.txt)"
-    echo "written by the guest" >/mnt/a/from-guest.txt
-    # Linux's largest requests (seg_max segments, direct I/O of 1 MiB).
-    dd if=/dev/zero of=/mnt/a/direct.bin bs=1M count=16 oflag=direct 2>/dev/null && echo "GUEST direct write ok"
-    dd if=/mnt/a/direct.bin of=/dev/null bs=1M iflag=direct 2>/dev/null && echo "GUEST direct read ok"
-    sync
-    rm /mnt/a/direct.bin
-    sync
-    fstrim -v /mnt/a
-    umount /mnt/a && echo "GUEST unmounted vda"
+    use_vda
+    mkdir -p /mnt/b
     mount -t ext4 -o ro /dev/vdb /mnt/b && echo "GUEST read-only: $(cat /mnt/b/hello.txt)"
     echo x | dd of=/dev/vdb bs=512 count=1 conv=sync,fsync 2>/dev/null || echo "GUEST read-only write refused"
+    poweroff -f
+    ;;
+qcow2)
+    load virtio_blk
+    wait_for /dev/vda
+    use_vda
     poweroff -f
     ;;
 snapshot)

@@ -19,7 +19,7 @@ rm -f "$out/results.txt" "$out/suite.log"
 die() { echo "run_suite.sh: $*" >&2; exit 1; }
 
 # The cases to run (cases.sh), all by default.
-export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit jailer_v2 vsock}
+export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk net console rng panic sigterm ctrl_alt_del initramfs_dir virtiofs test_exit jailer_v2 vsock qcow2}
 
 # --- Debian packages (cached) ------------------------------------------------------------
 mkdir -p "$cache"
@@ -105,7 +105,9 @@ else
     command -v curl >/dev/null || die "curl is needed (the ctrl_alt_del case's API client)"
     virtiofsd=/usr/lib/qemu/virtiofsd  # Debian's qemu-system-common, for the virtiofs case
     [ -x "$virtiofsd" ] || die "$virtiofsd is needed (the virtiofs case)"
+    command -v qemu-img >/dev/null || die "qemu-img is needed (the qcow2 case; qemu-utils)"
     for b in "$ember" "$(command -v mke2fs)" "$(command -v e2fsck)" "$(command -v debugfs)" "$(command -v curl)" \
+             "$(command -v qemu-img)" \
              "$virtiofsd" "$socat"; do
         copy_with_libs "$l1" /opt/bin "$b"
     done
@@ -141,7 +143,7 @@ for arg in $(cat /proc/cmdline); do
                  ember.qemu=*) export EMBER_LINUX_QEMU=${arg#ember.qemu=} ;;
                  ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;; esac
 done
-export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs EMBER_VIRTIOFSD=/opt/bin/virtiofsd-chroot
+export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs QEMU_IMG=/opt/bin/qemu-img EMBER_VIRTIOFSD=/opt/bin/virtiofsd-chroot
 sh /suite/cases.sh /suite
 poweroff -f
 INIT
