@@ -117,6 +117,15 @@ Status Refcounts::new_block(uint64_t index, uint64_t cluster) {
 Result<uint64_t> Refcounts::allocate() {
     const uint64_t limit = (1ull << 56) >> m_header.cluster_bits;
     const uint64_t per_block = m_header.refblock_entries();
+    while (!m_freed.empty()) {
+        const uint64_t c = m_freed.back();
+        m_freed.pop_back();
+        const uint64_t index = c / per_block;
+        if (!m_metadata.count(c) && index < m_table.size() && m_table[index] != 0 && TRY(get(c)) == 0) {
+            TRY(set(c, 1));
+            return c << m_header.cluster_bits;
+        }
+    }
     uint64_t c = m_next;
     for (uint64_t steps = 0; c < limit && steps < MAX_SCAN; ++steps) {
         if (m_metadata.count(c)) {
@@ -218,7 +227,8 @@ Status Refcounts::release(uint64_t offset, uint64_t bytes) {
         TRY(set(c, count - 1));
         if (count == 1 && !m_metadata.count(c)) {
             (void)m_file->discard(c << m_header.cluster_bits, m_header.cluster_size());  // space back: best effort
-            m_next = std::min(m_next, c);
+            if (m_freed.size() < MAX_FREED)
+                m_freed.push_back(c);
         }
     }
     return {};

@@ -21,6 +21,7 @@ public:
     // whose refcount blocks claim every cluster).
     static constexpr uint64_t MAX_SCAN = 1ull << 20;
     static constexpr size_t CACHED_BLOCKS_BYTES = 4u << 20;
+    static constexpr size_t MAX_FREED = 1u << 16;
 
     // Loads and checks the refcount table (each block registered as metadata, none twice);
     // allocations start past `file_size`.
@@ -58,7 +59,8 @@ private:
     std::vector<uint64_t> m_table;  // refcount block offsets, host order
     std::unordered_map<uint64_t, std::vector<uint8_t>> m_blocks;  // by table index, bounded
     std::unordered_set<uint64_t> m_metadata;                      // cluster indexes
-    uint64_t m_next = 0;  // first cluster index allocation tries
+    std::vector<uint64_t> m_freed;  // clusters released to zero, taken again first (bounded)
+    uint64_t m_next = 0;  // where the scan for a free cluster goes on
     uint64_t m_end = 0;   // first cluster index past everything allocated
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # qcow2.sh EMBER BLKWRITE_GUEST BLK_GUEST CASE: qcow2 disks judged by QEMU's own tools.
-#   replay COMPAT CLUSTER BACKING  the blkwrite guest's requests on an Ember overlay, the same
+#   replay COMPAT CLUSTER BACKING [ENGINE]
+#                                  the blkwrite guest's requests on an Ember overlay, the same
 #                                  requests by qemu-io on a second one: `qemu-img compare` says
 #                                  identical, `qemu-img check` is clean, the base never changes
 #                                  (BACKING: none, raw or qcow2, a chain raw <- qcow2 <- overlay)
@@ -26,12 +27,11 @@ cd "$dir" || exit 1
 # A 16 MiB raw base: the blk guest's pattern, repeated.
 make_base() { make_pattern_disk p.raw; for _ in $(seq 16); do cat p.raw; done >base.raw; rm p.raw; }
 
-# run_blkwrite DISK SEED [ember args]: the guest's requests on DISK (qcow2); its output in out.SEED.
+# run_blkwrite DISK SEED [ENGINE] [COUNT]: the guest's requests on DISK (qcow2); its output in out.SEED.
 run_blkwrite() {
-    local disk=$1 seed=$2
-    shift 2
-    bounded "${ember[@]}" --kernel "$blkwrite" --cmdline "console=ttyS0 blkwrite.seed=$seed" \
-        --disk "path=$disk,format=qcow2" "$@" </dev/null >"out.$seed" 2>"err.$seed"
+    local disk=$1 seed=$2 engine=${3:-sync} count=${4:-96}
+    bounded "${ember[@]}" --kernel "$blkwrite" --cmdline "console=ttyS0 blkwrite.seed=$seed blkwrite.count=$count" \
+        --disk "path=$disk,format=qcow2,engine=$engine" </dev/null >"out.$seed" 2>"err.$seed"
     local status=$?
     [ "$status" = 1 ] || fail "blkwrite seed $seed on $disk exited $status: $(cat "out.$seed" "err.$seed")"
     grep -q '^blkwrite: done' "out.$seed" || fail "blkwrite seed $seed did not finish: $(cat "out.$seed")"
@@ -52,7 +52,7 @@ expect_check_clean() {
 
 case $case in
 replay)
-    compat=$1 cluster=$2 backing=$3
+    compat=$1 cluster=$2 backing=$3 engine=${4:-sync}
     make_base
     sum=$(sha256sum <base.raw)
     opts=(-o "compat=$compat,cluster_size=$cluster")
@@ -67,13 +67,13 @@ replay)
     size=(); [ "$backing" = none ] && size=(16M)
     qemu-img create -q -f qcow2 "${opts[@]}" ember.qcow2 "${size[@]}"
     qemu-img create -q -f qcow2 "${opts[@]}" qemu.qcow2 "${size[@]}"
-    run_blkwrite ember.qcow2 7
+    run_blkwrite ember.qcow2 7 "$engine"
     replay_with_qemu_io out.7 qemu.qcow2
     expect_check_clean ember.qcow2
     result=$(qemu-img compare -f qcow2 -F qcow2 ember.qcow2 qemu.qcow2 2>&1) ||
         fail "Ember's overlay differs from qemu-io's: $result"
     expect_eq "base checksum" "$sum" "$(sha256sum <base.raw)"
-    echo "ok: compat=$compat cluster=$cluster backing=$backing: $(grep -c '^blkwrite: [wd]' out.7) requests," \
+    echo "ok: compat=$compat cluster=$cluster backing=$backing engine=$engine: $(grep -c '^blkwrite: [wd]' out.7) requests," \
          "identical to qemu-io's, qemu-img check clean"
     ;;
 images)
@@ -125,7 +125,7 @@ many)
     pids=()
     for i in $(seq 10); do
         qemu-img create -q -f qcow2 -b base.raw -F raw "vm$i.qcow2"
-        run_blkwrite "vm$i.qcow2" "$i" &
+        run_blkwrite "vm$i.qcow2" "$i" sync 24 &
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p" || fail "a VM failed (see above)"; done
