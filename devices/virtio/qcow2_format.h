@@ -77,7 +77,7 @@ Result<Header> parse_header(std::span<const uint8_t> first_cluster);
 struct Mapping {
     enum class Kind { Unallocated, Zero, Data, Compressed };
     Kind kind = Kind::Unallocated;
-    uint64_t host = 0;             // Data: cluster-aligned; Compressed: byte offset
+    uint64_t host = 0;             // Data (and Zero, when preallocated): cluster-aligned; Compressed: byte offset
     uint64_t compressed_bytes = 0;  // Compressed: how many bytes from `host` may hold it
     bool copied = false;           // Data: refcount is one, so it may be written in place
 };

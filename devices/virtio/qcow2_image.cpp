@@ -332,8 +332,8 @@ Status Image::release(const Mapping& mapping) {
     uint64_t offset = mapping.host, bytes = m_header.cluster_size();
     if (mapping.kind == Mapping::Kind::Compressed)
         bytes = mapping.compressed_bytes;
-    else if (mapping.kind != Mapping::Kind::Data || mapping.host == 0)
-        return {};
+    else if (mapping.kind == Mapping::Kind::Unallocated || mapping.host == 0)
+        return {};  // (a zero cluster with a host offset still holds its cluster: preallocated)
     for (uint64_t at = offset & ~(m_header.cluster_size() - 1); at < offset + bytes; at += m_header.cluster_size()) {
         if (m_refcounts.is_metadata(at))
             return bad(fmt::format("guest data at {:#x} overlaps metadata", at));
@@ -390,11 +390,15 @@ Status Image::write_cluster(uint64_t guest_cluster, uint64_t in_cluster, uint64_
         std::memcpy(m_scratch.data() + to, v.iov_base, v.iov_len);
         to += v.iov_len;
     }
-    const uint64_t fresh = TRY(m_refcounts.allocate());
-    TRY(m_file.write_at(m_scratch.data(), size, fresh));  // data before the entry that points at it
-    m_file_size = std::max(m_file_size, fresh + size);
-    TRY(set_l2(guest_cluster, fresh | COPIED));
-    return release(old);  // after: a crash in between leaks the old cluster, never frees a used one
+    // A preallocated zero cluster of its own is written where it is; anything else moves.
+    const bool in_place = old.kind == Mapping::Kind::Zero && old.host && old.copied &&
+                          !m_refcounts.is_metadata(old.host) && old.host < m_file_size;
+    const uint64_t target = in_place ? old.host : TRY(m_refcounts.allocate());
+    TRY(m_file.write_at(m_scratch.data(), size, target));  // data before the entry that points at it
+    m_file_size = std::max(m_file_size, target + size);
+    TRY(set_l2(guest_cluster, target | COPIED));
+    // After: a crash in between leaks the old cluster, never frees a used one.
+    return in_place ? Status{} : release(old);
 }
 
 Status Image::writev(std::span<const iovec> iov, uint64_t offset) {

@@ -187,6 +187,42 @@ TEST_F(Qcow2Image, EveryRefcountWidthGrowsRefcountBlocksQemuImgAccepts) {
     }
 }
 
+TEST_F(Qcow2Image, PreallocatedAndSnapshottedImagesStayCleanWithoutLeaks) {
+    for (const char* compat : {"0.10", "1.1"}) {
+        SCOPED_TRACE(compat);
+        std::filesystem::remove(at("p.qcow2"));
+        ASSERT_EQ(shell(fmt::format("qemu-img create -f qcow2 -o compat={},preallocation=metadata,cluster_size=4096 "
+                                    "{} {}",
+                                    compat, at("p.qcow2"), DISK)),
+                  0);
+        const uint64_t before = std::filesystem::file_size(at("p.qcow2"));
+        std::vector<uint8_t> model(DISK, 0);
+        {
+            auto opened = open_image(at("p.qcow2"));
+            ASSERT_TRUE(opened.ok()) << opened.error().message();
+            random_requests(*opened.value().image, model, 3, 150, false);
+        }
+        expect_qemu_agrees(at("p.qcow2"), at("model.raw"), model);
+        EXPECT_LE(std::filesystem::file_size(at("p.qcow2")), before + 64 * 4096) << "preallocated clusters are reused";
+    }
+    // An internal snapshot shares every cluster: writes copy them, the snapshot keeps its data.
+    ASSERT_EQ(shell(fmt::format("qemu-img create -f qcow2 {0} {1} && qemu-io -f qcow2 -c 'write -P 0x21 0 3M' {0} && "
+                                "qemu-img snapshot -c before {0}",
+                                at("s.qcow2"), DISK)),
+              0);
+    std::vector<uint8_t> model(DISK, 0);
+    std::memset(model.data(), 0x21, 3 << 20);
+    const std::vector<uint8_t> snapshot = model;
+    {
+        auto opened = open_image(at("s.qcow2"));
+        ASSERT_TRUE(opened.ok()) << opened.error().message();
+        random_requests(*opened.value().image, model, 4, 150, false);
+    }
+    expect_qemu_agrees(at("s.qcow2"), at("model.raw"), model);
+    ASSERT_EQ(shell(fmt::format("qemu-img snapshot -a before {}", at("s.qcow2"))), 0);
+    expect_qemu_agrees(at("s.qcow2"), at("snapshot.raw"), snapshot);
+}
+
 TEST_F(Qcow2Image, ReadsWhatQemuIoWroteAndItsZeroClusters) {
     ASSERT_EQ(shell(fmt::format("qemu-img create -f qcow2 {} {}", at("a.qcow2"), DISK)), 0);
     ASSERT_EQ(shell(fmt::format("qemu-io -f qcow2 -c 'write -P 0x5a 100k 200k' -c 'write -P 0x33 1M 128k' "
