@@ -121,9 +121,10 @@ Result<std::vector<virtio::DiskFile>> open_disks(const VmConfig& config) {
     for (const auto& disk : config.disks) {
         const bool qcow2 = disk.format == DiskConfig::Format::Qcow2;
         disks.push_back(TRY(virtio::DiskFile::open(disk.path, disk.readonly, qcow2)));
-        uint8_t magic[4] = {};
-        if (!qcow2 && disks.back().size() >= 4 && disks.back().read_at(magic, 4, 0).ok() &&
-            virtio::qcow2::load_be32(magic) == virtio::qcow2::MAGIC)
+        if (qcow2)
+            continue;
+        const auto magic = virtio::qcow2::starts_with_magic(disks.back());
+        if (magic.ok() && magic.value())
             spdlog::warn("disk '{}' starts with the qcow2 magic but is used raw, as its bytes (format=raw is the "
                          "default and Ember never guesses); add format=qcow2 if it is an image",
                          disk.path);

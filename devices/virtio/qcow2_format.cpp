@@ -13,7 +13,7 @@ constexpr uint64_t KNOWN_INCOMPAT = INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT
 constexpr uint64_t L1_RESERVED = 0x7f000000000001ffull;  // bits 0-8 and 56-62
 constexpr uint64_t L2_RESERVED = 0x3f000000000001feull;  // bits 1-8 and 56-61
 
-Error bad(const std::string& what) { return Error("qcow2: " + what); }
+Error bad(const std::string& what) { return format_error(what); }
 
 uint64_t div_round_up(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
@@ -98,6 +98,15 @@ void store_be64(uint8_t* p, uint64_t value) {
     for (int i = 7; i >= 0; --i, value >>= 8)
         p[i] = static_cast<uint8_t>(value);
 }
+
+std::vector<uint8_t> encode_table(std::span<const uint64_t> entries) {
+    std::vector<uint8_t> bytes(entries.size() * 8);
+    for (size_t i = 0; i < entries.size(); ++i)
+        store_be64(&bytes[i * 8], entries[i]);
+    return bytes;
+}
+
+Error format_error(const std::string& what) { return Error(ErrorKind::InvalidInput, "qcow2: " + what); }
 
 Result<uint32_t> cluster_bits(std::span<const uint8_t> probe) {
     if (probe.size() < V2_HEADER || load_be32(&probe[0]) != MAGIC)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -89,5 +90,10 @@ Result<uint64_t> decode_l1(uint64_t entry, const Header& header);
 uint64_t load_be64(const uint8_t* p);
 uint32_t load_be32(const uint8_t* p);
 void store_be64(uint8_t* p, uint64_t value);
+// A table's entries as the file holds them (8 big-endian bytes each).
+std::vector<uint8_t> encode_table(std::span<const uint64_t> entries);
+
+// "qcow2: <what>": what the image (a file someone made) gets wrong, or cannot do.
+Error format_error(const std::string& what);
 
 }  // namespace vmm::virtio::qcow2

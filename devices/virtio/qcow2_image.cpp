@@ -13,7 +13,7 @@ namespace vmm::virtio::qcow2 {
 
 namespace {
 
-Error bad(const std::string& what) { return Error(ErrorKind::InvalidInput, "qcow2: " + what); }
+Error bad(const std::string& what) { return format_error(what); }
 
 // The iovecs covering bytes [skip, skip + length) of `iov`.
 void slice(std::span<const iovec> iov, uint64_t skip, uint64_t length, std::vector<iovec>& out) {
@@ -37,6 +37,18 @@ void zero(std::span<const iovec> iov) {
         std::memset(v.iov_base, 0, v.iov_len);
 }
 
+// How many of the `length` bytes at `offset` lie before `end`.
+uint64_t before_end(uint64_t offset, uint64_t length, uint64_t end) {
+    return offset < end ? std::min(length, end - offset) : 0;
+}
+
+// `length` bytes at `offset` of `file`, those at or past `end` read as zeroes.
+Status read_or_zero(DiskFile& file, uint64_t end, uint8_t* data, uint64_t length, uint64_t offset) {
+    const uint64_t present = before_end(offset, length, end);
+    std::memset(data + present, 0, length - present);
+    return present ? file.read_at(data, present, offset) : Status{};
+}
+
 uint64_t total(std::span<const iovec> iov) {
     uint64_t bytes = 0;
     for (const iovec& v : iov)
@@ -50,9 +62,7 @@ public:
     explicit RawBacking(DiskFile file) : m_file(std::move(file)) {}
     uint64_t size() const override { return m_file.size(); }
     Status read(uint8_t* data, uint64_t length, uint64_t offset) override {
-        const uint64_t present = offset < size() ? std::min(length, size() - offset) : 0;
-        std::memset(data + present, 0, length - present);
-        return present ? m_file.read_at(data, present, offset) : Status{};
+        return read_or_zero(m_file, size(), data, length, offset);
     }
 
 private:
@@ -83,7 +93,16 @@ std::string beside(const std::string& overlay, const std::string& name) {
 
 struct Image::Chain {
     std::vector<Identity> files;
+    bool has(const Identity& id) const { return std::find(files.begin(), files.end(), id) != files.end(); }
 };
+
+Result<bool> starts_with_magic(DiskFile& file) {
+    uint8_t magic[4] = {};
+    if (file.size() < sizeof magic)
+        return false;
+    TRY(file.read_at(magic, sizeof magic, 0));
+    return load_be32(magic) == MAGIC;
+}
 
 Image::Image(DiskFile& file, Header header, Refcounts refcounts)
     : m_file(file), m_header(std::move(header)), m_refcounts(std::move(refcounts)), m_file_size(file.size()),
@@ -144,20 +163,16 @@ Status Image::open_backing(Chain& chain) {
         return bad(fmt::format("the backing chain is deeper than {} files", MAX_CHAIN));
     const std::string path = beside(m_file.path(), m_header.backing_file);
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 &&
-        std::find(chain.files.begin(), chain.files.end(), Identity{st.st_dev, st.st_ino}) != chain.files.end())
+    if (::stat(path.c_str(), &st) == 0 && chain.has(Identity{st.st_dev, st.st_ino}))
         return bad(fmt::format("the backing chain loops back at '{}'", path));  // before the lock would hide it
     DiskFile file = TRY_CTX(DiskFile::open(path, true, true), "qcow2: backing file");
     const Identity id = TRY(identity(file));
-    if (std::find(chain.files.begin(), chain.files.end(), id) != chain.files.end())
+    if (chain.has(id))  // renamed in between
         return bad(fmt::format("the backing chain loops back at '{}'", path));
     chain.files.push_back(id);
     std::string format = m_header.backing_format;
     if (format.empty()) {
-        uint8_t magic[4] = {};
-        if (file.size() >= 4)
-            TRY(file.read_at(magic, 4, 0));
-        if (load_be32(magic) == MAGIC)
+        if (TRY(starts_with_magic(file)))
             return bad(fmt::format("backing file '{}' looks like qcow2 but the image does not record its format, "
                                    "and Ember does not guess formats; record it with 'qemu-img rebase -u -F qcow2 "
                                    "-b {}'",
@@ -209,9 +224,7 @@ Result<Mapping> Image::lookup(uint64_t guest_cluster) {
 }
 
 Status Image::read_host(uint8_t* data, uint64_t length, uint64_t offset) {
-    const uint64_t present = offset < m_file_size ? std::min(length, m_file_size - offset) : 0;
-    std::memset(data + present, 0, length - present);
-    return present ? m_file.read_at(data, present, offset) : Status{};
+    return read_or_zero(m_file, m_file_size, data, length, offset);
 }
 
 Status Image::read_below(uint8_t* data, uint64_t length, uint64_t offset) {
@@ -222,7 +235,7 @@ Status Image::read_below(uint8_t* data, uint64_t length, uint64_t offset) {
 }
 
 Status Image::read_compressed(const Mapping& mapping, uint8_t* out) {
-    const uint64_t length = mapping.host < m_file_size ? std::min(mapping.compressed_bytes, m_file_size - mapping.host) : 0;
+    const uint64_t length = before_end(mapping.host, mapping.compressed_bytes, m_file_size);
     if (length == 0)
         return bad(fmt::format("compressed cluster at {:#x} is past the end of the file", mapping.host));
     m_compressed.resize(length);
@@ -268,7 +281,7 @@ Result<uint64_t> Image::data_run(uint64_t offset, uint64_t length, bool in_place
 }
 
 Status Image::read(uint8_t* data, uint64_t length, uint64_t offset) {
-    const uint64_t present = offset < size() ? std::min(length, size() - offset) : 0;
+    const uint64_t present = before_end(offset, length, size());
     std::memset(data + present, 0, length - present);
     const iovec one{data, present};
     return present ? readv({&one, 1}, offset) : Status{};
@@ -296,7 +309,7 @@ Status Image::walk(uint64_t offset, uint64_t length, bool in_place, Run run, Pie
 Status Image::readv(std::span<const iovec> iov, uint64_t offset) {
     std::vector<iovec>& part = m_part;
     const auto run = [&](uint64_t done, uint64_t host, uint64_t bytes) -> Status {
-        const uint64_t present = host < m_file_size ? std::min(bytes, m_file_size - host) : 0;
+        const uint64_t present = before_end(host, bytes, m_file_size);
         slice(iov, done, present, part);
         if (present)
             TRY(m_file.read(part, host));
@@ -333,7 +346,7 @@ Status Image::release(const Mapping& mapping) {
     if (mapping.kind == Mapping::Kind::Compressed)
         bytes = mapping.compressed_bytes;
     else if (mapping.kind == Mapping::Kind::Unallocated || mapping.host == 0)
-        return {};  // (a zero cluster with a host offset still holds its cluster: preallocated)
+        return {};  // nothing held (a zero cluster with a host offset, preallocated, holds one)
     for (uint64_t at = offset & ~(m_header.cluster_size() - 1); at < offset + bytes; at += m_header.cluster_size()) {
         if (m_refcounts.is_metadata(at))
             return bad(fmt::format("guest data at {:#x} overlaps metadata", at));
@@ -352,9 +365,7 @@ Status Image::set_l2(uint64_t guest_cluster, uint64_t entry) {
         if (l2)
             table = *TRY(l2_table(l2));
         const uint64_t fresh = TRY(m_refcounts.allocate());
-        std::vector<uint8_t> raw(m_header.cluster_size());
-        for (size_t i = 0; i < table.size(); ++i)
-            store_be64(&raw[i * 8], table[i]);
+        const std::vector<uint8_t> raw = encode_table(table);
         TRY(m_file.write_at(raw.data(), raw.size(), fresh));
         m_file_size = std::max(m_file_size, fresh + raw.size());
         TRY(m_refcounts.add_metadata(fresh, raw.size()));
@@ -364,8 +375,7 @@ Status Image::set_l2(uint64_t guest_cluster, uint64_t entry) {
         m_l1[index] = fresh | COPIED;
         if (l2)
             TRY(m_refcounts.release(l2, m_header.cluster_size()));  // stays registered: a snapshot's
-        m_l2[fresh] = std::move(table);
-        m_last_l2 = nullptr;  // the map may have rehashed
+        m_l2[fresh] = std::move(table);  // (a rehash keeps m_last_l2 valid: nodes stay put)
         l2 = fresh;
     }
     std::vector<uint64_t>* table = TRY(l2_table(l2));
@@ -456,14 +466,15 @@ Status Image::write_zeroes(uint64_t offset, uint64_t length) {
         const uint64_t at = offset + done;
         const uint64_t in = at & (size - 1);
         const uint64_t n = std::min(size - in, length - done);
-        const Mapping m = TRY(lookup(at / size));
-        const bool reads_zero = m.kind == Mapping::Kind::Zero || (m.kind == Mapping::Kind::Unallocated && !m_backing);
         if (n == size) {
             TRY(zero_cluster(at / size, false));
-        } else if (!reads_zero) {
-            buffer.assign(n, 0);
-            const iovec one{buffer.data(), n};
-            TRY(writev({&one, 1}, at));
+        } else {
+            const Mapping m = TRY(lookup(at / size));
+            if (m.kind != Mapping::Kind::Zero && (m.kind != Mapping::Kind::Unallocated || m_backing)) {
+                buffer.assign(n, 0);  // a part of a cluster that does not read as zeroes yet
+                const iovec one{buffer.data(), n};
+                TRY(writev({&one, 1}, at));
+            }
         }
         done += n;
     }

@@ -31,6 +31,10 @@ public:
     virtual Status read(uint8_t* data, uint64_t length, uint64_t offset) = 0;
 };
 
+// Whether the file starts with the qcow2 magic (a raw disk that does gets a warning; a backing
+// file whose format the image does not record, a refusal).
+Result<bool> starts_with_magic(DiskFile& file);
+
 class Image final : public Backing {
 public:
     static constexpr int MAX_CHAIN = 16;

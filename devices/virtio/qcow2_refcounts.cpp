@@ -9,7 +9,7 @@ namespace {
 constexpr uint64_t REFTABLE_RESERVED = 0x1ff;
 constexpr uint64_t REFTABLE_FIELDS_OFFSET = 48;  // refcount_table_offset, then refcount_table_clusters
 
-Error bad(const std::string& what) { return Error(ErrorKind::InvalidInput, "qcow2: " + what); }
+Error bad(const std::string& what) { return format_error(what); }
 
 // Entry `k` of a refcount block of `width`-bit entries (sub-byte ones from the low bits up,
 // wider ones big-endian); returns where the changed bytes start and how many there are.
@@ -61,13 +61,17 @@ Status Refcounts::add_metadata(uint64_t offset, uint64_t bytes) {
     return {};
 }
 
+void Refcounts::make_room() {
+    if (m_blocks.size() * m_header.cluster_size() >= CACHED_BLOCKS_BYTES)
+        m_blocks.clear();  // written through: dropping is free
+}
+
 Result<std::vector<uint8_t>*> Refcounts::block(uint64_t index) {
     if (index >= m_table.size() || m_table[index] == 0)
         return nullptr;
     if (auto it = m_blocks.find(index); it != m_blocks.end())
         return &it->second;
-    if (m_blocks.size() * m_header.cluster_size() >= CACHED_BLOCKS_BYTES)
-        m_blocks.clear();  // written through: dropping is free
+    make_room();
     std::vector<uint8_t> bytes(m_header.cluster_size());
     TRY_CTX(m_file->read_at(bytes.data(), bytes.size(), m_table[index]), "qcow2: refcount block");
     return &m_blocks.emplace(index, std::move(bytes)).first->second;
@@ -100,8 +104,7 @@ Status Refcounts::set(uint64_t cluster, uint64_t value) {
 
 Status Refcounts::new_block(uint64_t index, uint64_t cluster) {
     const uint64_t offset = cluster << m_header.cluster_bits;
-    if (m_blocks.size() * m_header.cluster_size() >= CACHED_BLOCKS_BYTES)
-        m_blocks.clear();
+    make_room();
     std::vector<uint8_t>& bytes = m_blocks[index];
     bytes.assign(m_header.cluster_size(), 0);
     TRY(m_file->write_at(bytes.data(), bytes.size(), offset));  // the block before the table entry
@@ -191,9 +194,7 @@ Status Refcounts::grow_table(uint64_t index) {
     }
     for (const auto& [i, bytes] : fresh)
         TRY(m_file->write_at(bytes.data(), bytes.size(), table[i]));
-    std::vector<uint8_t> raw(clusters * cluster);
-    for (size_t i = 0; i < table.size(); ++i)
-        store_be64(&raw[i * 8], table[i]);
+    const std::vector<uint8_t> raw = encode_table(table);  // clusters * cluster bytes
     const uint64_t offset = start << m_header.cluster_bits;
     TRY(m_file->write_at(raw.data(), raw.size(), offset));
     uint8_t fields[12];  // reftable_offset and reftable_clusters, switched in one write

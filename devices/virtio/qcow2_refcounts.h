@@ -47,6 +47,8 @@ private:
     Status set(uint64_t cluster, uint64_t value);
     // The block holding `cluster`'s refcount; nullptr when the table has none.
     Result<std::vector<uint8_t>*> block(uint64_t index);
+    // Empties the block cache once it holds CACHED_BLOCKS_BYTES.
+    void make_room();
     // A new, empty refcount block for table entry `index`, stored at `cluster` (inside the
     // range it covers), which it counts as used.
     Status new_block(uint64_t index, uint64_t cluster);

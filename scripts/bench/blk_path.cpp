@@ -145,6 +145,18 @@ void fresh_raw(const std::string& path) {
         std::perror(path.c_str());
 }
 
+// Alternates the two sides twice (`prepare` before each) and keeps each side's better run.
+template <typename Dev, typename Raw, typename Prepare>
+std::pair<double, double> best_of_two(Dev dev_run, Raw raw_run, Prepare prepare) {
+    double dev = 0, raw = 0;
+    for (int round = 0; round < 2; ++round) {
+        prepare();
+        dev = std::max(dev, dev_run());
+        raw = std::max(raw, raw_run());
+    }
+    return {dev, raw};
+}
+
 void print_row(const Pattern& p, const char* kind, double dev, double raw) {
     std::printf("%-24s %-9s %12.0f %10.1f %12.0f %10.1f %7.3f\n", p.name, kind, dev, dev * p.bytes / 1e6, raw,
                 raw * p.bytes / 1e6, dev / raw);
@@ -175,35 +187,31 @@ int main(int argc, char** argv) {
                 "raw IOPS", "MB/s", "ratio");
     for (const auto& p : patterns) {
         for (auto engine : {virtio::DiskEngineKind::Sync, virtio::DiskEngineKind::IoUring}) {
-            // Alternate A/B twice and keep each side's better run.
-            double dev = 0, raw = 0;
-            for (int round = 0; round < 2; ++round) {
-                dev = std::max(dev, device_path(path, p, seconds / 2, engine));
-                raw = std::max(raw, raw_path(path, p, seconds / 2));
-            }
+            const auto [dev, raw] = best_of_two([&] { return device_path(path, p, seconds / 2, engine); },
+                                                [&] { return raw_path(path, p, seconds / 2); }, [] {});
             print_row(p, engine == virtio::DiskEngineKind::Sync ? "sync" : "io_uring", dev, raw);
         }
     }
     const std::string image = path + ".qcow2";
+    const auto qcow2_run = [&](const Pattern& p) {
+        return device_path(image, p, seconds / 2, virtio::DiskEngineKind::Sync, virtio::DiskFormat::Qcow2);
+    };
+    const auto raw_disk_run = [&](const Pattern& p) {
+        return device_path(path, p, seconds / 2, virtio::DiskEngineKind::Sync);
+    };
     make_qcow2(image, true);
     for (const auto& p : patterns) {
-        double dev = 0, raw = 0;
-        for (int round = 0; round < 2; ++round) {
-            dev = std::max(dev, device_path(image, p, seconds / 2, virtio::DiskEngineKind::Sync, virtio::DiskFormat::Qcow2));
-            raw = std::max(raw, device_path(path, p, seconds / 2, virtio::DiskEngineKind::Sync));
-        }
+        const auto [dev, raw] = best_of_two([&] { return qcow2_run(p); }, [&] { return raw_disk_run(p); }, [] {});
         print_row(p, "qcow2", dev, raw);
     }
     for (const auto& p : patterns) {
         if (p.type != virtio::blk::T_OUT)
             continue;
-        double dev = 0, raw = 0;
-        for (int round = 0; round < 2; ++round) {
+        // Fresh files each round: the image's first writes allocate, the raw file's fill holes.
+        const auto [dev, raw] = best_of_two([&] { return qcow2_run(p); }, [&] { return raw_disk_run(p); }, [&] {
             make_qcow2(image, false);
-            dev = std::max(dev, device_path(image, p, seconds / 2, virtio::DiskEngineKind::Sync, virtio::DiskFormat::Qcow2));
             fresh_raw(path);
-            raw = std::max(raw, device_path(path, p, seconds / 2, virtio::DiskEngineKind::Sync));
-        }
+        });
         print_row(p, "qcow2 new", dev, raw);
     }
     ::unlink(image.c_str());
