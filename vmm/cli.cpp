@@ -54,7 +54,7 @@ int usage_error(const std::string& message) {
 std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     CliOptions options;
     VmConfig& config = options.config;
-    std::string cmdline, memory = "256M", serial = "tty", console = "off", cpu_template = "host";
+    std::string cmdline, memory = "256M", serial = "tty", console = "off", cpu_template = "host", transport = "mmio";
     bool cmdline_given = false;
 
     CLI::App app{"Ember: a lightweight KVM virtual machine monitor", "ember"};
@@ -101,6 +101,9 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     app.add_option("--pit", pit, "in-kernel i8254 PIT, for guests without ACPI: on | off")->capture_default_str();
     app.add_flag("--debug-exit", config.debug_exit,
                  "isa-debug-exit port 0xf4 for test guests: a write of v exits with (v << 1) | 1");
+    app.add_option("--transport", transport,
+                   "virtio transport of every device: mmio (virtio-mmio, one IRQ each) | pci (PCIe, MSI-X)")
+        ->capture_default_str();
     app.add_flag("--virtio-mmio-cmdline", config.virtio_mmio_cmdline,
                  "also announce virtio devices as virtio_mmio.device= (kernels without ACPI)");
     app.add_option("--serial", serial, "COM1 (ttyS0) output: tty | file=PATH | off")
@@ -206,6 +209,9 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
             return usage_error(fmt::format("{} '{}' is not one of on, off", flag, *text));
         *value = *text == "on";
     }
+    if (transport != "mmio" && transport != "pci")
+        return usage_error(fmt::format("--transport '{}' is not one of mmio, pci", transport));
+    config.transport = transport == "pci" ? VmConfig::Transport::Pci : VmConfig::Transport::Mmio;
     if (auto error = parse_each(disks, parse_disk, config.disks))
         return usage_error(*error);
     if (auto error = parse_each(nets, parse_net, config.nets))

@@ -2,6 +2,8 @@
 
 #include <sys/eventfd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "arch/x86_64/layout.h"
@@ -66,24 +68,10 @@ const VirtioSlot* DeviceManager::find(std::string_view id) const {
     return nullptr;
 }
 
-Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device,
-                                                Vm& vm, GuestMemory& memory, EventLoop& loop) {
-    if (find(id))
-        return Error(fmt::format("device id '{}' is given twice", id));
-    const uint64_t base = TRY(m_resources.allocate_mmio(virtio::MmioTransport::SIZE, virtio::MmioTransport::SIZE, id));
-    const uint32_t gsi = TRY(m_resources.allocate_gsi(id));
-
-    const virtio::ExternalRings* external = device->external_rings();
-    auto interrupt = TRY(KvmIrqfd::create(vm, gsi));
-    auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory, *interrupt);
-    m_interrupts.push_back(std::move(interrupt));
-    TRY(m_mmio_bus.insert(base, virtio::MmioTransport::SIZE, transport));
-
-    // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue, which
-    // the event loop serves, or a vhost-user backend's kick eventfd, which the backend serves.
-    VirtioSlot slot{std::move(id), base, gsi, transport, {}};
+Result<std::vector<uint32_t>> DeviceManager::create_notify_fds(VirtioSlot& slot, const virtio::VirtioDevice& device) {
+    const virtio::ExternalRings* external = const_cast<virtio::VirtioDevice&>(device).external_rings();
     std::vector<uint32_t> served;
-    for (uint32_t queue = 0; queue < transport->queue_count(); ++queue) {
+    for (uint32_t queue = 0; queue < device.queue_count(); ++queue) {
         int fd = external ? external->kick_fd(queue) : -1;
         if (fd < 0) {
             fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -93,18 +81,52 @@ Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<
             served.push_back(queue);
         }
         slot.notify_fds.push_back(fd);
-        TRY(vm.register_ioeventfd(fd, base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
     }
+    return served;
+}
+
+Status DeviceManager::add_slot(VirtioSlot slot, std::vector<uint32_t> served, EventLoop& loop) {
     if (!served.empty())
         TRY(loop.subscribe(std::make_shared<QueueNotifications>(slot, std::move(served))));
-    m_virtio.push_back(slot);
+    m_virtio.push_back(std::move(slot));
+    return {};
+}
+
+Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<virtio::VirtioDevice> device,
+                                                Vm& vm, GuestMemory& memory, EventLoop& loop) {
+    if (find(id))
+        return Error(fmt::format("device id '{}' is given twice", id));
+    if (m_pci) {
+        std::vector<uint32_t> served;
+        VirtioSlot slot = TRY(attach_virtio_pci(std::move(id), std::move(device), vm, memory, served));
+        TRY(add_slot(slot, std::move(served), loop));
+        return slot;
+    }
+    const uint64_t base = TRY(m_resources.allocate_mmio(virtio::MmioTransport::SIZE, virtio::MmioTransport::SIZE, id));
+    const uint32_t gsi = TRY(m_resources.allocate_gsi(id));
+
+    VirtioSlot slot{std::move(id), base, gsi, nullptr, nullptr, -1, {}};
+    const std::vector<uint32_t> served = TRY(create_notify_fds(slot, *device));
+    auto interrupt = TRY(KvmIrqfd::create(vm, gsi));
+    auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory, *interrupt);
+    m_interrupts.push_back(std::move(interrupt));
+    TRY(m_mmio_bus.insert(base, virtio::MmioTransport::SIZE, transport));
+    slot.transport = slot.mmio = transport;
+
+    // Queue notifications never reach a vCPU thread: KVM signals an eventfd per queue, which
+    // the event loop serves, or a vhost-user backend's kick eventfd, which the backend serves.
+    for (uint32_t queue = 0; queue < slot.notify_fds.size(); ++queue)
+        TRY(vm.register_ioeventfd(slot.notify_fds[queue], base + virtio::MmioTransport::QUEUE_NOTIFY, 4, queue));
+    TRY(add_slot(slot, served, loop));
     return slot;
 }
 
 std::vector<arch::x86_64::MmioDeviceResources> DeviceManager::virtio_resources() const {
     std::vector<arch::x86_64::MmioDeviceResources> devices;
-    for (const auto& slot : m_virtio)
-        devices.push_back({slot.base, virtio::MmioTransport::SIZE, slot.gsi});
+    for (const auto& slot : m_virtio) {
+        if (slot.mmio)
+            devices.push_back({slot.base, virtio::MmioTransport::SIZE, slot.gsi});
+    }
     return devices;
 }
 

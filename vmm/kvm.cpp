@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -134,6 +135,41 @@ Status Vm::register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, uint64_t
     io.fd = eventfd;
     io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
     TRY(KVM_IOCTL(m_fd.get(), KVM_IOEVENTFD, &io));
+    return {};
+}
+
+namespace {
+
+kvm_ioeventfd any_write(int eventfd, uint64_t addr, uint32_t len, uint32_t flags) {
+    kvm_ioeventfd io{};
+    io.addr = addr;
+    io.len = len;
+    io.fd = eventfd;
+    io.flags = flags;
+    return io;
+}
+
+}  // namespace
+
+Status Vm::register_ioeventfd_any(int eventfd, uint64_t addr, uint32_t len) {
+    kvm_ioeventfd io = any_write(eventfd, addr, len, 0);
+    TRY(KVM_IOCTL(m_fd.get(), KVM_IOEVENTFD, &io));
+    return {};
+}
+
+Status Vm::unregister_ioeventfd_any(int eventfd, uint64_t addr, uint32_t len) {
+    kvm_ioeventfd io = any_write(eventfd, addr, len, KVM_IOEVENTFD_FLAG_DEASSIGN);
+    TRY(KVM_IOCTL(m_fd.get(), KVM_IOEVENTFD, &io));
+    return {};
+}
+
+Status Vm::set_gsi_routing(const std::vector<kvm_irq_routing_entry>& entries) {
+    // struct kvm_irq_routing ends in a flexible array: header and entries in one buffer.
+    std::vector<uint8_t> buffer(sizeof(kvm_irq_routing) + entries.size() * sizeof(kvm_irq_routing_entry));
+    auto* routing = reinterpret_cast<kvm_irq_routing*>(buffer.data());
+    routing->nr = static_cast<uint32_t>(entries.size());
+    std::copy(entries.begin(), entries.end(), routing->entries);
+    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_GSI_ROUTING, routing));
     return {};
 }
 

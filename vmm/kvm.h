@@ -46,6 +46,11 @@ public:
     // A guest write of `datamatch` (len bytes) at MMIO `addr` signals `eventfd` in the kernel
     // instead of exiting to user space (KVM_IOEVENTFD).
     Status register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, uint64_t datamatch);
+    // Any `len`-byte guest write at MMIO `addr` signals `eventfd`; and its removal.
+    Status register_ioeventfd_any(int eventfd, uint64_t addr, uint32_t len);
+    Status unregister_ioeventfd_any(int eventfd, uint64_t addr, uint32_t len);
+    // Replaces the whole GSI routing table (KVM_SET_GSI_ROUTING).
+    Status set_gsi_routing(const std::vector<kvm_irq_routing_entry>& entries);
     Result<Vcpu> create_vcpu(uint32_t id);
     int fd() const { return m_fd.get(); }
 

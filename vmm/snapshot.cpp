@@ -47,6 +47,9 @@ bool all_zero(const uint8_t* page, size_t size) {
 }  // namespace
 
 Status check_snapshottable(const VmConfig& config) {
+    if (config.transport == VmConfig::Transport::Pci)
+        return Error("snapshot: the VM's devices are on virtio-pci; this Ember snapshots virtio-mmio VMs only "
+                     "(--transport mmio)");
     if (!config.filesystems.empty())
         return Error("snapshot: the VM has a virtio-fs device (its state is virtiofsd's); this Ember snapshots "
                      "VMs with block, network, entropy, console and vsock devices only");

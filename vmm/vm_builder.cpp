@@ -163,7 +163,7 @@ Status attach_console_device(VmParts& vmm, const VmConfig& config) {
         *vmm.memory, [host](std::span<const uint8_t> bytes) { host->write(bytes); },
         [host] { host->input_space(); });
     virtio::Console* console = device.get();
-    std::shared_ptr<virtio::MmioTransport> transport = TRY(vmm.attach_virtio(VmConfig::CONSOLE_ID, std::move(device))).transport;
+    std::shared_ptr<virtio::VirtioTransport> transport = TRY(vmm.attach_virtio(VmConfig::CONSOLE_ID, std::move(device))).transport;
     vmm.console_input = [console, transport](std::span<const uint8_t> bytes) {
         const size_t accepted = console->enqueue_input(bytes);
         transport->notify(virtio::Console::RECEIVEQ);  // deliver into posted receive buffers
@@ -209,7 +209,9 @@ Status restore_states(VmParts& vmm, const StateFile& file) {
         if (id != slot.id || type != slot.transport->device().device_id())
             return Error(fmt::format("{}: device '{}' (type {}) where the configuration has '{}'", virtio.what(), id,
                                      type, slot.id));
-        TRY_CTX(slot.transport->restore(TRY(decode_mmio_transport_state(virtio))),
+        if (!slot.mmio)
+            return Error(fmt::format("{}: device '{}' is not on virtio-mmio", virtio.what(), id));
+        TRY_CTX(slot.mmio->restore(TRY(decode_mmio_transport_state(virtio))),
                 fmt::format("the snapshot's device '{}'", id));
         TRY_CTX(restore_device_state(slot, TRY(virtio.get_vector(MAX_DEVICE_STATE, "a device's own state"))),
                 fmt::format("the snapshot's device '{}'", id));

@@ -62,6 +62,10 @@ struct VmConfig {
     // Announce virtio devices with virtio_mmio.device= too, for kernels without ACPI (the DSDT
     // always describes them).
     bool virtio_mmio_cmdline = false;
+    // How virtio devices reach the guest: virtio-mmio windows described in the DSDT, or
+    // functions on a PCIe host bridge with MSI-X (--transport).
+    enum class Transport { Mmio, Pci };
+    Transport transport = Transport::Mmio;
     arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";
     // --timeout: seconds from the VM's build to its stop with exit_status::TIMEOUT; 0: none.

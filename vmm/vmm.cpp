@@ -154,7 +154,9 @@ Result<StateFile> Vmm::save_state() const {
     for (const auto& slot : slots) {
         virtio.put_string(slot.id);
         virtio.put(slot.transport->device().device_id());
-        encode_state(slot.transport->save(), virtio);
+        if (!slot.mmio)
+            return Error(fmt::format("snapshot: device '{}' is not on virtio-mmio", slot.id));
+        encode_state(slot.mmio->save(), virtio);
         virtio.put_vector(TRY(save_device_state(slot)));
     }
     file.add(VIRTIO_TAG, virtio.take());

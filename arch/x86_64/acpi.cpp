@@ -138,11 +138,24 @@ std::vector<uint8_t> madt(uint32_t vcpu_count) {
     return t.finish();
 }
 
-std::vector<uint8_t> fadt(uint64_t dsdt_addr) {
+// PCI Firmware 3.3 §4.1.2: MCFG, one allocation per segment's ECAM window.
+std::vector<uint8_t> mcfg(const PciHostResources& pci) {
+    Table t("MCFG", 1);
+    t.append(uint64_t{0});  // reserved
+    t.append(pci.ecam_base);
+    t.append(uint16_t{0});                                                   // segment
+    t.append(uint8_t{0});                                                    // first bus
+    t.append(static_cast<uint8_t>(pci.ecam_size / (1u << 20) - 1));          // last bus
+    t.append(uint32_t{0});                                                   // reserved
+    return t.finish();
+}
+
+// msi: whether the machine has a bus whose devices use MSI (PCI); without, the FADT says so.
+std::vector<uint8_t> fadt(uint64_t dsdt_addr, bool msi) {
     Table t("FACP", 6);
     t.put(FADT_DSDT, static_cast<uint32_t>(dsdt_addr));
     t.put<uint16_t>(FADT_IAPC_BOOT_ARCH,
-                    IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED | IAPC_CMOS_RTC_NOT_PRESENT);
+                    IAPC_VGA_NOT_PRESENT | (msi ? 0 : IAPC_MSI_NOT_SUPPORTED) | IAPC_CMOS_RTC_NOT_PRESENT);
     t.put(FADT_FLAGS, FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP);
     // §4.8.3.7: hardware-reduced sleep (power-off writes SLP_TYP | SLP_EN) and §4.8.3.6 reset.
     t.put(FADT_RESET_REG, io_port_byte(layout::ACPI_RESET_PORT));
@@ -166,12 +179,14 @@ Result<uint64_t> write_acpi_tables(GuestMemory& memory, uint32_t vcpu_count, con
     const auto body = dsdt_body(devices);
     dsdt.bytes().insert(dsdt.bytes().end(), body.begin(), body.end());
     const uint64_t dsdt_addr = TRY(placer.place(dsdt.finish()));
-    const uint64_t fadt_addr = TRY(placer.place(fadt(dsdt_addr)));
+    const uint64_t fadt_addr = TRY(placer.place(fadt(dsdt_addr, devices.pci.has_value())));
     const uint64_t madt_addr = TRY(placer.place(madt(vcpu_count)));
 
     Table xsdt("XSDT", 1);
     xsdt.append(fadt_addr);
     xsdt.append(madt_addr);
+    if (devices.pci)
+        xsdt.append(TRY(placer.place(mcfg(*devices.pci))));
     const uint64_t xsdt_addr = TRY(placer.place(xsdt.finish()));
 
     Rsdp rsdp{};

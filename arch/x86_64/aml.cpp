@@ -155,6 +155,13 @@ Bytes package(std::initializer_list<Bytes> elements) {
     return with_length({PACKAGE_OP}, payload);
 }
 
+Bytes package_of(const std::vector<Bytes>& elements) {
+    Bytes payload{static_cast<uint8_t>(elements.size())};
+    for (const auto& element : elements)
+        append(payload, element);
+    return with_length({PACKAGE_OP}, payload);
+}
+
 Bytes buffer(const Bytes& data) {
     Bytes payload = integer(data.size());
     append(payload, data);
@@ -210,6 +217,31 @@ Bytes interrupt(uint32_t gsi, bool edge) {
     append_le(out, gsi);
     return out;
 }
+
+namespace {
+
+// §6.4.3.5.1-3: tag, length, resource type, general flags, type-specific flags, then
+// granularity, minimum, maximum, translation offset and length, each `width` bytes.
+constexpr uint8_t RESOURCE_MEMORY = 0, RESOURCE_IO = 1, RESOURCE_BUS = 2;
+constexpr uint8_t MIN_MAX_FIXED = 0x0c;  // producer, positive decode
+template <typename T>
+Bytes address_space(uint8_t tag, uint8_t type, uint8_t type_flags, T min, T max) {
+    Bytes out{tag};
+    append_le(out, static_cast<uint16_t>(3 + 5 * sizeof(T)));
+    out.push_back(type);
+    out.push_back(MIN_MAX_FIXED);
+    out.push_back(type_flags);
+    for (T field : {T{0}, min, max, T{0}, static_cast<T>(max - min + 1)})
+        append_le(out, field);
+    return out;
+}
+
+}  // namespace
+
+Bytes word_bus_number(uint16_t min, uint16_t max) { return address_space<uint16_t>(0x88, RESOURCE_BUS, 0, min, max); }
+Bytes word_io(uint16_t min, uint16_t max) { return address_space<uint16_t>(0x88, RESOURCE_IO, 0x03, min, max); }
+Bytes dword_memory(uint32_t min, uint32_t max) { return address_space<uint32_t>(0x87, RESOURCE_MEMORY, 0x01, min, max); }
+Bytes qword_memory(uint64_t min, uint64_t max) { return address_space<uint64_t>(0x8a, RESOURCE_MEMORY, 0x01, min, max); }
 
 }  // namespace resource
 

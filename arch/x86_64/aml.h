@@ -28,6 +28,7 @@ Bytes eisa_id(std::string_view id);
 
 Bytes name(std::string_view path, const Bytes& value);               // DefName
 Bytes package(std::initializer_list<Bytes> elements);                 // DefPackage
+Bytes package_of(const std::vector<Bytes>& elements);                  // DefPackage, built up
 Bytes buffer(const Bytes& data);                                       // DefBuffer
 Bytes scope(std::string_view path, std::initializer_list<Bytes> body);  // DefScope
 Bytes device(std::string_view path, std::initializer_list<Bytes> body);  // DefDevice
@@ -40,6 +41,12 @@ Bytes io(uint16_t base, uint8_t length);          // I/O Port descriptor, 16-bit
 Bytes irq_no_flags(uint8_t irq);                  // IRQ descriptor: edge, active high
 Bytes memory32_fixed(uint32_t base, uint32_t length);
 Bytes interrupt(uint32_t gsi, bool edge);          // Extended Interrupt: consumer, active high
+// §6.4.3.5 Address Space descriptors for a bridge's windows [min, max]: producer, positive
+// decode, fixed minimum and maximum.
+Bytes word_bus_number(uint16_t min, uint16_t max);
+Bytes word_io(uint16_t min, uint16_t max);
+Bytes dword_memory(uint32_t min, uint32_t max);  // non-cacheable, read-write
+Bytes qword_memory(uint64_t min, uint64_t max);  // non-cacheable, read-write
 }  // namespace resource
 Bytes resource_template(std::initializer_list<Bytes> descriptors);
 

@@ -49,6 +49,41 @@ Bytes virtio_mmio(size_t index, const MmioDeviceResources& device) {
                                           }))});
 }
 
+// The PCIe host bridge (PNP0A08, compatible with PNP0A03): segment 0, bus 0, its windows, and a
+// _PRT wiring each function's INTA# straight to its IOAPIC input. No I/O BARs exist, so the I/O
+// window starts above the legacy ports.
+Bytes pci_host_bridge(const PciHostResources& pci) {
+    std::vector<Bytes> routes;
+    for (const auto& intx : pci.intx) {
+        // Address (device << 16 | 0xffff: any function), pin (0 = INTA#), source (none), GSI.
+        routes.push_back(aml::package({aml::integer(uint64_t{intx.device} << 16 | 0xffff), aml::integer(0),
+                                       aml::integer(0), aml::integer(intx.gsi)}));
+    }
+    return aml::device(
+        "PCI0",
+        {aml::name("_HID", aml::eisa_id("PNP0A08")), aml::name("_CID", aml::eisa_id("PNP0A03")),
+         aml::name("_SEG", aml::integer(0)), aml::name("_BBN", aml::integer(0)), aml::name("_UID", aml::integer(0)),
+         aml::name("_CCA", aml::integer(1)),
+         aml::name("_CRS", aml::resource_template({
+                               res::word_bus_number(0, 0),
+                               res::io(0xcf8, 8),
+                               res::word_io(0x1000, 0xffff),
+                               res::dword_memory(static_cast<uint32_t>(pci.mmio32_base),
+                                                 static_cast<uint32_t>(pci.mmio32_base + pci.mmio32_size - 1)),
+                               res::qword_memory(pci.mmio64_base, pci.mmio64_base + pci.mmio64_size - 1),
+                           })),
+         aml::name("_PRT", aml::package_of(routes))});
+}
+
+// ECAM is a motherboard resource (PNP0C02): Linux uses the MCFG window only when it is
+// reserved there (or in the E820 map).
+Bytes pci_ecam_reservation(const PciHostResources& pci) {
+    return aml::device("MRES", {aml::name("_HID", aml::eisa_id("PNP0C02")), aml::name("_UID", aml::integer(1)),
+                                aml::name("_CRS", aml::resource_template({res::memory32_fixed(
+                                                      static_cast<uint32_t>(pci.ecam_base),
+                                                      static_cast<uint32_t>(pci.ecam_size))}))});
+}
+
 }  // namespace
 
 Bytes dsdt_body(const AcpiDevices& devices) {
@@ -61,6 +96,8 @@ Bytes dsdt_body(const AcpiDevices& devices) {
         const Bytes dev = virtio_mmio(i, devices.virtio_mmio[i]);
         sb.insert(sb.end(), dev.begin(), dev.end());
     }
+    if (devices.pci)
+        sb = aml::concat({sb, pci_host_bridge(*devices.pci), pci_ecam_reservation(*devices.pci)});
     // \_S5_: SLP_TYPa, SLP_TYPb (the same register serves both in hardware-reduced mode).
     return aml::concat({aml::scope("\\_SB", {sb}),
                         aml::name("\\_S5", aml::package({aml::integer(SLEEP_TYPE_S5), aml::integer(0)}))});

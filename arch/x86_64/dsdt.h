@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "arch/x86_64/aml.h"
@@ -17,10 +18,29 @@ struct MmioDeviceResources {
     uint32_t gsi;
 };
 
+// A PCI function's INTA#, wired straight to an IOAPIC input (the _PRT's GSI form).
+struct PciIntx {
+    uint8_t device;
+    uint32_t gsi;
+};
+
+// The PCIe host bridge of segment 0, bus 0: its ECAM window (the MCFG table) and the windows
+// it forwards to its functions' BARs (the PNP0A08 device's _CRS).
+struct PciHostResources {
+    uint64_t ecam_base;
+    uint64_t ecam_size;
+    uint64_t mmio32_base;
+    uint64_t mmio32_size;
+    uint64_t mmio64_base;
+    uint64_t mmio64_size;
+    std::vector<PciIntx> intx;
+};
+
 // What the firmware tables describe beyond the CPUs.
 struct AcpiDevices {
     bool i8042 = true;
     std::vector<MmioDeviceResources> virtio_mmio;
+    std::optional<PciHostResources> pci;
 };
 
 // The sleep type _S5_ announces; the power device acts on it (ACPI 6.5 §4.8.3.7).

@@ -34,6 +34,13 @@ inline constexpr uint64_t MMIO_GAP_START = 3 * GiB;
 inline constexpr uint64_t MMIO_GAP_END = 4 * GiB;
 inline constexpr uint64_t VIRTIO_MMIO_BASE = 0xd0000000;  // one 4 KiB window per device
 inline constexpr uint64_t VIRTIO_MMIO_SIZE = 0x1000;
+// PCIe (--transport pci): the host bridge's 32-bit BAR window below the virtio-mmio windows,
+// ECAM for bus 0, and a 64-bit window above RAM (pci_mmio64_base).
+inline constexpr uint64_t PCI_MMIO32_BASE = 0xc0000000;
+inline constexpr uint64_t PCI_MMIO32_SIZE = 0x10000000;
+inline constexpr uint64_t PCI_ECAM_BASE = 0xe0000000;
+inline constexpr uint64_t PCI_ECAM_SIZE = 1 * MiB;  // bus 0: 32 devices x 8 functions x 4 KiB
+inline constexpr uint64_t PCI_MMIO64_SIZE = 64 * GiB;
 inline constexpr uint64_t IOAPIC_ADDR = 0xfec00000;
 inline constexpr uint64_t LAPIC_ADDR = 0xfee00000;
 inline constexpr uint64_t IDENTITY_MAP_ADDR = 0xfffbc000;  // KVM's EPT identity map (1 page)
@@ -68,6 +75,13 @@ inline constexpr uint32_t IOAPIC_PINS = 24;
 inline constexpr uint32_t VIRTIO_IRQS[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15,
                                            16, 17, 18, 19, 20, 21, 22, 23};
 inline constexpr uint64_t virtio_mmio_base(uint64_t slot) { return VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE; }
+// The 64-bit BAR window: from 64 GiB, or the first GiB boundary above RAM when RAM reaches
+// beyond that (RAM above the gap ends at mem_size + the gap's size).
+inline constexpr uint64_t pci_mmio64_base(uint64_t mem_size) {
+    const uint64_t ram_top = mem_size > MMIO_GAP_START ? mem_size + (MMIO_GAP_END - MMIO_GAP_START) : mem_size;
+    const uint64_t above = (ram_top + GiB - 1) & ~(GiB - 1);
+    return above > 64 * GiB ? above : 64 * GiB;
+}
 inline constexpr uint32_t MAX_VCPUS = 254;  // xAPIC IDs 0..253; 254 is the IOAPIC, 255 broadcast
 
 }  // namespace vmm::arch::x86_64::layout

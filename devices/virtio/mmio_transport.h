@@ -14,10 +14,11 @@
 #include "devices/device.h"
 #include "devices/virtio/virtio_core.h"
 #include "devices/virtio/virtio_device.h"
+#include "devices/virtio/virtio_transport.h"
 
 namespace vmm::virtio {
 
-class MmioTransport final : public BusDevice, private VirtioInterrupt {
+class MmioTransport final : public BusDevice, public VirtioTransport, private VirtioInterrupt {
 public:
     static constexpr uint64_t SIZE = 0x1000;
     static constexpr uint64_t QUEUE_NOTIFY = 0x50;
@@ -28,25 +29,14 @@ public:
     void write(uint64_t offset, std::span<const uint8_t> data) override;
     std::string_view name() const override { return "virtio-mmio"; }
 
-    // A notification for queue `index` (QueueNotify write or its ioeventfd). Returns true
-    // when the device stopped at its budget with requests still available: the caller
-    // reschedules instead of looping, so other events get their turn.
-    bool notify(uint32_t index);
-
-    // For a device with external rings (vhost-user), from the thread watching its backend:
-    // the backend used buffers of queue `index`; the backend failed (DEVICE_NEEDS_RESET).
-    void external_used(uint32_t index);
-    void external_failed(const std::string& why);
-
-    uint32_t status() const;
-    size_t queue_count() const { return m_core.queue_count(); }
-    const VirtioDevice& device() const { return m_core.device(); }
-    // Runs `change` on the device under the transport's lock (between requests); when it
-    // succeeds, the driver is told the configuration changed (VIRTIO 1.2 §2.5.1).
-    Status change_device(const std::function<Status(VirtioDevice&)>& change);
-    // Runs `use` on the device under the transport's lock, telling the driver nothing (a
-    // snapshot reading or restoring the device's own state).
-    Status with_device(const std::function<Status(VirtioDevice&)>& use);
+    bool notify(uint32_t index) override;
+    void external_used(uint32_t index) override;
+    void external_failed(const std::string& why) override;
+    uint32_t status() const override;
+    size_t queue_count() const override { return m_core.queue_count(); }
+    const VirtioDevice& device() const override { return m_core.device(); }
+    Status change_device(const std::function<Status(VirtioDevice&)>& change) override;
+    Status with_device(const std::function<Status(VirtioDevice&)>& use) override;
 
     struct State {
         VirtioCore::State core;

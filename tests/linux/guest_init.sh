@@ -11,7 +11,7 @@ for arg in $(cat /proc/cmdline); do
 done
 load() { for m in "$@"; do insmod "/lib/modules/$m.ko" || echo "GUEST insmod $m failed"; done; }
 # Modules in dependency order (modinfo -F depends).
-load virtio_ring virtio virtio_mmio
+load virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 echo "GUEST userspace nproc=$(nproc) case=$CASE"
 
 mount_share() {  # the host's directory with tag "share" at /mnt/share (virtio-fs)

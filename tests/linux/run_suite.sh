@@ -56,7 +56,8 @@ cp "$busybox" "$guest/bin/busybox"
 cp "$here/guest_init.sh" "$guest/init"
 [ -x "${EMBER_GUEST_EXIT:-}" ] || die "EMBER_GUEST_EXIT does not name the built ember-guest-exit"
 cp "$EMBER_GUEST_EXIT" "$guest/bin/ember-guest-exit"
-for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/block/virtio_blk \
+for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/virtio/virtio_pci_legacy_dev \
+         drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
          net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/char/virtio_console \
          drivers/char/hw_random/virtio-rng fs/fuse/fuse fs/fuse/virtiofs net/vmw_vsock/vsock \
          net/vmw_vsock/vmw_vsock_virtio_transport_common net/vmw_vsock/vmw_vsock_virtio_transport; do

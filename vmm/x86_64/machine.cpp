@@ -66,7 +66,7 @@ public:
                        std::span<const uint8_t> initrd, boot::KernelCmdline& cmdline) override {
         // The guest learns its CPUs from either table: MP for older kernels, ACPI for the rest;
         // its devices from the DSDT, or the command line for kernels without ACPI.
-        const x86::AcpiDevices devices{true, vmm.devices.virtio_resources()};
+        const x86::AcpiDevices devices{true, vmm.devices.virtio_resources(), vmm.devices.pci_resources()};
         if (config.virtio_mmio_cmdline)
             TRY(announce_on_cmdline(devices.virtio_mmio, cmdline));
         TRY(x86::write_mptable(*vmm.memory, config.cpus));
@@ -164,6 +164,12 @@ Status X86Machine::attach_platform_devices(VmParts& vmm, const VmConfig& config)
         [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest powered off (ACPI S5)"); },
         [&lifecycle] { lifecycle.request_stop(exit_status::GUEST_ENDED, "guest reset through the ACPI reset register"); });
     TRY(pio.insert(layout::ACPI_PM_PORT, layout::ACPI_PM_PORT_COUNT, power));
+
+    if (config.transport == VmConfig::Transport::Pci) {
+        const uint64_t mmio64 = layout::pci_mmio64_base(config.memory);
+        TRY(vmm.devices.enable_pci(*vmm.vm, {layout::PCI_ECAM_BASE, layout::PCI_ECAM_SIZE, layout::PCI_MMIO32_BASE,
+                                             layout::PCI_MMIO32_SIZE, mmio64, layout::PCI_MMIO64_SIZE, {}}));
+    }
 
     // Only on request: otherwise a guest could choose Ember's exit status.
     if (config.debug_exit) {
