@@ -68,8 +68,8 @@ const VirtioSlot* DeviceManager::find(std::string_view id) const {
     return nullptr;
 }
 
-Result<std::vector<uint32_t>> DeviceManager::create_notify_fds(VirtioSlot& slot, const virtio::VirtioDevice& device) {
-    const virtio::ExternalRings* external = const_cast<virtio::VirtioDevice&>(device).external_rings();
+Result<std::vector<uint32_t>> DeviceManager::create_notify_fds(VirtioSlot& slot, virtio::VirtioDevice& device) {
+    const virtio::ExternalRings* external = device.external_rings();
     std::vector<uint32_t> served;
     for (uint32_t queue = 0; queue < device.queue_count(); ++queue) {
         int fd = external ? external->kick_fd(queue) : -1;

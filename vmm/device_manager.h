@@ -78,7 +78,7 @@ private:
                                          GuestMemory& memory, std::vector<uint32_t>& served);
     // An eventfd per queue (a device with external rings: its backend's kick eventfds) in
     // slot.notify_fds; returns the queues the event loop serves.
-    Result<std::vector<uint32_t>> create_notify_fds(VirtioSlot& slot, const virtio::VirtioDevice& device);
+    Result<std::vector<uint32_t>> create_notify_fds(VirtioSlot& slot, virtio::VirtioDevice& device);
     Status add_slot(VirtioSlot slot, std::vector<uint32_t> served, EventLoop& loop);
 
     // Declared first, destroyed last: the devices on the buses hold references to them.

@@ -40,10 +40,10 @@ std::vector<kvm_irq_routing_entry> GsiRouting::irqchip_routes() {
     return routes;
 }
 
+GsiRouting::GsiRouting(Vm& vm) : m_vm(vm), m_next(layout::IOAPIC_PINS) {}
+
 Result<uint32_t> GsiRouting::allocate() {
     std::lock_guard lock(m_mutex);
-    if (m_next == 0)
-        m_next = layout::IOAPIC_PINS;
     if (m_next > MAX_GSI)
         return Error("no GSI left for an MSI route");
     return m_next++;

@@ -18,7 +18,7 @@ namespace vmm {
 
 class GsiRouting {
 public:
-    explicit GsiRouting(Vm& vm) : m_vm(vm) {}
+    explicit GsiRouting(Vm& vm);
     // A GSI above the IOAPIC's pins for an MSI route.
     Result<uint32_t> allocate();
     // Points `gsi` at `message` and installs the table.
@@ -32,7 +32,7 @@ private:
     std::mutex m_mutex;
     Vm& m_vm;
     std::map<uint32_t, pci::MsiMessage> m_msi;
-    uint32_t m_next = 0;
+    uint32_t m_next;  // the next free GSI
 };
 
 class KvmMsiVectors final : public pci::MsiSink {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "devices/pci/pci_config.h"
 
@@ -44,38 +45,36 @@ public:
         if (offset == 0 && data.size() == 4) {
             const uint32_t value = m_root.config_address();
             std::copy_n(reinterpret_cast<const uint8_t*>(&value), 4, data.begin());
-            return;
-        }
-        if (offset < 4) {
+        } else if (auto at = target(offset, data.size())) {
+            m_root.config_read(at->device, at->function, at->offset, data);
+        } else {
             std::fill(data.begin(), data.end(), 0xff);
-            return;
         }
-        access(offset - 4, [&](uint32_t dev, uint32_t fn, uint64_t reg) { m_root.config_read(dev, fn, reg, data); },
-               [&] { std::fill(data.begin(), data.end(), 0xff); }, data.size());
     }
     void write(uint64_t offset, std::span<const uint8_t> data) override {
         if (offset == 0 && data.size() == 4) {
             uint32_t value;
             std::copy_n(data.begin(), 4, reinterpret_cast<uint8_t*>(&value));
             m_root.set_config_address(value & 0x80fffffc);  // enable, bus, device, function, register
-            return;
+        } else if (auto at = target(offset, data.size())) {
+            m_root.config_write(at->device, at->function, at->offset, data);
         }
-        if (offset >= 4)
-            access(offset - 4, [&](uint32_t dev, uint32_t fn, uint64_t reg) { m_root.config_write(dev, fn, reg, data); },
-                   [] {}, data.size());
     }
     std::string_view name() const override { return "pci-config-ports"; }
 
 private:
-    template <typename Hit, typename Miss>
-    void access(uint64_t byte, Hit hit, Miss miss, size_t size) {
+    struct Target {
+        uint32_t device;
+        uint32_t function;
+        uint64_t offset;
+    };
+    // What an access to CONFIG_DATA (port offsets 4..7) reaches: nothing while the address
+    // is disabled or names another bus.
+    std::optional<Target> target(uint64_t port_offset, size_t size) const {
         const uint32_t address = m_root.config_address();
-        const uint32_t bus = (address >> 16) & 0xff;
-        if (!(address & 0x80000000u) || bus != 0 || byte + size > 4) {
-            miss();
-            return;
-        }
-        hit((address >> 11) & 0x1f, (address >> 8) & 0x7, (address & 0xfc) + byte);
+        if (port_offset < 4 || port_offset - 4 + size > 4 || !(address & 0x80000000u) || ((address >> 16) & 0xff) != 0)
+            return std::nullopt;
+        return Target{(address >> 11) & 0x1f, (address >> 8) & 0x7, (address & 0xfc) + (port_offset - 4)};
     }
 
     PciRoot& m_root;

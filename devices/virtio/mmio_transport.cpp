@@ -47,15 +47,10 @@ constexpr uint32_t VENDOR = 0x4d424d45;  // "EMBM"
 
 MmioTransport::MmioTransport(std::unique_ptr<VirtioDevice> device, GuestMemory& memory,
                              Interrupt& interrupt)
-    : m_interrupt(interrupt), m_core(std::move(device), memory, *this) {}
+    : CoreTransport(std::move(device), memory, *this), m_interrupt(interrupt) {}
 
 std::string MmioTransport::cmdline_announcement(uint64_t base, uint32_t irq) {
     return fmt::format("virtio_mmio.device={}K@{:#x}:{}", SIZE / 1024, base, irq);
-}
-
-uint32_t MmioTransport::status() const {
-    std::lock_guard lock(m_mutex);
-    return m_core.status();
 }
 
 void MmioTransport::signal_used(uint16_t) {
@@ -177,33 +172,6 @@ Status MmioTransport::restore(const State& state) {
     m_queue_sel = state.queue_sel;
     m_interrupt_status = state.interrupt_status & (INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE);
     return {};
-}
-
-Status MmioTransport::change_device(const std::function<Status(VirtioDevice&)>& change) {
-    std::lock_guard lock(m_mutex);
-    TRY(change(m_core.device()));
-    m_core.config_changed();
-    return {};
-}
-
-Status MmioTransport::with_device(const std::function<Status(VirtioDevice&)>& use) {
-    std::lock_guard lock(m_mutex);
-    return use(m_core.device());
-}
-
-void MmioTransport::external_used(uint32_t index) {
-    std::lock_guard lock(m_mutex);
-    m_core.external_used(index);
-}
-
-void MmioTransport::external_failed(const std::string& why) {
-    std::lock_guard lock(m_mutex);
-    m_core.needs_reset(why);
-}
-
-bool MmioTransport::notify(uint32_t index) {
-    std::lock_guard lock(m_mutex);
-    return m_core.notify(index);
 }
 
 }  // namespace vmm::virtio

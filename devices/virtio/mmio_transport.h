@@ -18,7 +18,7 @@
 
 namespace vmm::virtio {
 
-class MmioTransport final : public BusDevice, public VirtioTransport, private VirtioInterrupt {
+class MmioTransport final : public BusDevice, public CoreTransport, private VirtioInterrupt {
 public:
     static constexpr uint64_t SIZE = 0x1000;
     static constexpr uint64_t QUEUE_NOTIFY = 0x50;
@@ -28,15 +28,6 @@ public:
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;
     std::string_view name() const override { return "virtio-mmio"; }
-
-    bool notify(uint32_t index) override;
-    void external_used(uint32_t index) override;
-    void external_failed(const std::string& why) override;
-    uint32_t status() const override;
-    size_t queue_count() const override { return m_core.queue_count(); }
-    const VirtioDevice& device() const override { return m_core.device(); }
-    Status change_device(const std::function<Status(VirtioDevice&)>& change) override;
-    Status with_device(const std::function<Status(VirtioDevice&)>& use) override;
 
     struct State {
         VirtioCore::State core;
@@ -64,8 +55,6 @@ private:
     void write_register(uint64_t offset, uint32_t value);
 
     Interrupt& m_interrupt;
-    mutable std::mutex m_mutex;
-    VirtioCore m_core;
     uint32_t m_device_features_sel = 0;
     uint32_t m_driver_features_sel = 0;
     uint32_t m_queue_sel = 0;

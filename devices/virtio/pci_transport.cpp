@@ -64,11 +64,11 @@ bool overlaps(uint64_t offset, size_t size, uint64_t start, uint64_t length) {
 }  // namespace
 
 PciTransport::PciTransport(std::unique_ptr<VirtioDevice> device, GuestMemory& memory, const Wiring& wiring)
-    : m_intx(wiring.intx),
+    : CoreTransport(std::move(device), memory, *this),
+      m_intx(wiring.intx),
       m_bars(wiring.bars),
-      m_config(pci_id(*device), 1 /* INTA# */),
-      m_msix(static_cast<uint16_t>(device->queue_count() + 1), wiring.msi),
-      m_core(std::move(device), memory, *this),
+      m_config(pci_id(m_core.device()), 1 /* INTA# */),
+      m_msix(static_cast<uint16_t>(m_core.queue_count() + 1), wiring.msi),
       m_queue_vectors(m_core.queue_count(), NO_VECTOR) {
     m_config.add_memory_bar(0, BAR_SIZE, true);
     add_capabilities();
@@ -254,38 +254,6 @@ void PciTransport::update_intx() {
         m_intx_level = level;
         m_intx.set_level(level);
     }
-}
-
-uint32_t PciTransport::status() const {
-    std::lock_guard lock(m_mutex);
-    return m_core.status();
-}
-
-bool PciTransport::notify(uint32_t index) {
-    std::lock_guard lock(m_mutex);
-    return m_core.notify(index);
-}
-
-void PciTransport::external_used(uint32_t index) {
-    std::lock_guard lock(m_mutex);
-    m_core.external_used(index);
-}
-
-void PciTransport::external_failed(const std::string& why) {
-    std::lock_guard lock(m_mutex);
-    m_core.needs_reset(why);
-}
-
-Status PciTransport::change_device(const std::function<Status(VirtioDevice&)>& change) {
-    std::lock_guard lock(m_mutex);
-    TRY(change(m_core.device()));
-    m_core.config_changed();
-    return {};
-}
-
-Status PciTransport::with_device(const std::function<Status(VirtioDevice&)>& use) {
-    std::lock_guard lock(m_mutex);
-    return use(m_core.device());
 }
 
 }  // namespace vmm::virtio

@@ -22,7 +22,7 @@
 
 namespace vmm::virtio {
 
-class PciTransport final : public pci::PciFunction, public VirtioTransport, private VirtioInterrupt {
+class PciTransport final : public pci::PciFunction, public CoreTransport, private VirtioInterrupt {
 public:
     // BAR 0's layout: one 4 KiB region per structure.
     static constexpr uint64_t BAR_SIZE = 0x8000;
@@ -57,16 +57,6 @@ public:
     bool mmio_read(uint64_t address, std::span<uint8_t> data) override;
     bool mmio_write(uint64_t address, std::span<const uint8_t> data) override;
 
-    // VirtioTransport
-    bool notify(uint32_t index) override;
-    void external_used(uint32_t index) override;
-    void external_failed(const std::string& why) override;
-    uint32_t status() const override;
-    size_t queue_count() const override { return m_core.queue_count(); }
-    const VirtioDevice& device() const override { return m_core.device(); }
-    Status change_device(const std::function<Status(VirtioDevice&)>& change) override;
-    Status with_device(const std::function<Status(VirtioDevice&)>& use) override;
-
 private:
     // VirtioInterrupt
     void signal_used(uint16_t queue) override;
@@ -89,12 +79,10 @@ private:
     void reset_transport();
     uint16_t accepted_vector(uint16_t vector) const;
 
-    mutable std::mutex m_mutex;
     IrqLine& m_intx;
     pci::BarListener& m_bars;
     pci::PciConfig m_config;
     pci::Msix m_msix;
-    VirtioCore m_core;
     uint8_t m_msix_cap = 0;
     uint8_t m_pci_cfg_cap = 0;
     std::optional<uint64_t> m_bar;  // where BAR 0 decodes, as last told to the listener

@@ -5,9 +5,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/result.h"
+#include "base/guest_memory.h"
+#include "devices/virtio/virtio_core.h"
 #include "devices/virtio/virtio_device.h"
 
 namespace vmm::virtio {
@@ -33,6 +37,28 @@ public:
     virtual Status change_device(const std::function<Status(VirtioDevice&)>& change) = 0;
     // Runs `use` on the device under the transport's lock, telling the driver nothing.
     virtual Status with_device(const std::function<Status(VirtioDevice&)>& use) = 0;
+};
+
+// What MMIO and PCI share: a VirtioCore behind one lock, and the VirtioTransport calls on it.
+// A transport derives from this, decodes its registers under m_mutex and is the core's
+// VirtioInterrupt (it is referenced here before it is constructed, never called then).
+class CoreTransport : public VirtioTransport {
+public:
+    bool notify(uint32_t index) final;
+    void external_used(uint32_t index) final;
+    void external_failed(const std::string& why) final;
+    uint32_t status() const final;
+    size_t queue_count() const final { return m_core.queue_count(); }
+    const VirtioDevice& device() const final { return m_core.device(); }
+    Status change_device(const std::function<Status(VirtioDevice&)>& change) final;
+    Status with_device(const std::function<Status(VirtioDevice&)>& use) final;
+
+protected:
+    CoreTransport(std::unique_ptr<VirtioDevice> device, GuestMemory& memory, VirtioInterrupt& interrupt)
+        : m_core(std::move(device), memory, interrupt) {}
+
+    mutable std::mutex m_mutex;
+    VirtioCore m_core;
 };
 
 }  // namespace vmm::virtio
