@@ -164,12 +164,10 @@ Status Vm::unregister_ioeventfd_any(int eventfd, uint64_t addr, uint32_t len) {
 }
 
 Status Vm::set_gsi_routing(const std::vector<kvm_irq_routing_entry>& entries) {
-    // struct kvm_irq_routing ends in a flexible array: header and entries in one buffer.
-    std::vector<uint8_t> buffer(sizeof(kvm_irq_routing) + entries.size() * sizeof(kvm_irq_routing_entry));
-    auto* routing = reinterpret_cast<kvm_irq_routing*>(buffer.data());
-    routing->nr = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), routing->entries);
-    TRY(KVM_IOCTL(m_fd.get(), KVM_SET_GSI_ROUTING, routing));
+    FlexBuffer<IrqRoutingHeader, kvm_irq_routing_entry> buf(entries.size());
+    buf.header()->nr = static_cast<uint32_t>(entries.size());
+    std::copy(entries.begin(), entries.end(), buf.entries());
+    TRY(checked_ioctl(m_fd.get(), IOCTL_SET_GSI_ROUTING, "KVM_SET_GSI_ROUTING", buf.header()));
     return {};
 }
 

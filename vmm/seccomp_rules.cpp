@@ -75,15 +75,15 @@ const unsigned long VCPU_IOCTLS[] = {
     TUNSETOFFLOAD, TUNSETQUEUE,
     // virtio-pci: a guest moving a BAR moves its notify ioeventfds; an MSI-X vector delivered
     // with a new message rewrites its route.
-    KVM_IOEVENTFD, KVM_SET_GSI_ROUTING,
+    KVM_IOEVENTFD, kvm_detail::IOCTL_SET_GSI_ROUTING,
 };
 const unsigned long VMM_IOCTLS[] = {
     KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI, TCGETS, TCSETS, TUNSETOFFLOAD, TUNSETQUEUE,
-    KVM_SET_GSI_ROUTING,  // an MSI-X vector delivered with a new message
+    kvm_detail::IOCTL_SET_GSI_ROUTING,  // an MSI-X vector delivered with a new message
 };
 const unsigned long API_IOCTLS[] = {
     KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI, BLKGETSIZE64, FIONREAD,
-    KVM_SET_GSI_ROUTING,  // a configuration interrupt on an MSI-X vector with a new message
+    kvm_detail::IOCTL_SET_GSI_ROUTING,  // a configuration interrupt on an MSI-X vector with a new message
     // PUT /snapshot/create reads the paused VM's state (it writes none) and, for a diff, its
     // dirty log.
     KVM_GET_MP_STATE, KVM_GET_REGS, KVM_GET_SREGS, kvm_detail::IOCTL_GET_XSAVE, KVM_GET_XCRS, KVM_GET_DEBUGREGS, KVM_GET_LAPIC,

@@ -6,13 +6,24 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+NET_MIB=64
 for arg in $(cat /proc/cmdline); do
-    case $arg in ember.case=*) CASE=${arg#ember.case=} ;; esac
+    case $arg in ember.case=*) CASE=${arg#ember.case=} ;;
+                 ember.net_mib=*) NET_MIB=${arg#ember.net_mib=} ;; esac
 done
 load() { for m in "$@"; do insmod "/lib/modules/$m.ko" || echo "GUEST insmod $m failed"; done; }
 # Modules in dependency order (modinfo -F depends).
 load virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 echo "GUEST userspace nproc=$(nproc) case=$CASE"
+# Every power-off first reports how the virtio devices interrupt (cases.sh check_irqs): MSI
+# or MSI-X vectors, wired lines (IO-APIC), and how many functions virtio-pci drives.
+poweroff() {
+    msi=$(grep virtio /proc/interrupts | grep -c PCI-MSI)
+    wired=$(grep virtio /proc/interrupts | grep -vc PCI-MSI)
+    pci=$(ls -d /sys/bus/pci/drivers/virtio-pci/0000:* 2>/dev/null | wc -l)
+    echo "GUEST virtio irqs msi=$msi wired=$wired pci=$pci"
+    /bin/busybox poweroff "$@"
+}
 
 mount_share() {  # the host's directory with tag "share" at /mnt/share (virtio-fs)
     load fuse virtiofs
@@ -98,7 +109,7 @@ net)
     ip addr add 10.0.2.15/24 dev eth0
     ip link set eth0 up
     ping -c 3 -W 5 10.0.2.1 >/dev/null && echo "GUEST ping host ok"
-    dd if=/dev/urandom of=/tmp/blob bs=1M count=64 2>/dev/null
+    dd if=/dev/urandom of=/tmp/blob bs=1M count="$NET_MIB" 2>/dev/null
     echo "GUEST blob md5 $(md5sum </tmp/blob | cut -d' ' -f1)"
     echo "GUEST net ready"
     # The host listens once it has pinged us; retry until its listener is up.

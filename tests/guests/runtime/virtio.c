@@ -5,19 +5,7 @@
 #define REG_MAGIC 0x000
 #define REG_VERSION 0x004
 #define REG_DEVICE_ID 0x008
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
 #define REG_QUEUE_NOTIFY 0x050
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC 0x080
-#define REG_QUEUE_DRIVER 0x090
-#define REG_QUEUE_DEVICE 0x0a0
 #define REG_CONFIG 0x100
 #define STATUS_ACK 1
 #define STATUS_DRIVER 2
@@ -31,19 +19,58 @@ static uint32_t used_ring[VIRTIO_MAX_DEVICES][1 + 2 * VQ_MAX + 1] __attribute__(
 static struct virtq_desc indirect_table[VQ_MAX] __attribute__((aligned(16)));
 static int queues_set_up;
 
-static volatile uint32_t *reg(const struct virtio_dev *dev, uint32_t offset) {
-    return (volatile uint32_t *)(dev->base + offset);
+/* The transport registers the driver uses, at their virtio-mmio offset (all 32-bit) and
+ * their virtio-pci common-configuration offset and width (VIRTIO 1.2 §4.2.2, §4.1.4.3). */
+enum field {
+    DEVICE_FEATURES_SEL, DEVICE_FEATURES, DRIVER_FEATURES_SEL, DRIVER_FEATURES, QUEUE_SEL,
+    QUEUE_NUM_MAX, QUEUE_NUM, QUEUE_READY, STATUS, QUEUE_DESC, QUEUE_DRIVER, QUEUE_DEVICE, QUEUE_NOTIFY_OFF
+};
+static const struct { uint16_t mmio, pci; uint8_t pci_width; } fields[] = {
+    [DEVICE_FEATURES_SEL] = {0x014, 0x00, 4}, [DEVICE_FEATURES] = {0x010, 0x04, 4},
+    [DRIVER_FEATURES_SEL] = {0x024, 0x08, 4}, [DRIVER_FEATURES] = {0x020, 0x0c, 4},
+    [QUEUE_SEL] = {0x030, 0x16, 2}, [QUEUE_NUM_MAX] = {0x034, 0x18, 2}, [QUEUE_NUM] = {0x038, 0x18, 2},
+    [QUEUE_READY] = {0x044, 0x1c, 2}, [STATUS] = {0x070, 0x14, 1}, [QUEUE_DESC] = {0x080, 0x20, 4},
+    [QUEUE_DRIVER] = {0x090, 0x28, 4}, [QUEUE_DEVICE] = {0x0a0, 0x30, 4}, [QUEUE_NOTIFY_OFF] = {0, 0x1e, 2},
+};
+
+static uint32_t get(const struct virtio_dev *dev, enum field f) {
+    if (!dev->pci)
+        return *(volatile uint32_t *)(dev->base + fields[f].mmio);
+    const uint64_t at = dev->base + fields[f].pci;
+    switch (fields[f].pci_width) {
+    case 1: return *(volatile uint8_t *)at;
+    case 2: return *(volatile uint16_t *)at;
+    default: return *(volatile uint32_t *)at;
+    }
 }
-uint32_t virtio_read32(const struct virtio_dev *dev, uint32_t offset) { return *reg(dev, offset); }
-static void write32(const struct virtio_dev *dev, uint32_t offset, uint32_t v) { *reg(dev, offset) = v; }
-uint8_t virtio_config8(const struct virtio_dev *dev, uint32_t offset) {
-    return *(volatile uint8_t *)(dev->base + REG_CONFIG + offset);
+static void set(const struct virtio_dev *dev, enum field f, uint32_t v) {
+    if (!dev->pci) {
+        *(volatile uint32_t *)(dev->base + fields[f].mmio) = v;
+        return;
+    }
+    const uint64_t at = dev->base + fields[f].pci;
+    switch (fields[f].pci_width) {
+    case 1: *(volatile uint8_t *)at = (uint8_t)v; break;
+    case 2: *(volatile uint16_t *)at = (uint16_t)v; break;
+    default: *(volatile uint32_t *)at = v; break;
+    }
 }
-uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset) { return *reg(dev, REG_CONFIG + offset); }
+/* A 64-bit queue address as two 32-bit halves (both transports allow it). */
+static void set64(const struct virtio_dev *dev, enum field f, uint64_t v) {
+    const uint16_t off = dev->pci ? fields[f].pci : fields[f].mmio;
+    *(volatile uint32_t *)(dev->base + off) = (uint32_t)v;
+    *(volatile uint32_t *)(dev->base + off + 4) = (uint32_t)(v >> 32);
+}
+
+uint32_t virtio_read32(const struct virtio_dev *dev, uint32_t offset) { return *(volatile uint32_t *)(dev->base + offset); }
+uint8_t virtio_config8(const struct virtio_dev *dev, uint32_t offset) { return *(volatile uint8_t *)(dev->config + offset); }
+uint32_t virtio_config32(const struct virtio_dev *dev, uint32_t offset) {
+    return *(volatile uint32_t *)(dev->config + offset);
+}
 uint64_t virtio_config64(const struct virtio_dev *dev, uint32_t offset) {
     return virtio_config32(dev, offset) | ((uint64_t)virtio_config32(dev, offset + 4) << 32);
 }
-uint32_t virtio_status(const struct virtio_dev *dev) { return virtio_read32(dev, REG_STATUS); }
+uint32_t virtio_status(const struct virtio_dev *dev) { return get(dev, STATUS); }
 
 static uint64_t parse_number(const char **p, int base) {
     uint64_t v = 0;
@@ -88,6 +115,8 @@ int virtio_find(const char *cmdline, struct virtio_dev *devs, int max) {
         if (virtio_read32(&devs[n], REG_MAGIC) != 0x74726976 || virtio_read32(&devs[n], REG_VERSION) != 2)
             continue;
         devs[n].device_id = virtio_read32(&devs[n], REG_DEVICE_ID);
+        devs[n].pci = false;
+        devs[n].config = devs[n].base + REG_CONFIG;
         if (devs[n].device_id)
             n++;
     }
@@ -103,21 +132,21 @@ struct virtio_dev *virtio_find_device(const char *cmdline, struct virtio_dev *de
 }
 
 bool virtio_negotiate(struct virtio_dev *dev, uint64_t wanted) {
-    write32(dev, REG_STATUS, 0);
-    write32(dev, REG_STATUS, STATUS_ACK);
-    write32(dev, REG_STATUS, STATUS_ACK | STATUS_DRIVER);
-    write32(dev, REG_DEVICE_FEATURES_SEL, 0);
-    uint64_t offered = virtio_read32(dev, REG_DEVICE_FEATURES);
-    write32(dev, REG_DEVICE_FEATURES_SEL, 1);
-    offered |= (uint64_t)virtio_read32(dev, REG_DEVICE_FEATURES) << 32;
+    set(dev, STATUS, 0);
+    set(dev, STATUS, STATUS_ACK);
+    set(dev, STATUS, STATUS_ACK | STATUS_DRIVER);
+    set(dev, DEVICE_FEATURES_SEL, 0);
+    uint64_t offered = get(dev, DEVICE_FEATURES);
+    set(dev, DEVICE_FEATURES_SEL, 1);
+    offered |= (uint64_t)get(dev, DEVICE_FEATURES) << 32;
     if (!(offered & VIRTIO_F_VERSION_1))
         return false;
     dev->features = offered & (wanted | VIRTIO_F_VERSION_1);
-    write32(dev, REG_DRIVER_FEATURES_SEL, 0);
-    write32(dev, REG_DRIVER_FEATURES, (uint32_t)dev->features);
-    write32(dev, REG_DRIVER_FEATURES_SEL, 1);
-    write32(dev, REG_DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
-    write32(dev, REG_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK);
+    set(dev, DRIVER_FEATURES_SEL, 0);
+    set(dev, DRIVER_FEATURES, (uint32_t)dev->features);
+    set(dev, DRIVER_FEATURES_SEL, 1);
+    set(dev, DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
+    set(dev, STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK);
     return (virtio_status(dev) & STATUS_FEATURES_OK) != 0;
 }
 
@@ -129,8 +158,8 @@ bool virtio_setup_queue_sized(struct virtio_dev *dev, struct virtq *vq, uint16_t
     if (queues_set_up >= VIRTIO_MAX_DEVICES || size > VQ_MAX)
         return false;
     const int slot = queues_set_up++;
-    write32(dev, REG_QUEUE_SEL, index);
-    if (virtio_read32(dev, REG_QUEUE_READY) || virtio_read32(dev, REG_QUEUE_NUM_MAX) < size)
+    set(dev, QUEUE_SEL, index);
+    if (get(dev, QUEUE_READY) || get(dev, QUEUE_NUM_MAX) < size)
         return false;
     vq->dev = dev;
     vq->index = index;
@@ -139,19 +168,18 @@ bool virtio_setup_queue_sized(struct virtio_dev *dev, struct virtq *vq, uint16_t
     vq->avail = avail_ring[slot];
     vq->used = used_ring[slot];
     vq->next_avail = vq->last_used = 0;
-    write32(dev, REG_QUEUE_NUM, size);
-    write32(dev, REG_QUEUE_DESC, (uint32_t)(uint64_t)vq->desc);
-    write32(dev, REG_QUEUE_DESC + 4, 0);
-    write32(dev, REG_QUEUE_DRIVER, (uint32_t)(uint64_t)vq->avail);
-    write32(dev, REG_QUEUE_DRIVER + 4, 0);
-    write32(dev, REG_QUEUE_DEVICE, (uint32_t)(uint64_t)vq->used);
-    write32(dev, REG_QUEUE_DEVICE + 4, 0);
-    write32(dev, REG_QUEUE_READY, 1);
-    return virtio_read32(dev, REG_QUEUE_READY) == 1;
+    vq->notify = dev->pci ? dev->notify + (uint64_t)get(dev, QUEUE_NOTIFY_OFF) * dev->notify_mult
+                          : dev->base + REG_QUEUE_NOTIFY;
+    set(dev, QUEUE_NUM, size);
+    set64(dev, QUEUE_DESC, (uint64_t)vq->desc);
+    set64(dev, QUEUE_DRIVER, (uint64_t)vq->avail);
+    set64(dev, QUEUE_DEVICE, (uint64_t)vq->used);
+    set(dev, QUEUE_READY, 1);
+    return get(dev, QUEUE_READY) == 1;
 }
 
 void virtio_driver_ok(struct virtio_dev *dev) {
-    write32(dev, REG_STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+    set(dev, STATUS, STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
 }
 
 static void fill(struct virtq_desc *table, const struct vbuf *bufs, int n) {
@@ -161,6 +189,13 @@ static void fill(struct virtq_desc *table, const struct vbuf *bufs, int n) {
         table[i].flags = (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
         table[i].next = (uint16_t)(i + 1);
     }
+}
+
+void virtq_notify(const struct virtq *vq) {
+    if (vq->dev->pci)
+        *(volatile uint16_t *)vq->notify = vq->index; /* §4.1.4.4: the queue's index, 16 bits */
+    else
+        *(volatile uint32_t *)vq->notify = vq->index;
 }
 
 bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect) {
@@ -179,7 +214,7 @@ bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirec
     __asm__ volatile("" ::: "memory");           /* x86: stores stay ordered */
     vq->avail[1] = ++vq->next_avail;
     __asm__ volatile("mfence" ::: "memory");
-    write32(vq->dev, REG_QUEUE_NOTIFY, vq->index);
+    virtq_notify(vq);
     return true;
 }
 

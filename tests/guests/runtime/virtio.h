@@ -1,6 +1,7 @@
-/* A small polling virtio-mmio (version 2) driver for test guests: finds devices on the
- * command line the way Linux does (virtio_mmio.device=<size>@<addr>:<irq>), negotiates
- * features, sets up split queues and submits chains, waiting on the used ring. */
+/* A small polling virtio driver for test guests, on virtio-mmio (version 2) and on the modern
+ * virtio-pci transport: finds virtio-mmio devices on the command line the way Linux does
+ * (virtio_mmio.device=<size>@<addr>:<irq>) and virtio-pci ones on PCI bus 0 (virtio_pci.h),
+ * negotiates features, sets up split queues and submits chains, waiting on the used ring. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,10 +22,14 @@
 #define VIRTQ_DESC_F_INDIRECT 4
 
 struct virtio_dev {
-    uint64_t base;
+    uint64_t base; /* virtio-mmio: the registers; virtio-pci: the common configuration */
     uint32_t irq;
     uint32_t device_id;
     uint64_t features; /* negotiated */
+    bool pci;
+    uint64_t config;      /* the device-specific configuration */
+    uint64_t notify;      /* virtio-pci: the notification area and its offset multiplier */
+    uint32_t notify_mult;
 };
 
 struct virtq_desc {
@@ -43,6 +48,7 @@ struct virtq {
     volatile uint32_t *used;  /* flags|idx, then {id, len} pairs */
     uint16_t next_avail;
     uint16_t last_used;
+    uint64_t notify; /* where the queue's notification is written */
 };
 
 struct vbuf {
@@ -74,5 +80,7 @@ bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirec
 int64_t virtq_wait(struct virtq *vq);
 /* The outstanding chain's used length if the device has returned it, else -1 at once. */
 int64_t virtq_poll(struct virtq *vq);
+/* Notifies the device of new buffers on the queue. */
+void virtq_notify(const struct virtq *vq);
 /* virtq_submit + virtq_wait. */
 int64_t virtq_run(struct virtq *vq, const struct vbuf *bufs, int n, bool indirect);
