@@ -76,7 +76,7 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
     std::vector<std::string> disks;
     app.add_option("--disk", disks,
                    "virtio-blk disk, repeatable: [id=ID,]path=PATH[,readonly=on][,serial=ID]"
-                   "[,cache=writeback|unsafe][,engine=sync|io_uring][,format=raw|qcow2]")
+                   "[,cache=writeback|unsafe][,engine=sync|io_uring][,format=raw|qcow2][,num_queues=N]")
         ->expected(1)
         ->take_all();
     std::vector<std::string> nets;

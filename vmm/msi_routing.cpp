@@ -50,8 +50,17 @@ Result<uint32_t> GsiRouting::allocate() {
 }
 
 Status GsiRouting::route(uint32_t gsi, const pci::MsiMessage& message) {
+    return route_all(std::span(&gsi, 1), message);
+}
+
+Status GsiRouting::route_all(std::span<const uint32_t> gsis, const pci::MsiMessage& message) {
     std::lock_guard lock(m_mutex);
-    m_msi[gsi] = message;
+    for (const uint32_t gsi : gsis)
+        m_msi[gsi] = message;
+    return install();
+}
+
+Status GsiRouting::install() {
     std::vector<kvm_irq_routing_entry> table = irqchip_routes();
     for (const auto& [msi_gsi, msg] : m_msi) {
         kvm_irq_routing_entry entry{};
@@ -76,12 +85,14 @@ Result<std::unique_ptr<KvmMsiVectors>> KvmMsiVectors::create(Vm& vm, GsiRouting&
         vector.fd = UniqueFd(fd);
         sink->m_vectors.push_back(std::move(vector));
     }
-    // An irqfd needs its GSI routed before it is bound: start every vector at an inert
-    // message (it is rewritten before its first delivery).
-    for (auto& vector : sink->m_vectors) {
-        TRY(routing.route(vector.gsi, {}));
+    // An irqfd is bound to a routed GSI: every vector starts at an inert message (rewritten
+    // before its first delivery), all in one table update.
+    std::vector<uint32_t> gsis;
+    for (const auto& vector : sink->m_vectors)
+        gsis.push_back(vector.gsi);
+    TRY(routing.route_all(gsis, {}));
+    for (auto& vector : sink->m_vectors)
         TRY(vm.register_irqfd(vector.fd.get(), vector.gsi));
-    }
     return sink;
 }
 

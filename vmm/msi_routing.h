@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -23,12 +24,16 @@ public:
     Result<uint32_t> allocate();
     // Points `gsi` at `message` and installs the table.
     Status route(uint32_t gsi, const pci::MsiMessage& message);
+    // Points every one of `gsis` at `message`, installing the table once.
+    Status route_all(std::span<const uint32_t> gsis, const pci::MsiMessage& message);
 
     // KVM's own default table for its in-kernel irqchip: GSIs 0-15 on the PICs and the IOAPIC,
     // 16-23 on the IOAPIC (setting a table replaces those, so every table carries them).
     static std::vector<kvm_irq_routing_entry> irqchip_routes();
 
 private:
+    Status install();  // m_mutex held
+
     std::mutex m_mutex;
     Vm& m_vm;
     std::map<uint32_t, pci::MsiMessage> m_msi;

@@ -36,15 +36,6 @@ bool contiguous_mask(uint32_t network_order) {
     return mask != 0 && (~mask & (~mask + 1)) == 0;
 }
 
-template <typename T>
-std::optional<T> parse_number(std::string_view text) {
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-        return std::nullopt;
-    return value;
-}
-
 Status check_net(const NetConfig& net, std::string_view where) {
     if (net.tap.empty() == (net.fd < 0))
         return Error(fmt::format("{}: give exactly one of tap=NAME and fd=N", where));

@@ -67,6 +67,9 @@ Status check_snapshottable(const VmConfig& config) {
                                      disk.id));
         if (disk.engine == DiskConfig::Engine::IoUring)
             return Error(fmt::format("snapshot: disk '{}' uses engine=io_uring; snapshots need engine=sync", disk.id));
+        if (disk.num_queues != 1)
+            return Error(fmt::format("snapshot: disk '{}' has {} queues; snapshots record single-queue disks",
+                                     disk.id, disk.num_queues));
     }
     return {};
 }

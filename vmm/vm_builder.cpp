@@ -139,7 +139,8 @@ Status attach_block_devices(VmParts& vmm, const VmConfig& config, std::vector<vi
             disk.serial, disk.cache == DiskConfig::Cache::Writeback,
             disk.engine == DiskConfig::Engine::IoUring ? virtio::DiskEngineKind::IoUring
                                                        : virtio::DiskEngineKind::Sync,
-            disk.format == DiskConfig::Format::Qcow2 ? virtio::DiskFormat::Qcow2 : virtio::DiskFormat::Raw};
+            disk.format == DiskConfig::Format::Qcow2 ? virtio::DiskFormat::Qcow2 : virtio::DiskFormat::Raw,
+            disk.num_queues};
         auto block = TRY_CTX(virtio::Block::create(std::move(disks[i]), *vmm.memory, options),
                              fmt::format("disk '{}'", disk.path));
         TRY(vmm.attach_virtio(disk.id, std::move(block)));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "arch/x86_64/layout.h"
+#include "devices/virtio/block.h"
 #include "vmm/key_values.h"
 
 namespace vmm {
@@ -47,11 +48,14 @@ Result<DiskConfig> parse_disk(std::string_view text) {
             disk.engine = value == "io_uring" ? DiskConfig::Engine::IoUring : DiskConfig::Engine::Sync;
         } else if (key == "format" && (value == "raw" || value == "qcow2")) {
             disk.format = value == "qcow2" ? DiskConfig::Format::Qcow2 : DiskConfig::Format::Raw;
+        } else if (const auto queues = parse_number<uint16_t>(value);
+                   key == "num_queues" && queues && *queues >= 1 && *queues <= virtio::blk::MAX_QUEUES) {
+            disk.num_queues = *queues;
         } else {
             return Error(fmt::format("{}: bad '{}={}' (id=ID of at most {} of A-Z a-z 0-9 _ - ., path=PATH, "
                                      "readonly=on|off, serial=ID of at most 20 bytes, cache=writeback|unsafe, "
-                                     "engine=sync|io_uring, format=raw|qcow2)",
-                                     where, key, value, MAX_DEVICE_ID));
+                                     "engine=sync|io_uring, format=raw|qcow2, num_queues=1..{})",
+                                     where, key, value, MAX_DEVICE_ID, virtio::blk::MAX_QUEUES));
         }
     }
     if (disk.path.empty())

@@ -35,6 +35,7 @@ struct DiskConfig {
     Engine engine = Engine::Sync;
     enum class Format { Raw, Qcow2 };
     Format format = Format::Raw;  // never probed: a raw disk's contents are the guest's
+    uint16_t num_queues = 1;      // virtio-blk request queues (VIRTIO_BLK_F_MQ when more than one)
 };
 
 struct VmConfig {

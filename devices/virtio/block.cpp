@@ -44,6 +44,8 @@ constexpr uint32_t WRITE_ZEROES_UNMAP = 1;
 }  // namespace
 
 Result<std::unique_ptr<Block>> Block::create(DiskFile disk, GuestMemory& memory, BlockOptions options) {
+    if (options.num_queues < 1 || options.num_queues > blk::MAX_QUEUES)
+        return Error(fmt::format("virtio-blk: {} queues (1 to {})", options.num_queues, blk::MAX_QUEUES));
     auto block = std::unique_ptr<Block>(
         new Block(std::make_unique<DiskFile>(std::move(disk)), memory, std::move(options)));
     if (block->m_options.format == DiskFormat::Qcow2)
@@ -93,6 +95,8 @@ uint32_t Block::device_id() const { return device_id::BLOCK; }
 
 uint64_t Block::device_features() const {
     uint64_t features = blk::F_SIZE_MAX | blk::F_SEG_MAX | blk::F_BLK_SIZE | blk::F_FLUSH;
+    if (m_options.num_queues > 1)
+        features |= blk::F_MQ;  // §5.2.3: num_queues in the configuration is valid
     if (m_disk->readonly())
         features |= blk::F_RO;
     else
@@ -108,7 +112,7 @@ void Block::read_config(uint64_t offset, std::span<uint8_t> data) const {
     config.size_max = blk::SIZE_MAX_BYTES;
     config.seg_max = Virtqueue::MAX_SIZE - 2;  // header and status take two descriptors
     config.blk_size = SECTOR;
-    config.num_queues = 1;
+    config.num_queues = m_options.num_queues;
     config.max_discard_sectors = blk::MAX_DISCARD_SECTORS;
     config.max_discard_seg = 1;
     config.discard_sector_alignment = 1;

@@ -26,6 +26,7 @@ struct BlockOptions {
     bool flush_on_flush = true;  // cache=writeback: FLUSH fdatasyncs; cache=unsafe: it does not
     DiskEngineKind engine = DiskEngineKind::Sync;
     DiskFormat format = DiskFormat::Raw;  // qcow2: the file holds an image (DiskFile::open any_size)
+    uint16_t num_queues = 1;              // 1..blk::MAX_QUEUES request queues, all served alike
 };
 
 // §5.2.6 request header.
@@ -59,9 +60,11 @@ inline constexpr uint64_t F_SEG_MAX = 1ull << 2;
 inline constexpr uint64_t F_RO = 1ull << 5;
 inline constexpr uint64_t F_BLK_SIZE = 1ull << 6;
 inline constexpr uint64_t F_FLUSH = 1ull << 9;
+inline constexpr uint64_t F_MQ = 1ull << 12;
 inline constexpr uint64_t F_DISCARD = 1ull << 13;
 inline constexpr uint64_t F_WRITE_ZEROES = 1ull << 14;
 inline constexpr uint32_t ID_BYTES = 20;
+inline constexpr uint16_t MAX_QUEUES = 16;  // num_queues= (one per vCPU is what Linux uses)
 inline constexpr uint32_t SIZE_MAX_BYTES = 1 << 20;
 inline constexpr uint32_t MAX_DISCARD_SECTORS = 1 << 22;  // 2 GiB per segment
 }  // namespace blk
@@ -81,7 +84,7 @@ public:
 
     uint32_t device_id() const override;
     uint64_t device_features() const override;
-    size_t queue_count() const override { return 1; }
+    size_t queue_count() const override { return m_options.num_queues; }
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;
     void activate(uint64_t features) override { m_features = features; }

@@ -55,7 +55,7 @@ case_result() {  # case_result NAME: the verdict; logs are work/NAME.{out,err} a
 # The machine of a case, in one place for both VMMs: set these, then `vm VMM`.
 reset_machine() {
     KERNEL=$dir/bzImage INITRAMFS="--initramfs $dir/initramfs" CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL=
-    FS_DIR= FS_RO= DEBUG_EXIT= EXTRA= CMDLINE= LIMIT=180
+    FS_DIR= FS_RO= DEBUG_EXIT= EXTRA= CMDLINE= LIMIT=180 BLK_QUEUES=1
 }
 # A virtiofsd for QEMU's vhost-user-fs-device (Ember starts its own for --fs dir=): L1's wrapper
 # (run_suite.sh), else Debian's, where Ember looks for it.
@@ -75,9 +75,9 @@ vm() {
             --cmdline "$base ember.case=$CASE${CMDLINE:+ $CMDLINE}" $EMBER_ARGS $EXTRA
         [ "$TRANSPORT" != pci ] || set -- "$@" --transport pci
         for d in $DISKS; do
-            case $d in *:ro) set -- "$@" --disk "path=${d%:ro},readonly=on" ;;
-                       *:qcow2) set -- "$@" --disk "path=${d%:qcow2},format=qcow2" ;;
-                       *) set -- "$@" --disk "path=$d" ;; esac
+            case $d in *:ro) set -- "$@" --disk "path=${d%:ro},readonly=on,num_queues=$BLK_QUEUES" ;;
+                       *:qcow2) set -- "$@" --disk "path=${d%:qcow2},format=qcow2,num_queues=$BLK_QUEUES" ;;
+                       *) set -- "$@" --disk "path=$d,num_queues=$BLK_QUEUES" ;; esac
         done
         [ -z "$TAP" ] || set -- "$@" --net "tap=$TAP,ip=10.0.2.1"
         [ -z "$CONSOLE_SERIAL" ] || set -- "$@" --serial "file=$CONSOLE_SERIAL" --console tty
@@ -108,7 +108,7 @@ vm() {
         for d in $DISKS; do
             case $d in *:ro) set -- "$@" -drive "id=d$i,if=none,format=raw,readonly=on,file=${d%:ro}" ;;
                        *) set -- "$@" -drive "id=d$i,if=none,format=raw,discard=unmap,file=$d" ;; esac
-            set -- "$@" -device "$(qemu_device virtio-blk),drive=d$i"
+            set -- "$@" -device "$(qemu_device virtio-blk),drive=d$i,num-queues=$BLK_QUEUES"
             i=$((i + 1))
         done
         if [ -n "$TAP" ]; then
@@ -270,8 +270,11 @@ case_blk() {  # ext4 made on the host: read, write, direct I/O, fstrim; a read-o
     ro_sum=$(md5sum <"$work/ro.img")
     reset_machine
     CPUS=2 CASE=blk DISKS="$work/rw.img $work/ro.img:ro"
+    # On PCI a queue (and an MSI-X vector) per vCPU: virtio-blk multiqueue.
+    [ "$TRANSPORT" != pci ] || BLK_QUEUES=2
     run "$1" "$name"
     out=$work/$name.out
+    check "the guest's vda has not $BLK_QUEUES queue(s): $(grep 'GUEST vda queues' "$out")" has "$out" "GUEST vda queues $BLK_QUEUES"
     check_vda_use "$out" "$work/rw.img"
     check "the read-only disk was not readable" has "$out" "GUEST read-only: hello from the host"
     check "the read-only disk took a write" has "$out" "GUEST read-only write refused"

@@ -71,6 +71,7 @@ blk)
     load virtio_blk
     wait_for /dev/vda
     wait_for /dev/vdb
+    echo "GUEST vda queues $(ls /sys/block/vda/mq | wc -l)"
     use_vda
     mkdir -p /mnt/b
     mount -t ext4 -o ro /dev/vdb /mnt/b && echo "GUEST read-only: $(cat /mnt/b/hello.txt)"

@@ -262,6 +262,42 @@ TEST_P(BlockTest, ProcessQueueStopsAtItsBudget) {
     EXPECT_EQ(big.used_idx(), 256);
     EXPECT_FALSE(queue.has_available());
 }
+// num_queues=N: N request queues, VIRTIO_BLK_F_MQ offered and num_queues in the
+// configuration (§5.2.4); every queue serves requests. One queue: no F_MQ, num_queues 1.
+TEST_P(BlockTest, MultiqueueOffersMqAndServesEveryQueue) {
+    auto num_queues = [](const Block& b) {
+        uint16_t n = 0;
+        b.read_config(34, std::span(reinterpret_cast<uint8_t*>(&n), 2));
+        return n;
+    };
+    EXPECT_EQ(block->queue_count(), 1u);
+    EXPECT_EQ(block->device_features() & blk::F_MQ, 0u);
+    EXPECT_EQ(num_queues(*block), 1);
+    TempDisk other;  // the fixture's block holds its disk's lock
+    BlockOptions options{"s", true, GetParam()};
+    options.num_queues = 4;
+    auto created = Block::create(DiskFile::open(other.path, false).value(), driver.memory(), options);
+    ASSERT_TRUE(created.ok()) << created.error().message();
+    Block& mq = **created;
+    EXPECT_EQ(mq.queue_count(), 4u);
+    EXPECT_NE(mq.device_features() & blk::F_MQ, 0u);
+    EXPECT_EQ(num_queues(mq), 4);
+    mq.activate(blk::F_MQ);
+    const uint64_t data = driver.alloc(512);
+    (void)driver.memory().store(header_addr, BlockRequestHeader{blk::T_IN, 0, 5});
+    driver.add_chain({{header_addr, 16, false}, {data, 512, true}, {status_addr, 1, true}});
+    auto queue = Virtqueue::create(driver.memory(), driver.layout(), false, false).value();
+    ASSERT_TRUE(mq.process_queue(3, queue).ok());
+    EXPECT_EQ(driver.used_idx(), 1);
+    EXPECT_EQ(driver.memory().load<uint8_t>(status_addr).value(), blk::S_OK);
+    EXPECT_EQ(driver.memory().load<uint8_t>(data).value(), (5 * 512) % 251);
+    created = Error("released");  // and its lock with it
+    for (uint16_t bad : {0, blk::MAX_QUEUES + 1}) {
+        options.num_queues = bad;
+        EXPECT_FALSE(Block::create(DiskFile::open(other.path, false).value(), driver.memory(), options).ok()) << bad;
+    }
+}
+
 TEST_P(BlockTest, ChangedDiskServesRequestsWithItsCapacity) {
     TempDisk other(128 * 512);
     ASSERT_TRUE(block->change_disk(DiskFile::open(other.path, false).value()).ok());

@@ -100,6 +100,15 @@ TEST(VmConfig, AnExplicitIdMayNotTakeADefaultOrReservedOne) {
     EXPECT_TRUE(config.validate(HOST).ok());
 }
 
+TEST(VmConfig, DiskQueuesAreOneToSixteen) {
+    EXPECT_EQ(parse_disk("path=a").value().num_queues, 1);
+    EXPECT_EQ(parse_disk("path=a,num_queues=4").value().num_queues, 4);
+    EXPECT_EQ(parse_disk("path=a,num_queues=16").value().num_queues, 16);
+    for (const char* bad : {"path=a,num_queues=0", "path=a,num_queues=17", "path=a,num_queues=", "path=a,num_queues=2x",
+                            "path=a,num_queues=-1", "path=a,num_queues=70000"})
+        EXPECT_FALSE(parse_disk(bad).ok()) << bad;
+}
+
 TEST(VmConfig, MalformedIdsAreRefusedWhereTheyAreGiven) {
     for (const char* bad : {"id=,path=a", "id=has space,path=a", "id=a/b,path=a", "id=ünï,path=a"})
         EXPECT_FALSE(parse_disk(bad).ok()) << bad;
