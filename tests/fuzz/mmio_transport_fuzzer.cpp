@@ -11,9 +11,8 @@
 
 #include <set>
 
-#include "devices/virtio/block.h"
 #include "devices/virtio/mmio_transport.h"
-#include "fuzz_memory.h"
+#include "fuzz_block.h"
 
 using namespace vmm;
 
@@ -23,11 +22,6 @@ struct CountingInterrupt : Interrupt {
     void trigger() override { ++count; }
     uint64_t count = 0;
 };
-
-std::string disk_path() {
-    static const std::string path = fuzz::memfd_disk(16 * 512);
-    return path;
-}
 
 // Two queues served elsewhere; traps on what the core must never hand a backend.
 class ExternalDevice final : public virtio::VirtioDevice, private virtio::ExternalRings {
@@ -77,13 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (external) {
         device = std::make_unique<ExternalDevice>(memory);
     } else {
-        auto disk = virtio::DiskFile::open(disk_path(), false);
-        if (!disk.ok())
-            __builtin_trap();
-        auto block = virtio::Block::create(std::move(disk).value(), memory, virtio::BlockOptions{"f", false});
-        if (!block.ok())
-            __builtin_trap();
-        device = std::move(block).value();
+        device = fuzz::small_block(memory);
     }
     virtio::MmioTransport transport(std::move(device), memory, interrupt);
     for (size_t i = 0; i < ops; ++i) {

@@ -13,10 +13,9 @@
 #include <optional>
 
 #include "devices/pci/pci_root.h"
-#include "devices/virtio/block.h"
 #include "devices/virtio/pci_transport.h"
+#include "fuzz_block.h"
 #include "fuzz_irq.h"
-#include "fuzz_memory.h"
 
 using namespace vmm;
 using virtio::PciTransport;
@@ -41,11 +40,6 @@ struct CheckedBars : pci::BarListener {
     }
     std::optional<uint64_t> where;
 };
-
-std::string disk_path() {
-    static const std::string path = fuzz::memfd_disk(16 * 512);
-    return path;
-}
 
 class Guest {
 public:
@@ -110,16 +104,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     constexpr size_t OP = 8;  // u8 kind, u8 width, u16 offset, u32 value
     const size_t ops = std::min<size_t>(size / OP, 96);
     auto memory = fuzz::memory_from({data + ops * OP, size - ops * OP});
-    auto disk = virtio::DiskFile::open(disk_path(), false);
-    if (!disk.ok())
-        __builtin_trap();
-    auto block = virtio::Block::create(std::move(disk).value(), memory, virtio::BlockOptions{"f", false});
-    if (!block.ok())
-        __builtin_trap();
     fuzz::LevelLine intx;
     CheckedSink sink;
     CheckedBars bars;
-    auto transport = std::make_shared<PciTransport>(std::move(block).value(), memory,
+    auto transport = std::make_shared<PciTransport>(fuzz::small_block(memory), memory,
                                                     PciTransport::Wiring{intx, sink, bars});
     sink.vectors = transport->vector_count();
     pci::PciRoot root;
