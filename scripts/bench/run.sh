@@ -232,13 +232,19 @@ record sigterm_exit_ms_saturated ember "$(median_ms "${latencies[@]}")"
 # --- Linux boot, nested (tests/linux: Debian's cloud kernel inside an L1 under QEMU TCG) -----
 # TCG time inside L1, so only the ratio means much; LINUX=0 skips it.
 if [ "${LINUX:-1}" = 1 ]; then
-    EMBER_LINUX_CASES=bench EMBER_GUEST_EXIT=$dir/ember-guest-exit \
+    # On both transports (bench@pci: Ember --transport pci, QEMU microvm pcie=on).
+    EMBER_LINUX_CASES="bench bench@pci" EMBER_GUEST_EXIT=$dir/ember-guest-exit \
         tests/linux/run_suite.sh "$dir/ember" "$out/linux" >/dev/null 2>&1 || true
     # The virtio-fs read's "raw" column is the same read of the same file by L1 itself.
-    for metric in first_userspace_ms exit_ms test_status_ms virtiofs_read_64mib_ms; do
-        for vmm in ember qemu host; do
-            values=$(sed -n "s/^BENCH vmm=$vmm .*$metric=\([0-9]*\).*/\1/p" "$out/linux/suite.log" 2>/dev/null)
-            [ -n "$values" ] && record "linux_nested_${metric}" "${vmm/host/raw}" "$(median $values)"
+    for transport in mmio pci; do
+        suffix=${transport/mmio/}
+        for metric in first_userspace_ms exit_ms test_status_ms virtiofs_read_64mib_ms blk_dd_write_64mib_ms \
+                      blk_dd_read_64mib_ms; do
+            for vmm in ember qemu host; do
+                values=$(sed -n "s/^BENCH vmm=$vmm transport=$transport .*$metric=\([0-9]*\).*/\1/p" \
+                    "$out/linux/suite.log" 2>/dev/null)
+                [ -n "$values" ] && record "linux_nested_${metric}${suffix:+_pci}" "${vmm/host/raw}" "$(median $values)"
+            done
         done
     done
 fi

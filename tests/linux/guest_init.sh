@@ -199,6 +199,16 @@ fs_read)
     umount /mnt/share
     poweroff -f
     ;;
+blk_dd)
+    # The benchmark's 64 MiB of 1 MiB direct writes, then reads, on vda, by the guest's clock.
+    load virtio_blk
+    wait_for /dev/vda
+    t0=$(now_ms)
+    dd if=/dev/zero of=/dev/vda bs=1M count=64 oflag=direct 2>/dev/null && t1=$(now_ms) &&
+        dd if=/dev/vda of=/dev/null bs=1M count=64 iflag=direct 2>/dev/null &&
+        echo "GUEST blk_dd write_ms $((t1 - t0)) read_ms $(($(now_ms) - t1))"
+    poweroff -f
+    ;;
 exit3)
     # The test's verdict as the VMM's exit status (Ember --debug-exit: (3 << 1) | 1).
     ember-guest-exit 3

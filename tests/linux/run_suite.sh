@@ -142,7 +142,8 @@ echo "L1: $(ls -l /dev/kvm)"
 for arg in $(cat /proc/cmdline); do
     case $arg in ember.cases=*) export EMBER_LINUX_CASES=$(echo "${arg#ember.cases=}" | tr , ' ') ;;
                  ember.qemu=*) export EMBER_LINUX_QEMU=${arg#ember.qemu=} ;;
-                 ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;; esac
+                 ember.args=*) export EMBER_ARGS=$(echo "${arg#ember.args=}" | tr , ' ') ;;
+                 ember.bench_runs=*) export EMBER_BENCH_RUNS=${arg#ember.bench_runs=} ;; esac
 done
 export QEMU_FIRMWARE=/opt/qemu MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs QEMU_IMG=/opt/bin/qemu-img EMBER_VIRTIOFSD=/opt/bin/virtiofsd-chroot
 sh /suite/cases.sh /suite
@@ -168,7 +169,7 @@ INIT
               -serial stdio -serial "file:$out/l1-heartbeat" -pidfile "$work/l1.pid" \
               -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/l1.cpio" \
               -d cpu_reset -D "$out/l1-resets.log" \
-              -append "console=ttyS0 panic=-1 quiet ember.cases=${1// /,} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}" \
+              -append "console=ttyS0 panic=-1 quiet ember.cases=${1// /,} ${EMBER_ARGS:+ember.args=${EMBER_ARGS// /,}} ember.qemu=${EMBER_LINUX_QEMU:-1}${EMBER_BENCH_RUNS:+ ember.bench_runs=$EMBER_BENCH_RUNS}" \
               </dev/null 2>&1
           echo $? >"$work/l1.status"; } | sed -u 's/\r$//' | tee -a "$out/suite.log" &
         local l1=$! age
