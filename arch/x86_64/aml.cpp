@@ -24,6 +24,17 @@ constexpr uint8_t MULTI_NAME_PREFIX = 0x2f;
 constexpr uint8_t ROOT_CHAR = '\\';
 constexpr uint8_t EXT_OP_PREFIX = 0x5b;
 constexpr uint8_t DEVICE_OP = 0x82;
+constexpr uint8_t METHOD_OP = 0x14;
+constexpr uint8_t LOCAL0_OP = 0x60;
+constexpr uint8_t ARG0_OP = 0x68;
+constexpr uint8_t STORE_OP = 0x70;
+constexpr uint8_t AND_OP = 0x7b;
+constexpr uint8_t OR_OP = 0x7d;
+constexpr uint8_t CREATE_DWORD_FIELD_OP = 0x8a;
+constexpr uint8_t LNOT_OP = 0x92;
+constexpr uint8_t LEQUAL_OP = 0x93;
+constexpr uint8_t IF_OP = 0xa0;
+constexpr uint8_t RETURN_OP = 0xa4;
 
 // §6.4 resource descriptor tags.
 constexpr uint8_t IRQ_TAG = 0x22;          // small, 2 bytes: no flags byte
@@ -180,6 +191,61 @@ Bytes device(std::string_view path, std::initializer_list<Bytes> body) {
     for (const auto& term : body)
         append(payload, term);
     return with_length({EXT_OP_PREFIX, DEVICE_OP}, payload);
+}
+
+Bytes method(std::string_view name, uint8_t arg_count, std::initializer_list<Bytes> body) {
+    assert(arg_count <= 7);
+    Bytes payload = name_string(name);
+    payload.push_back(arg_count);  // MethodFlags: ArgCount in bits 0-2, NotSerialized, SyncLevel 0
+    for (const auto& term : body)
+        append(payload, term);
+    return with_length({METHOD_OP}, payload);
+}
+
+Bytes arg(uint8_t index) {
+    assert(index <= 6);
+    return {static_cast<uint8_t>(ARG0_OP + index)};
+}
+
+Bytes local(uint8_t index) {
+    assert(index <= 7);
+    return {static_cast<uint8_t>(LOCAL0_OP + index)};
+}
+
+Bytes reference(std::string_view path) { return name_string(path); }
+
+Bytes if_then(const Bytes& predicate, std::initializer_list<Bytes> body) {
+    Bytes payload = predicate;
+    for (const auto& term : body)
+        append(payload, term);
+    return with_length({IF_OP}, payload);
+}
+
+Bytes equal(const Bytes& left, const Bytes& right) { return concat({{LEQUAL_OP}, left, right}); }
+Bytes not_equal(const Bytes& left, const Bytes& right) { return concat({{LNOT_OP}, equal(left, right)}); }
+Bytes bit_and(const Bytes& left, const Bytes& right, const Bytes& target) { return concat({{AND_OP}, left, right, target}); }
+Bytes bit_or(const Bytes& left, const Bytes& right, const Bytes& target) { return concat({{OR_OP}, left, right, target}); }
+Bytes store(const Bytes& value, const Bytes& target) { return concat({{STORE_OP}, value, target}); }
+Bytes return_value(const Bytes& value) { return concat({{RETURN_OP}, value}); }
+
+Bytes create_dword_field(const Bytes& source, uint64_t byte_index, std::string_view name) {
+    return concat({{CREATE_DWORD_FIELD_OP}, source, integer(byte_index), name_string(name)});
+}
+
+Bytes uuid(std::string_view text) {
+    assert(text.size() == 36);
+    Bytes raw;  // the 16 bytes in the order they are written
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '-')
+            continue;
+        raw.push_back(static_cast<uint8_t>(std::stoul(std::string(text.substr(i, 2)), nullptr, 16)));
+        ++i;
+    }
+    assert(raw.size() == 16);
+    // Groups of 4, 2 and 2 bytes are stored little-endian, the last 8 bytes as written.
+    Bytes out{raw[3], raw[2], raw[1], raw[0], raw[5], raw[4], raw[7], raw[6]};
+    out.insert(out.end(), raw.begin() + 8, raw.end());
+    return buffer(out);
 }
 
 namespace resource {

@@ -35,6 +35,24 @@ Bytes device(std::string_view path, std::initializer_list<Bytes> body);  // DefD
 
 Bytes concat(std::initializer_list<Bytes> parts);
 
+// §20.2.5 control methods and the expressions the host bridge's _OSC needs.
+Bytes method(std::string_view name, uint8_t arg_count, std::initializer_list<Bytes> body);  // NotSerialized
+Bytes arg(uint8_t index);    // Arg0..Arg6
+Bytes local(uint8_t index);  // Local0..Local7
+Bytes reference(std::string_view path);  // a named object used as a term or target
+Bytes if_then(const Bytes& predicate, std::initializer_list<Bytes> body);  // DefIfElse, no Else
+Bytes equal(const Bytes& left, const Bytes& right);      // LEqual
+Bytes not_equal(const Bytes& left, const Bytes& right);  // LNot (LEqual)
+Bytes bit_and(const Bytes& left, const Bytes& right, const Bytes& target);
+Bytes bit_or(const Bytes& left, const Bytes& right, const Bytes& target);
+Bytes store(const Bytes& value, const Bytes& target);
+Bytes return_value(const Bytes& value);
+// CreateDWordField (source, byte_index, name)
+Bytes create_dword_field(const Bytes& source, uint64_t byte_index, std::string_view name);
+// ToUUID ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"): a 16-byte buffer, the first three groups
+// little-endian (ACPI 6.5 §19.6.142).
+Bytes uuid(std::string_view text);
+
 // §6.4 resource data; resource_template() appends the End Tag and wraps them in a Buffer.
 namespace resource {
 Bytes io(uint16_t base, uint8_t length);          // I/O Port descriptor, 16-bit decode

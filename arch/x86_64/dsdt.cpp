@@ -49,6 +49,31 @@ Bytes virtio_mmio(size_t index, const MmioDeviceResources& device) {
                                           }))});
 }
 
+// _OSC of a PCI host bridge (PCI Firmware 3.3 §4.5): for the PCI host bridge UUID the OS is
+// granted what it asks of the five controls PCI Firmware 3.0 defines (native PCIe hotplug,
+// SHPC hotplug, PME, AER, the PCIe capability structure), as QEMU's GPEX does: Ember's bus has
+// none of those features, so granting them changes nothing but lets Linux keep its native
+// PCIe services and ASPM policy instead of falling back. A bit asked for beyond those is
+// cleared and reported (capabilities masked), a revision other than 1 is reported, and any
+// other UUID is answered "unrecognized UUID" (ACPI 6.5 §6.2.11).
+Bytes pci_osc() {
+    constexpr uint64_t GRANTED = 0x1f;
+    constexpr uint64_t UNRECOGNIZED_UUID = 0x04, UNRECOGNIZED_REVISION = 0x08, CAPABILITIES_MASKED = 0x10;
+    const Bytes cdw1 = aml::reference("CDW1"), cdw3 = aml::reference("CDW3"), granted = aml::local(0);
+    return aml::method(
+        "_OSC", 4,
+        {aml::create_dword_field(aml::arg(3), 0, "CDW1"),
+         aml::if_then(aml::equal(aml::arg(0), aml::uuid("33DB4D5B-1FF7-401C-9657-7441C03DD766")),
+                      {aml::create_dword_field(aml::arg(3), 8, "CDW3"),
+                       aml::bit_and(cdw3, aml::integer(GRANTED), granted),
+                       aml::if_then(aml::not_equal(aml::arg(1), aml::integer(1)),
+                                    {aml::bit_or(cdw1, aml::integer(UNRECOGNIZED_REVISION), cdw1)}),
+                       aml::if_then(aml::not_equal(cdw3, granted),
+                                    {aml::bit_or(cdw1, aml::integer(CAPABILITIES_MASKED), cdw1)}),
+                       aml::store(granted, cdw3), aml::return_value(aml::arg(3))}),
+         aml::bit_or(cdw1, aml::integer(UNRECOGNIZED_UUID), cdw1), aml::return_value(aml::arg(3))});
+}
+
 // The PCIe host bridge (PNP0A08, compatible with PNP0A03): segment 0, bus 0, its windows, and a
 // _PRT wiring each function's INTA# straight to its IOAPIC input. No I/O BARs exist, so the I/O
 // window starts above the legacy ports.
@@ -72,7 +97,7 @@ Bytes pci_host_bridge(const PciHostResources& pci) {
                                                  static_cast<uint32_t>(pci.mmio32_base + pci.mmio32_size - 1)),
                                res::qword_memory(pci.mmio64_base, pci.mmio64_base + pci.mmio64_size - 1),
                            })),
-         aml::name("_PRT", aml::package_of(routes))});
+         aml::name("_PRT", aml::package_of(routes)), pci_osc()});
 }
 
 // ECAM is a motherboard resource (PNP0C02): Linux uses the MCFG window only when it is

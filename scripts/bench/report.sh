@@ -39,7 +39,7 @@ goal() {
     echo
     echo "Units: ms for times, TSC cycles per exit inside the guest, KiB of the VMM's own RSS/PSS"
     echo "(guest RAM excluded), VMs started and finished per second."
-    for f in blk net; do
+    for f in blk transport net; do
         [ -f "$out/$f.txt" ] || continue
         echo
         echo "## $f device path (device vs the same host syscalls, same run)"

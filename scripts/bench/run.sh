@@ -106,6 +106,8 @@ for where in /dev/shm /var/tmp; do
     echo "== $where"
     "$b/bench_blk_path" "$where/ember-run-bench.img" 1
 done | tee "$out/blk.txt"
+# The same device path through each transport's registers and interrupts (MMIO, PCI MSI-X).
+"$b/bench_transport_path" /dev/shm/ember-transport-bench.img 3 | tee "$out/transport.txt"
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
     scripts/bench/net.sh 1 | tee "$out/net.txt"
 else
@@ -239,7 +241,7 @@ if [ "${LINUX:-1}" = 1 ]; then
     for transport in mmio pci; do
         suffix=${transport/mmio/}
         for metric in first_userspace_ms exit_ms test_status_ms virtiofs_read_64mib_ms blk_dd_write_64mib_ms \
-                      blk_dd_read_64mib_ms; do
+                      blk_dd_read_64mib_ms net_tcp_16mib_ms; do
             for vmm in ember qemu host; do
                 values=$(sed -n "s/^BENCH vmm=$vmm transport=$transport .*$metric=\([0-9]*\).*/\1/p" \
                     "$out/linux/suite.log" 2>/dev/null)

@@ -209,6 +209,20 @@ blk_dd)
         echo "GUEST blk_dd write_ms $((t1 - t0)) read_ms $(($(now_ms) - t1))"
     poweroff -f
     ;;
+net_stream)
+    # The benchmark's TCP stream: NET_MIB MiB of zeros to the host's listener (already up
+    # before the VMM started), by the guest's clock.
+    load failover net_failover virtio_net
+    wait_for /sys/class/net/eth0
+    ip addr add 10.0.2.15/24 dev eth0
+    ip link set eth0 up
+    i=0
+    until ping -c 1 -W 2 10.0.2.1 >/dev/null || [ $i -ge 15 ]; do i=$((i + 1)); done
+    t0=$(now_ms)
+    dd if=/dev/zero bs=64k count=$((NET_MIB * 16)) 2>/dev/null | nc 10.0.2.1 5000 &&
+        echo "GUEST net_stream send_ms $(($(now_ms) - t0))"
+    poweroff -f
+    ;;
 exit3)
     # The test's verdict as the VMM's exit status (Ember --debug-exit: (3 << 1) | 1).
     ember-guest-exit 3

@@ -61,5 +61,24 @@ TEST(Aml, PackageCountsItsElements) {
     EXPECT_EQ(package({integer(5), integer(0)}), (Bytes{0x12, 0x05, 0x02, 0x0a, 0x05, 0x00}));
 }
 
+TEST(Aml, UuidStoresItsFirstThreeGroupsLittleEndian) {
+    EXPECT_EQ(uuid("33DB4D5B-1FF7-401C-9657-7441C03DD766"),
+              (Bytes{0x11, 0x13, 0x0a, 0x10, 0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40, 0x96, 0x57, 0x74, 0x41,
+                     0xc0, 0x3d, 0xd7, 0x66}));
+}
+
+TEST(Aml, MethodCarriesItsArgumentCountAfterTheName) {
+    EXPECT_EQ(method("_OSC", 4, {return_value(arg(3))}), (Bytes{0x14, 0x08, '_', 'O', 'S', 'C', 0x04, 0xa4, 0x6b}));
+}
+
+TEST(Aml, IfWrapsPredicateAndBodyWithALength) {
+    EXPECT_EQ(if_then(not_equal(arg(1), integer(1)), {bit_or(local(0), integer(8), local(0))}),
+              (Bytes{0xa0, 0x0a, 0x92, 0x93, 0x69, 0x01, 0x7d, 0x60, 0x0a, 0x08, 0x60}));
+}
+
+TEST(Aml, CreateDWordFieldNamesAByteOffsetIntoItsSource) {
+    EXPECT_EQ(create_dword_field(arg(3), 8, "CDW3"), (Bytes{0x8a, 0x6b, 0x0a, 0x08, 'C', 'D', 'W', '3'}));
+}
+
 }  // namespace
 }  // namespace vmm::arch::x86_64::aml

@@ -40,78 +40,34 @@ struct RecordingBars : pci::BarListener {
 };
 
 constexpr uint64_t BAR = 0xc0000000;
-// struct virtio_pci_common_cfg offsets (VIRTIO 1.2 §4.1.4.3).
-constexpr uint64_t DFSELECT = 0x00, DF = 0x04, GFSELECT = 0x08, GF = 0x0c, MSIX_CONFIG = 0x10, NUM_QUEUES = 0x12,
-                   STATUS = 0x14, Q_SELECT = 0x16, Q_SIZE = 0x18, Q_MSIX = 0x1a, Q_ENABLE = 0x1c, Q_NOTIFY_OFF = 0x1e,
-                   Q_DESC = 0x20, Q_DRIVER = 0x28, Q_DEVICE = 0x30;
 
-struct PciTransportTest : ::testing::Test {
+struct PciTransportTest : ::testing::Test, test::PciCommonCfg {
     FakeDriverQueue driver;
     FakeLine intx;
     RecordingSink msi;
     RecordingBars bars;
     test::FakeVirtioDevice* device = new test::FakeVirtioDevice(42, 1ull << 3, 2, 8);
     PciTransport transport{std::unique_ptr<VirtioDevice>(device), driver.memory(), {intx, msi, bars}};
+    test::PciDriver pci{transport, BAR};
 
     PciTransportTest() { transport.assign_bar(BAR); }
 
     template <typename T>
-    T cfg(uint64_t offset) {
-        T v{};
-        transport.config_read(offset, std::span(reinterpret_cast<uint8_t*>(&v), sizeof v));
-        return v;
-    }
+    T cfg(uint64_t offset) { return pci.cfg<T>(offset); }
     template <typename T>
-    void set_cfg(uint64_t offset, T v) {
-        transport.config_write(offset, std::span(reinterpret_cast<const uint8_t*>(&v), sizeof v));
-    }
+    void set_cfg(uint64_t offset, T v) { pci.set_cfg<T>(offset, v); }
     template <typename T>
     T bar(uint64_t offset) {
-        T v{};
-        EXPECT_TRUE(transport.mmio_read(BAR + offset, std::span(reinterpret_cast<uint8_t*>(&v), sizeof v)));
+        bool decoded = false;
+        const T v = pci.rd<T>(offset, &decoded);
+        EXPECT_TRUE(decoded) << "BAR 0 + " << offset;
         return v;
     }
     template <typename T>
-    void set_bar(uint64_t offset, T v) {
-        EXPECT_TRUE(transport.mmio_write(BAR + offset, std::span(reinterpret_cast<const uint8_t*>(&v), sizeof v)));
-    }
-    // Capabilities by id (vendor ones by cfg_type, as 0x0900 | type), at their offsets.
-    std::map<uint16_t, uint8_t> capabilities() {
-        std::map<uint16_t, uint8_t> found;
-        for (uint8_t at = cfg<uint8_t>(pci::reg::CAPABILITIES); at != 0; at = cfg<uint8_t>(at + 1)) {
-            const uint8_t id = cfg<uint8_t>(at);
-            found[id == pci::capability::VENDOR ? uint16_t(0x0900 | cfg<uint8_t>(at + 3)) : id] = at;
-            if (found.size() > 16)
-                break;
-        }
-        return found;
-    }
-    void enable_msix() {
-        const uint8_t cap = capabilities().at(pci::capability::MSIX);
-        set_cfg<uint16_t>(cap + 2, pci::Msix::CONTROL_ENABLE);
-        for (uint16_t v = 0; v < 3; ++v) {
-            set_bar<uint32_t>(PciTransport::MSIX_TABLE_OFFSET + v * 16, 0xfee00000);
-            set_bar<uint32_t>(PciTransport::MSIX_TABLE_OFFSET + v * 16 + 8, 0x40 + v);
-            set_bar<uint32_t>(PciTransport::MSIX_TABLE_OFFSET + v * 16 + 12, 0);
-        }
-    }
-    // §3.1.1 through DRIVER_OK with queue 0 on the fake driver's rings.
-    void bring_up(uint16_t queue_vector) {
-        set_bar<uint8_t>(STATUS, status::ACKNOWLEDGE | status::DRIVER);
-        set_bar<uint32_t>(GFSELECT, 1);
-        set_bar<uint32_t>(GF, 1);  // VERSION_1
-        set_bar<uint8_t>(STATUS, status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK);
-        const QueueLayout l = driver.layout();
-        set_bar<uint16_t>(Q_SELECT, 0);
-        set_bar<uint16_t>(Q_SIZE, l.size);
-        set_bar<uint16_t>(Q_MSIX, queue_vector);
-        set_bar<uint64_t>(Q_DESC, l.desc_table);
-        set_bar<uint32_t>(Q_DRIVER, static_cast<uint32_t>(l.avail_ring));
-        set_bar<uint32_t>(Q_DRIVER + 4, static_cast<uint32_t>(l.avail_ring >> 32));
-        set_bar<uint64_t>(Q_DEVICE, l.used_ring);
-        set_bar<uint16_t>(Q_ENABLE, 1);
-        set_bar<uint8_t>(STATUS, 0x0f);
-    }
+    void set_bar(uint64_t offset, T v) { EXPECT_TRUE(pci.wr<T>(offset, v)) << "BAR 0 + " << offset; }
+    std::map<uint16_t, uint8_t> capabilities() { return pci.capabilities(); }
+    void enable_msix() { pci.enable_msix(3); }
+    void bring_up(uint16_t queue_vector) { pci.bring_up(driver.layout(), queue_vector); }
 };
 
 TEST_F(PciTransportTest, IdentifiesAsModernVirtioPci) {
