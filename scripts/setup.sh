@@ -20,6 +20,8 @@ packages=(
     acpica-tools                                     # iasl: the DSDT test disassembles Ember's AML
     iproute2 iputils-ping                            # virtio-net test: netns, TAP, ping
     g++-aarch64-linux-gnu qemu-user-static file      # portability check: arm64 build, run under qemu-user
+    zlib1g-dev:arm64                                 # the arm64 build's libraries (multiarch; libfdt: cross_test.sh)
+    device-tree-compiler                             # dtc reads Ember's arm64 device tree back (unit test)
 )
 
 missing=()
@@ -37,5 +39,7 @@ if [ "$(id -u)" != 0 ]; then
     sudo=(sudo)
 fi
 echo "setup.sh: installing ${missing[*]}"
+# The arm64 libraries come from Debian's multiarch packages.
+dpkg --print-foreign-architectures | grep -qx arm64 || "${sudo[@]}" dpkg --add-architecture arm64
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

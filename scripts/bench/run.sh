@@ -241,7 +241,7 @@ if [ "${LINUX:-1}" = 1 ]; then
     for transport in mmio pci; do
         suffix=${transport/mmio/}
         for metric in first_userspace_ms exit_ms test_status_ms virtiofs_read_64mib_ms blk_dd_write_64mib_ms \
-                      blk_dd_read_64mib_ms net_tcp_16mib_ms; do
+                      blk_dd_read_64mib_ms net_tcp_64mib_ms; do
             for vmm in ember qemu host; do
                 values=$(sed -n "s/^BENCH vmm=$vmm transport=$transport .*$metric=\([0-9]*\).*/\1/p" \
                     "$out/linux/suite.log" 2>/dev/null)

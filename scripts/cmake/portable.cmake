@@ -15,6 +15,7 @@ find_package(Threads REQUIRED)
 add_subdirectory(base)
 add_subdirectory(boot)
 add_subdirectory(devices)
+add_subdirectory(arch/aarch64)
 
 add_library(ember_core INTERFACE)
 target_link_libraries(ember_core INTERFACE ember_devices ember_boot ember_base)

@@ -747,12 +747,12 @@ case_bench() {
             reset_machine
             timeout 300 nc -l -p 5000 >/dev/null &
             listener=$!
-            MEM=512 CPUS=1 CASE=net_stream TAP=embnet0 CMDLINE="ember.net_mib=16"
+            MEM=512 CPUS=1 CASE=net_stream TAP=embnet0 CMDLINE="ember.net_mib=64"
             (vm "$v") </dev/null >"$out" 2>/dev/null
             kill $listener 2>/dev/null
             wait $listener 2>/dev/null
             ms=$(sed -n 's/^GUEST net_stream send_ms \([0-9]*\).*/\1/p' "$out")
-            [ -n "$ms" ] && echo "BENCH vmm=$v transport=$TRANSPORT net_tcp_16mib_ms=$ms"
+            [ -n "$ms" ] && echo "BENCH vmm=$v transport=$TRANSPORT net_tcp_64mib_ms=$ms"
         done
         t0=$(now_ms)
         cat "$share/blob" >/dev/null
