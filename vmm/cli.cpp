@@ -225,7 +225,7 @@ std::variant<CliOptions, int> parse_cli(int argc, char** argv) {
         config.vsock = *parsed;
     }
     config.name_devices();
-    auto tmpl = arch::x86_64::parse_cpu_template(cpu_template);
+    auto tmpl = arch::parse_cpu_template(cpu_template);
     if (!tmpl)
         return usage_error(fmt::format("--cpu-template '{}' is not one of host, baseline", cpu_template));
     config.cpu_template = *tmpl;

@@ -6,12 +6,12 @@
 
 #include <fmt/format.h>
 
-#include "arch/x86_64/layout.h"
+#include "vmm/host_layout.h"
 #include "vmm/kvm_irqfd.h"
 
 namespace vmm {
 
-namespace layout = arch::x86_64::layout;
+namespace layout = host_layout;
 
 void kick_eventfd(int fd) {
     const uint64_t one = 1;
@@ -121,8 +121,8 @@ Result<VirtioSlot> DeviceManager::attach_virtio(std::string id, std::unique_ptr<
     return slot;
 }
 
-std::vector<arch::x86_64::MmioDeviceResources> DeviceManager::virtio_resources() const {
-    std::vector<arch::x86_64::MmioDeviceResources> devices;
+std::vector<arch::MmioDeviceResources> DeviceManager::virtio_resources() const {
+    std::vector<arch::MmioDeviceResources> devices;
     for (const auto& slot : m_virtio) {
         if (slot.mmio)
             devices.push_back({slot.base, virtio::MmioTransport::SIZE, slot.gsi});
@@ -130,7 +130,7 @@ std::vector<arch::x86_64::MmioDeviceResources> DeviceManager::virtio_resources()
     return devices;
 }
 
-Status announce_on_cmdline(const std::vector<arch::x86_64::MmioDeviceResources>& devices,
+Status announce_on_cmdline(const std::vector<arch::MmioDeviceResources>& devices,
                            boot::KernelCmdline& cmdline) {
     for (const auto& device : devices)
         TRY(cmdline.append(virtio::MmioTransport::cmdline_announcement(device.base, device.gsi)));

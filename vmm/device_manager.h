@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "arch/x86_64/dsdt.h"
+#include "arch/device_resources.h"
 #include "base/guest_memory.h"
 #include "base/unique_fd.h"
 #include "boot/cmdline.h"
@@ -52,10 +52,10 @@ public:
 
     // Puts virtio devices attached from now on on PCI: the root complex's configuration ports,
     // ECAM and BAR windows go on the buses, and MSI-X vectors get KVM GSI routes.
-    Status enable_pci(Vm& vm, const arch::x86_64::PciHostResources& host);
+    Status enable_pci(Vm& vm, const arch::PciHostResources& host);
     bool pci_enabled() const { return m_pci != nullptr; }
     // The host bridge's resources and each PCI function's INTx, for the ACPI tables.
-    std::optional<arch::x86_64::PciHostResources> pci_resources() const;
+    std::optional<arch::PciHostResources> pci_resources() const;
 
     // A level-triggered line of the in-kernel irqchip for a legacy device; lives as long as
     // the manager.
@@ -71,7 +71,7 @@ public:
 
     // The windows and interrupts of the virtio-mmio devices attached so far, for the DSDT and for
     // virtio_mmio.device= entries on the command line.
-    std::vector<arch::x86_64::MmioDeviceResources> virtio_resources() const;
+    std::vector<arch::MmioDeviceResources> virtio_resources() const;
 
 private:
     Result<VirtioSlot> attach_virtio_pci(std::string id, std::unique_ptr<virtio::VirtioDevice> device, Vm& vm,
@@ -89,7 +89,7 @@ private:
     std::vector<std::unique_ptr<pci::MsiSink>> m_msi_vectors;
     std::vector<std::unique_ptr<pci::BarListener>> m_bar_listeners;
     std::unique_ptr<pci::PciRoot> m_pci;
-    std::optional<arch::x86_64::PciHostResources> m_pci_host;
+    std::optional<arch::PciHostResources> m_pci_host;
     std::optional<ResourceAllocator> m_pci_bars;
     Bus m_pio_bus;
     Bus m_mmio_bus;
@@ -98,7 +98,7 @@ private:
 };
 
 // Appends a virtio_mmio.device= entry per device, for kernels without ACPI.
-Status announce_on_cmdline(const std::vector<arch::x86_64::MmioDeviceResources>& devices,
+Status announce_on_cmdline(const std::vector<arch::MmioDeviceResources>& devices,
                            boot::KernelCmdline& cmdline);
 
 }  // namespace vmm

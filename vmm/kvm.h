@@ -10,15 +10,34 @@
 #include <string>
 #include <vector>
 
-#include "arch/x86_64/cpuid.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#if defined(__x86_64__)
+#include "arch/x86_64/cpuid.h"
+#endif
 
+// The calls every architecture has are defined in kvm.cpp; each architecture's own in
+// vmm/<arch>/ (x86_64/kvm_x86.cpp and kvm_state.cpp, aarch64/kvm_arm64.cpp).
 namespace vmm {
 
-using arch::x86_64::CpuidEntries;
-
 class Vcpu;
+
+#if defined(__aarch64__)
+// An in-kernel device (KVM_CREATE_DEVICE): on arm64, the vGIC.
+class KvmDevice {
+public:
+    explicit KvmDevice(UniqueFd fd) : m_fd(std::move(fd)) {}
+    // KVM_SET_DEVICE_ATTR with `value` (what KVM reads there depends on group and attr);
+    // `what` names the attribute in the error.
+    Status set_attr(uint32_t group, uint64_t attr, const void* value, const char* what);
+
+private:
+    UniqueFd m_fd;
+};
+#endif
+
+#if defined(__x86_64__)
+using arch::x86_64::CpuidEntries;
 
 // struct kvm_xsave without its flexible tail (the legacy 4 KiB area KVM_GET/SET_XSAVE move; the
 // C++ view of the kernel's struct cannot be held in a Result).
@@ -26,6 +45,7 @@ struct XsaveArea {
     uint32_t region[1024];
 };
 static_assert(sizeof(XsaveArea) == 4096);
+#endif
 
 class Vm {
 public:
@@ -36,10 +56,8 @@ public:
     // The slot's pages the guest wrote since the last call (one bit per 4 KiB page, 64 to a
     // word), cleared by KVM as it hands them over.
     Result<std::vector<uint64_t>> get_dirty_log(uint32_t slot, uint64_t size) const;
-    Status set_tss_addr(uint64_t addr);
-    Status set_identity_map_addr(uint64_t addr);
-    Status create_irqchip();
-    Status create_pit2();
+    // The level of interrupt line `irq`: an IOAPIC/PIC input on x86, an SPI number (INTID - 32)
+    // on arm64.
     Status set_irq_line(uint32_t irq, bool level);
     // Each write to `eventfd` injects an edge on interrupt line `gsi` (KVM_IRQFD).
     Status register_irqfd(int eventfd, uint32_t gsi);
@@ -54,6 +72,11 @@ public:
     Result<Vcpu> create_vcpu(uint32_t id);
     int fd() const { return m_fd.get(); }
 
+#if defined(__x86_64__)
+    Status set_tss_addr(uint64_t addr);
+    Status set_identity_map_addr(uint64_t addr);
+    Status create_irqchip();
+    Status create_pit2();
     // VM state (kvm_state.cpp). chip: KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE or _IOAPIC.
     Result<kvm_irqchip> get_irqchip(uint32_t chip) const;
     Status set_irqchip(const kvm_irqchip& chip);
@@ -61,6 +84,12 @@ public:
     Status set_pit2(const kvm_pit_state2& pit);
     Result<kvm_clock_data> get_clock() const;
     Status set_clock(const kvm_clock_data& clock);
+#elif defined(__aarch64__)
+    // The vCPU target KVM prefers on this host (KVM_ARM_PREFERRED_TARGET), for KVM_ARM_VCPU_INIT.
+    Result<kvm_vcpu_init> preferred_target() const;
+    // An in-kernel device of `type` (KVM_CREATE_DEVICE): the vGIC.
+    Result<KvmDevice> create_device(uint32_t type) const;
+#endif
 
 private:
     UniqueFd m_fd;
@@ -75,8 +104,10 @@ public:
     Result<int> check_extension(long cap) const;
     // Fails, naming the capability, when KVM lacks it.
     Status require_extension(long cap, const char* name) const;
+#if defined(__x86_64__)
     Result<CpuidEntries> supported_cpuid() const;
     Result<std::vector<uint32_t>> msr_index_list() const;
+#endif
     Result<Vm> create_vm() const;
 
 private:
@@ -95,7 +126,12 @@ public:
 
     // One KVM_RUN. EINTR is returned as an error with sys_errno() == EINTR.
     Status run();
+    // Tells the guest, through its kvmclock page (PVCLOCK_GUEST_STOPPED), that it was stopped,
+    // so its watchdogs do not take the pause for a hang. EINVAL: the guest has no kvmclock (and
+    // no arm64 guest has one).
+    Status kvmclock_ctrl();
 
+#if defined(__x86_64__)
     Result<kvm_regs> get_regs() const;
     Status set_regs(const kvm_regs& regs);
     Result<kvm_sregs> get_sregs() const;
@@ -119,11 +155,15 @@ public:
     Status set_debugregs(const kvm_debugregs& regs);
     Result<kvm_vcpu_events> get_vcpu_events() const;
     Status set_vcpu_events(const kvm_vcpu_events& events);
-    // Tells the guest, through its kvmclock page (PVCLOCK_GUEST_STOPPED), that it was stopped,
-    // so its watchdogs do not take the pause for a hang. EINVAL: the guest has no kvmclock.
-    Status kvmclock_ctrl();
     // The MSRs of `indices` that KVM lets this vCPU read (one it refuses is left out).
     Result<std::vector<kvm_msr_entry>> get_msrs(const std::vector<uint32_t>& indices) const;
+#elif defined(__aarch64__)
+    // KVM_ARM_VCPU_INIT with the target and features in `init`.
+    Status arm_init(const kvm_vcpu_init& init);
+    // One register by its KVM id (KVM_GET_ONE_REG / KVM_SET_ONE_REG), 64 bits.
+    Result<uint64_t> get_one_reg(uint64_t id) const;
+    Status set_one_reg(uint64_t id, uint64_t value);
+#endif
 
 private:
     uint32_t m_id;

@@ -5,12 +5,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "arch/x86_64/layout.h"
+#include "vmm/host_layout.h"
 #include "base/rate_limiter.h"
 
 namespace vmm {
 
-namespace layout = arch::x86_64::layout;
+namespace layout = host_layout;
 
 namespace {
 
@@ -30,6 +30,7 @@ kvm_irq_routing_entry irqchip_route(uint32_t gsi, uint32_t chip, uint32_t pin) {
 
 std::vector<kvm_irq_routing_entry> GsiRouting::irqchip_routes() {
     std::vector<kvm_irq_routing_entry> routes;
+#if defined(__x86_64__)
     for (uint32_t gsi = 0; gsi < layout::IOAPIC_PINS; ++gsi) {
         if (gsi < 8)
             routes.push_back(irqchip_route(gsi, KVM_IRQCHIP_PIC_MASTER, gsi));
@@ -37,10 +38,14 @@ std::vector<kvm_irq_routing_entry> GsiRouting::irqchip_routes() {
             routes.push_back(irqchip_route(gsi, KVM_IRQCHIP_PIC_SLAVE, gsi - 8));
         routes.push_back(irqchip_route(gsi, KVM_IRQCHIP_IOAPIC, gsi));
     }
+#else
+    for (uint32_t gsi = 0; gsi < layout::SPI_COUNT; ++gsi)
+        routes.push_back(irqchip_route(gsi, 0, gsi));  // the vGIC: GSI n is SPI n
+#endif
     return routes;
 }
 
-GsiRouting::GsiRouting(Vm& vm) : m_vm(vm), m_next(layout::IOAPIC_PINS) {}
+GsiRouting::GsiRouting(Vm& vm) : m_vm(vm), m_next(layout::FIRST_MSI_GSI) {}
 
 Result<uint32_t> GsiRouting::allocate() {
     std::lock_guard lock(m_mutex);

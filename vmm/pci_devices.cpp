@@ -41,7 +41,7 @@ private:
 
 }  // namespace
 
-Status DeviceManager::enable_pci(Vm& vm, const arch::x86_64::PciHostResources& host) {
+Status DeviceManager::enable_pci(Vm& vm, const arch::PciHostResources& host) {
     if (m_pci)
         return {};
     m_pci = std::make_unique<pci::PciRoot>();
@@ -56,7 +56,7 @@ Status DeviceManager::enable_pci(Vm& vm, const arch::x86_64::PciHostResources& h
     return {};
 }
 
-std::optional<arch::x86_64::PciHostResources> DeviceManager::pci_resources() const { return m_pci_host; }
+std::optional<arch::PciHostResources> DeviceManager::pci_resources() const { return m_pci_host; }
 
 Result<VirtioSlot> DeviceManager::attach_virtio_pci(std::string id, std::unique_ptr<virtio::VirtioDevice> device,
                                                     Vm& vm, GuestMemory& memory, std::vector<uint32_t>& served) {

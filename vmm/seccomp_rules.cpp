@@ -70,8 +70,13 @@ const char* const API[] = {
 
 // ioctl requests by thread kind (compared on the low 32 bits: the request is an int).
 const unsigned long VCPU_IOCTLS[] = {
-    KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI,
-    KVM_KVMCLOCK_CTRL,  // on resuming from a pause
+    KVM_RUN, KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI,
+#if defined(__x86_64__)
+    KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE,  // where a fatal exit happened, for its message
+    KVM_KVMCLOCK_CTRL,                           // on resuming from a pause
+#else
+    KVM_GET_ONE_REG,  // where a fatal exit happened, for its message
+#endif
     TUNSETOFFLOAD, TUNSETQUEUE,
     // virtio-pci: a guest moving a BAR moves its notify ioeventfds; an MSI-X vector delivered
     // with a new message rewrites its route.
@@ -86,8 +91,11 @@ const unsigned long API_IOCTLS[] = {
     kvm_detail::IOCTL_SET_GSI_ROUTING,  // a configuration interrupt on an MSI-X vector with a new message
     // PUT /snapshot/create reads the paused VM's state (it writes none) and, for a diff, its
     // dirty log.
+#if defined(__x86_64__)
     KVM_GET_MP_STATE, KVM_GET_REGS, KVM_GET_SREGS, kvm_detail::IOCTL_GET_XSAVE, KVM_GET_XCRS, KVM_GET_DEBUGREGS, KVM_GET_LAPIC,
-    kvm_detail::IOCTL_GET_MSRS, KVM_GET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_GET_DIRTY_LOG,
+    kvm_detail::IOCTL_GET_MSRS, KVM_GET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
+#endif
+    KVM_GET_DIRTY_LOG,
     // PUT /migrate turns KVM's dirty log on for guest RAM.
     KVM_SET_USER_MEMORY_REGION,
 };

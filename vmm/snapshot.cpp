@@ -122,9 +122,9 @@ Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
     config.debug_exit = TRY(in.get_bool("the debug-exit flag"));
     config.rng = TRY(in.get_bool("the entropy device flag"));
     const uint8_t cpu_template = TRY(in.get<uint8_t>());
-    if (cpu_template > static_cast<uint8_t>(arch::x86_64::CpuTemplate::Baseline))
+    if (cpu_template > static_cast<uint8_t>(arch::CpuTemplate::Baseline))
         return Error(fmt::format("{}: CPU template {} is unknown", in.what(), cpu_template));
-    config.cpu_template = static_cast<arch::x86_64::CpuTemplate>(cpu_template);
+    config.cpu_template = static_cast<arch::CpuTemplate>(cpu_template);
     // The console's host side is the restoring process's (--console), its output discarded
     // when that gives none: the device itself must be there, where the guest's driver has it.
     if (TRY(in.get_bool("the console flag")))

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "vmm/vcpu_fault.h"
+
 namespace vmm {
 
 namespace {
@@ -15,13 +17,6 @@ namespace {
 int kick_signal() { return SIGRTMIN; }
 
 void on_kick(int) {}
-
-std::string hex_bytes(std::span<const uint8_t> bytes) {
-    std::string out;
-    for (uint8_t b : bytes)
-        out += fmt::format("{}{:02x}", out.empty() ? "" : " ", b);
-    return out;
-}
 
 }  // namespace
 
@@ -111,7 +106,7 @@ bool VcpuRunner::handle_exit(kvm_run& run) {
         ++m_exits.shutdown;
         m_lifecycle.request_stop(exit_status::GUEST_FAULT,
                                  fmt::format("vCPU {}: guest triple fault (KVM_EXIT_SHUTDOWN){}", m_vcpu.id(),
-                                             cpu_state()));
+                                             fault_location(m_vcpu)));
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
         ++m_exits.system_event;
@@ -183,40 +178,10 @@ std::vector<CounterValue> VcpuRunner::exit_counters() const {
             {"other", m_exits.other}};
 }
 
-std::string VcpuRunner::cpu_state() const {
-    // Where the guest was, for whoever reads the error: a fault's RIP and paging state.
-    auto regs = m_vcpu.get_regs();
-    auto sregs = m_vcpu.get_sregs();
-    if (!regs.ok() || !sregs.ok())
-        return {};
-    // KVM on AMD (SVM) INITs a vCPU before it reports a shutdown: its registers then say
-    // nothing of where the fault was, and the message says so rather than mislead.
-    if (regs->rip == 0xfff0 && sregs->cs.selector == 0xf000 && !(sregs->cr0 & 1))
-        return " (the vCPU is already back in its reset state, as KVM on AMD leaves it: no fault address)";
-    return fmt::format(" at RIP {:#x} RSP {:#x}, CR0 {:#x} CR2 {:#x} CR3 {:#x} CR4 {:#x} EFER {:#x}",
-                       regs->rip, regs->rsp, sregs->cr0, sregs->cr2, sregs->cr3, sregs->cr4, sregs->efer);
-}
-
 void VcpuRunner::stop_on_internal_error(const kvm_run& run) {
-    std::string detail = fmt::format("vCPU {}: KVM internal error, suberror {}", m_vcpu.id(),
-                                     run.internal.suberror);
-    if (auto regs = m_vcpu.get_regs(); regs.ok())
-        detail += fmt::format(" at RIP {:#x}", regs->rip);
-    std::array<uint8_t, 15> insn{};
-    size_t insn_len = 0;
-    if (run.internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-        (run.emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
-        insn_len = std::min<size_t>(run.emulation_failure.insn_size, insn.size());
-        std::copy_n(run.emulation_failure.insn_bytes, insn_len, insn.begin());
-    } else if (auto regs = m_vcpu.get_regs(); regs.ok()) {
-        // No bytes from KVM: translate RIP through the guest's page tables and read them.
-        if (auto tr = m_vcpu.translate(regs->rip); tr.ok() && tr->valid &&
-                                                   m_memory.read(tr->physical_address, insn).ok())
-            insn_len = insn.size();
-    }
-    if (insn_len)
-        detail += ", instruction bytes: " + hex_bytes(std::span(insn.data(), insn_len));
-    m_lifecycle.request_stop(exit_status::KVM_ERROR, detail);
+    m_lifecycle.request_stop(exit_status::KVM_ERROR,
+                             fmt::format("vCPU {}: KVM internal error, suberror {}{}", m_vcpu.id(), run.internal.suberror,
+                                         internal_error_context(m_vcpu, run, m_memory)));
 }
 
 }  // namespace vmm

@@ -48,7 +48,6 @@ private:
     void handle_io(kvm_run& run);
     void handle_mmio(kvm_run& run);
     void stop_on_internal_error(const kvm_run& run);
-    std::string cpu_state() const;
 
     Vcpu& m_vcpu;
     const Bus& m_pio;

@@ -193,8 +193,10 @@ Status restore_states(VmParts& vmm, const StateFile& file) {
     if (machine.vcpus.size() != vmm.vcpus.size())
         return Error(fmt::format("the snapshot has state for {} vCPUs, its configuration {}", machine.vcpus.size(),
                                  vmm.vcpus.size()));
+#if defined(__x86_64__)
     if (machine.vm.pit.has_value() != vmm.has_pit)
         return Error("the snapshot's PIT state does not match its configuration");
+#endif
     TRY(restore_vm_state(*vmm.vm, machine.vm));
     for (size_t i = 0; i < vmm.vcpus.size(); ++i)
         TRY(restore_vcpu_state(vmm.vcpus[i], machine.vcpus[i]));

@@ -6,13 +6,13 @@
 
 #include <fmt/format.h>
 
-#include "arch/x86_64/layout.h"
+#include "vmm/host_layout.h"
 #include "devices/virtio/block.h"
 #include "vmm/key_values.h"
 
 namespace vmm {
 
-namespace layout = arch::x86_64::layout;
+namespace layout = host_layout;
 
 namespace {
 

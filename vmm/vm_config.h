@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "arch/x86_64/cpuid.h"
+#include "arch/cpu_template.h"
 #include "vmm/fs_config.h"
 #include "vmm/memory_config.h"
 #include "vmm/net_config.h"
@@ -67,7 +67,7 @@ struct VmConfig {
     // functions on a PCIe host bridge with MSI-X (--transport).
     enum class Transport { Mmio, Pci };
     Transport transport = Transport::Mmio;
-    arch::x86_64::CpuTemplate cpu_template = arch::x86_64::CpuTemplate::Host;
+    arch::CpuTemplate cpu_template = arch::CpuTemplate::Host;
     std::string kvm_device = "/dev/kvm";
     // --timeout: seconds from the VM's build to its stop with exit_status::TIMEOUT; 0: none.
     uint32_t timeout_seconds = 0;

@@ -159,7 +159,7 @@ void devices(Writer& w, const FdtSpec& spec) {
         w.begin(node("virtio_mmio", device.base));
         w.string("compatible", "virtio,mmio");
         w.reg({{device.base, device.size}});
-        w.cells("interrupts", {GIC_SPI, device.spi, IRQ_TYPE_EDGE_RISING});  // irqfd edges
+        w.cells("interrupts", {GIC_SPI, device.gsi, IRQ_TYPE_EDGE_RISING});  // irqfd edges
         w.empty("dma-coherent");
         w.end();
     }

@@ -9,15 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "arch/device_resources.h"
 #include "base/result.h"
 
 namespace vmm::arch::aarch64 {
-
-struct FdtMmioDevice {
-    uint64_t base;
-    uint64_t size;
-    uint32_t spi;  // SPI number (INTID - 32), edge-triggered
-};
 
 struct FdtSpec {
     std::vector<uint64_t> mpidrs;  // one per vCPU: its MPIDR_EL1 affinity, the cpu node's reg
@@ -26,7 +21,7 @@ struct FdtSpec {
     std::string bootargs;
     std::optional<std::pair<uint64_t, uint64_t>> initrd;  // [start, end)
     uint32_t gic_version = 3;                              // 3, or 2 on hosts without a GICv3
-    std::vector<FdtMmioDevice> virtio_mmio;
+    std::vector<MmioDeviceResources> virtio_mmio;  // gsi: the SPI, edge-triggered
     uint64_t kaslr_seed = 0;  // /chosen/kaslr-seed; 0: none
 };
 

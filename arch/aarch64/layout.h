@@ -37,12 +37,14 @@ inline constexpr uint64_t RAM_BASE = 0x8000'0000;
 inline constexpr uint64_t IPA_LIMIT = 1ull << 40;  // KVM's default IPA size (KVM_CREATE_VM type 0)
 inline constexpr uint64_t MAX_RAM = IPA_LIMIT - RAM_BASE;
 
-// Shared peripheral interrupts (SPI numbers: INTID - 32; KVM's irqchip routes GSI n to SPI n).
+// Shared peripheral interrupts (SPI numbers: INTID - 32; KVM's irqchip routes GSI n to SPI n),
+// virtio devices' in the order they are attached.
 inline constexpr uint32_t UART_SPI = 1;
-inline constexpr uint32_t VIRTIO_SPIS[] = {16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+inline constexpr uint32_t VIRTIO_IRQS[] = {16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
                                            32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47};
 inline constexpr uint32_t SPI_COUNT = 64;  // the distributor's lines: KVM_DEV_ARM_VGIC_GRP_NR_IRQS is 32 + this
 inline constexpr uint32_t SPI_INTID_BASE = 32;
+inline constexpr uint32_t FIRST_MSI_GSI = SPI_COUNT;  // GSIs past the SPIs carry MSI routes
 
 // The architected timer's private interrupts (PPI numbers: INTID - 16), as the DT names them.
 inline constexpr uint32_t TIMER_PPI_SECURE = 13;

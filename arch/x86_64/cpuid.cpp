@@ -68,14 +68,6 @@ kvm_cpuid_entry2* CpuidEntries::find(uint32_t function, uint32_t index) {
     return nullptr;
 }
 
-std::optional<CpuTemplate> parse_cpu_template(std::string_view name) {
-    if (name == "host")
-        return CpuTemplate::Host;
-    if (name == "baseline")
-        return CpuTemplate::Baseline;
-    return std::nullopt;
-}
-
 void apply_cpu_template(CpuidEntries& cpuid, CpuTemplate cpu_template) {
     if (cpu_template == CpuTemplate::Host)
         return;

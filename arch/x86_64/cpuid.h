@@ -2,6 +2,8 @@
 // APIC ID and topology leaves.
 #pragma once
 
+#include "arch/cpu_template.h"
+
 #include <linux/kvm.h>
 
 #include <cstdint>
@@ -16,12 +18,8 @@ struct CpuidEntries {
     kvm_cpuid_entry2* find(uint32_t function, uint32_t index = 0);
 };
 
-enum class CpuTemplate {
-    Host,      // everything KVM supports
-    Baseline,  // x86-64-v2: no AVX family, no XSAVE
-};
-
-std::optional<CpuTemplate> parse_cpu_template(std::string_view name);
+using arch::CpuTemplate;
+using arch::parse_cpu_template;
 
 // Template filtering, applied once to the supported set.
 void apply_cpu_template(CpuidEntries& cpuid, CpuTemplate cpu_template);

@@ -8,33 +8,14 @@
 #include <optional>
 #include <vector>
 
+#include "arch/device_resources.h"
 #include "arch/x86_64/aml.h"
 
 namespace vmm::arch::x86_64 {
 
-struct MmioDeviceResources {
-    uint64_t base;
-    uint64_t size;
-    uint32_t gsi;
-};
-
-// A PCI function's INTA#, wired straight to an IOAPIC input (the _PRT's GSI form).
-struct PciIntx {
-    uint8_t device;
-    uint32_t gsi;
-};
-
-// The PCIe host bridge of segment 0, bus 0: its ECAM window (the MCFG table) and the windows
-// it forwards to its functions' BARs (the PNP0A08 device's _CRS).
-struct PciHostResources {
-    uint64_t ecam_base;
-    uint64_t ecam_size;
-    uint64_t mmio32_base;
-    uint64_t mmio32_size;
-    uint64_t mmio64_base;
-    uint64_t mmio64_size;
-    std::vector<PciIntx> intx;
-};
+using arch::MmioDeviceResources;
+using arch::PciHostResources;
+using arch::PciIntx;
 
 // What the firmware tables describe beyond the CPUs.
 struct AcpiDevices {

@@ -70,6 +70,7 @@ inline constexpr uint16_t ACPI_RESET_PORT = ACPI_PM_PORT + 2;
 inline constexpr uint8_t ACPI_RESET_VALUE = 1;
 
 inline constexpr uint32_t IOAPIC_PINS = 24;
+inline constexpr uint32_t FIRST_MSI_GSI = IOAPIC_PINS;  // GSIs past the IOAPIC pins carry MSI routes
 // IRQs for virtio-mmio devices, in order: every IOAPIC pin that no legacy device uses
 // (0 PIT, 1 keyboard, 2 cascade, 3/4 serial, 8 RTC).
 inline constexpr uint32_t VIRTIO_IRQS[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15,

@@ -19,7 +19,7 @@ TEST(Snapshot, ConfigRoundTripsWithTheHostSideFromTheRestoringProcess) {
     config.pit = false;
     config.debug_exit = true;
     config.rng = false;
-    config.cpu_template = arch::x86_64::CpuTemplate::Baseline;
+    config.cpu_template = arch::CpuTemplate::Baseline;
     config.disks.push_back({"root", "/images/root.ext4", true, "SER1", DiskConfig::Cache::Unsafe, DiskConfig::Engine::Sync});
     config.serial = {ConsoleConfig::Mode::File, "/old/serial.log"};
     NetConfig nic;
@@ -46,7 +46,7 @@ TEST(Snapshot, ConfigRoundTripsWithTheHostSideFromTheRestoringProcess) {
     EXPECT_FALSE(back.pit);
     EXPECT_TRUE(back.debug_exit);
     EXPECT_FALSE(back.rng);
-    EXPECT_EQ(back.cpu_template, arch::x86_64::CpuTemplate::Baseline);
+    EXPECT_EQ(back.cpu_template, arch::CpuTemplate::Baseline);
     ASSERT_EQ(back.disks.size(), 1u);
     EXPECT_EQ(back.disks[0].id, "root");
     EXPECT_EQ(back.disks[0].path, "/images/root.ext4");

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "arch/x86_64/layout.h"
+#include "vmm/host_layout.h"
 #include "boot/cmdline.h"
 #include "vmm/key_values.h"
 
@@ -46,7 +46,7 @@ Status check_rate_limiter(const JsonFields& fields, std::string_view key) {
 // Each drive and NIC takes a virtio slot: refused at the PUT once they are all taken, so that a
 // client cannot grow the pending configuration without bound.
 Status check_room(size_t devices, std::string_view what) {
-    const size_t slots = std::size(arch::x86_64::layout::VIRTIO_IRQS);
+    const size_t slots = std::size(host_layout::VIRTIO_IRQS);
     if (devices >= slots)
         return Error(fmt::format("{}: every one of the {} virtio device slots is taken", what, slots));
     return {};
@@ -94,7 +94,7 @@ Status VmResources::set_machine(const Json& body, bool partial) {
     auto f = TRY(JsonFields::of(body, "machine-config", {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages",
                                                          "cpu_template", "huge_pages"}));
     VmConfig candidate = m_config;
-    auto cpus = TRY(f.integer("vcpu_count", 1, arch::x86_64::layout::MAX_VCPUS));
+    auto cpus = TRY(f.integer("vcpu_count", 1, host_layout::MAX_VCPUS));
     auto mib = TRY(f.integer("mem_size_mib", 1, UINT64_MAX >> 20));
     if (!partial && !cpus)
         return f.missing("vcpu_count");

@@ -1,5 +1,6 @@
-/* The shared runtime of the freestanding test guests: port I/O, a polled 16550 console,
- * number printing, boot information (PVH or Linux zero page) and ways to end the VM.
+/* The shared runtime of the freestanding test guests: a polled 16550 console, number printing,
+ * boot information and ways to end the VM. x86 (x86.c, entry.S): port I/O, PVH or Linux zero
+ * page; arm64 (aarch64/runtime.c, aarch64/entry.S): MMIO UART, the device tree's bootargs.
  * Guests poll; they never enable interrupts. */
 #pragma once
 
@@ -25,6 +26,7 @@ struct boot_info {
 /* Each guest defines this; its return value is written to the debug-exit port. */
 int guest_main(const struct boot_info *boot);
 
+#if defined(__x86_64__)
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
 static inline uint8_t inb(uint16_t port) {
@@ -33,20 +35,39 @@ static inline uint8_t inb(uint16_t port) {
     return v;
 }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+/* Ordering for the virtqueues: x86 keeps stores (and loads) in order; only a store before the
+ * notification's MMIO write needs a fence. */
+static inline void write_barrier(void) { __asm__ volatile("" ::: "memory"); }
+static inline void read_barrier(void) { __asm__ volatile("" ::: "memory"); }
+static inline void full_barrier(void) { __asm__ volatile("mfence" ::: "memory"); }
 static inline uint64_t rdtsc(void) {
     uint32_t lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
+#elif defined(__aarch64__)
+static inline void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+static inline void write_barrier(void) { __asm__ volatile("dmb ishst" ::: "memory"); }
+static inline void read_barrier(void) { __asm__ volatile("dmb ishld" ::: "memory"); }
+static inline void full_barrier(void) { __asm__ volatile("dsb sy" ::: "memory"); }
+/* The virtual counter stands in for the TSC: timeouts are counted in its ticks. */
+static inline uint64_t rdtsc(void) {
+    uint64_t v;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
+    return v;
+}
+#endif
 
 void print(const char *s);
 void print_char(char c);
 void print_dec(uint64_t v);
 void print_hex(uint64_t v);
 
-/* QEMU isa-debug-exit: the VMM exits with (code << 1) | 1. */
+/* QEMU isa-debug-exit (x86: port 0xf4; arm64: Ember's MMIO register): the VMM exits with
+ * (code << 1) | 1. */
 __attribute__((noreturn)) void debug_exit(uint32_t code);
-/* Pulse the reset line through the i8042 (what Linux does with reboot=k). */
+/* x86: pulse the reset line through the i8042 (what Linux does with reboot=k); arm64: PSCI
+ * SYSTEM_RESET. */
 void i8042_reset(void);
 
 /* The ACPI table with this 4-byte signature, through RSDP -> XSDT (or RSDT), or null. */

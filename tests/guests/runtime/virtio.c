@@ -211,9 +211,9 @@ bool virtq_submit(struct virtq *vq, const struct vbuf *bufs, int n, bool indirec
         fill(vq->desc, bufs, n);
     }
     vq->avail[2 + vq->next_avail % vq->size] = 0; /* head: descriptor 0 */
-    __asm__ volatile("" ::: "memory");           /* x86: stores stay ordered */
+    write_barrier(); /* the ring entry before the index that publishes it */
     vq->avail[1] = ++vq->next_avail;
-    __asm__ volatile("mfence" ::: "memory");
+    full_barrier(); /* the index before the notification */
     virtq_notify(vq);
     return true;
 }
@@ -237,6 +237,7 @@ int64_t virtq_poll(struct virtq *vq) {
     volatile uint16_t *used_idx = (volatile uint16_t *)vq->used + 1;
     if (*used_idx == vq->last_used)
         return -1;
+    read_barrier(); /* the index before the element it covers */
     const uint32_t len = vq->used[2 + 2 * (vq->last_used % vq->size)]; /* {id, len} after flags|idx */
     vq->last_used++;
     return len;

@@ -1,0 +1,30 @@
+#!/bin/sh
+# cases.sh GUESTS: inside the arm64 L1, Ember runs each arm64 test guest; one
+# "CASE name PASS" or "CASE name FAIL why" line per case.
+guests=$1
+case_run() {  # case_run NAME STATUS LINE EMBER_ARGS...: one case; LINE on the serial port or stderr
+    name=$1 want=$2 line=$3
+    shift 3
+    timeout 60 ember --memory 128M "$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err"
+    status=$?
+    sed "s/^/$name| /" "/tmp/$name.out" "/tmp/$name.err"
+    if [ "$status" != "$want" ]; then
+        echo "CASE $name FAIL exit status $status, not $want"
+    elif ! grep -q -- "$line" "/tmp/$name.out" "/tmp/$name.err"; then
+        echo "CASE $name FAIL no '$line' from the guest or Ember"
+    else
+        echo "CASE $name PASS"
+    fi
+}
+# PSCI SYSTEM_RESET ends Ember with 0.
+case_run hello 0 "Hello from the Ember test guest!" --kernel "$guests/hello.Image"
+# The debug-exit register: (42 << 1) | 1.
+case_run exitcode 85 "exitcode: exiting with 42" --kernel "$guests/exitcode.Image" --debug-exit --cmdline "exitcode=42"
+# Four vCPUs, the secondaries started with PSCI CPU_ON; no failed check: (0 << 1) | 1.
+case_run smp4 1 "smp: 4 cpus online" --kernel "$guests/smp.Image" --cpus 4 --debug-exit --cmdline "cpus=4"
+# virtio-rng over virtio-mmio (the device announced on the command line), polled.
+case_run rng 1 "rng: done" --kernel "$guests/rng.Image" --debug-exit --virtio-mmio-cmdline
+# Without the debug-exit register a guest cannot choose the status: PSCI SYSTEM_OFF, 0.
+case_run exitcode_no_port 0 "exitcode: exiting with 42" --kernel "$guests/exitcode.Image" --cmdline "exitcode=42"
+# A file that is not an arm64 Image: one line naming the problem, status 2.
+case_run not_an_image 2 "ember: error: kernel: not an arm64 Image" --kernel /init
