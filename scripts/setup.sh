@@ -19,9 +19,11 @@ packages=(
     socat                                            # Linux suite: vsock both ways (guest and host side)
     acpica-tools                                     # iasl: the DSDT test disassembles Ember's AML
     iproute2 iputils-ping                            # virtio-net test: netns, TAP, ping
-    g++-aarch64-linux-gnu qemu-user-static file      # portability check: arm64 build, run under qemu-user
-    zlib1g-dev:arm64                                 # the arm64 build's libraries (multiarch; libfdt: cross_test.sh)
+    g++-aarch64-linux-gnu qemu-user-static file      # arm64: the cross build, its unit tests under qemu-user
+    zlib1g-dev:arm64 liburing-dev:arm64              # the arm64 build's libraries (multiarch; libfdt: cross_test.sh)
+    libseccomp-dev:arm64 libspdlog-dev:arm64 libboost-dev:arm64
     device-tree-compiler                             # dtc reads Ember's arm64 device tree back (unit test)
+    qemu-system-arm                                  # the arm64 L1 whose KVM runs the arm64 Ember (tests/aarch64)
 )
 
 missing=()

@@ -21,10 +21,6 @@ add_library(ember_core INTERFACE)
 target_link_libraries(ember_core INTERFACE ember_devices ember_boot ember_base)
 target_include_directories(ember_core INTERFACE ${CMAKE_SOURCE_DIR})
 
-set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
-set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
-add_subdirectory(/usr/src/googletest ${CMAKE_BINARY_DIR}/googletest EXCLUDE_FROM_ALL)  # defines GTest::gtest(_main)
-
 enable_testing()
 add_subdirectory(tests/support)
 add_subdirectory(tests/unit)

@@ -5,7 +5,7 @@ guests=$1
 case_run() {  # case_run NAME STATUS LINE EMBER_ARGS...: one case; LINE on the serial port or stderr
     name=$1 want=$2 line=$3
     shift 3
-    timeout 60 ember --memory 128M "$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err"
+    timeout "${LIMIT:-60}" ember --memory "${MEMORY:-128M}" "$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err"
     status=$?
     sed "s/^/$name| /" "/tmp/$name.out" "/tmp/$name.err"
     if [ "$status" != "$want" ]; then
@@ -28,3 +28,17 @@ case_run rng 1 "rng: done" --kernel "$guests/rng.Image" --debug-exit --virtio-mm
 case_run exitcode_no_port 0 "exitcode: exiting with 42" --kernel "$guests/exitcode.Image" --cmdline "exitcode=42"
 # A file that is not an arm64 Image: one line naming the problem, status 2.
 case_run not_an_image 2 "ember: error: kernel: not an arm64 Image" --kernel /init
+# Debian's arm64 cloud kernel (gzip-compressed Image) to its /init on two vCPUs: the device
+# tree's memory, PSCI CPUs, GIC, timer and UART; poweroff -f is PSCI SYSTEM_OFF, status 0.
+LIMIT=300 MEMORY=512M case_run linux_boot 0 "GUEST userspace nproc=2 aarch64" --kernel /linux/vmlinuz \
+    --initramfs /linux/initramfs --cpus 2 --cmdline "console=ttyS0 panic=-1"
+# The same kernel with a virtio-blk disk and the virtio-rng: its drivers find them in the device
+# tree, read the disk, write a sector back (checked here after), read random bytes.
+printf 'EMBER-ARM64-DISK' >/tmp/disk.img && truncate -s 1M /tmp/disk.img
+LIMIT=300 MEMORY=512M case_run linux_devices 0 "GUEST hwrng 32 bytes" --kernel /linux/vmlinuz \
+    --initramfs /linux/initramfs --disk path=/tmp/disk.img --cmdline "console=ttyS0 panic=-1 ember.case=devices"
+grep -q "GUEST vda says: EMBER-ARM64-DISK" /tmp/linux_devices.out || echo "CASE linux_devices_read FAIL the disk's first bytes did not reach the guest"
+dd if=/tmp/disk.img bs=512 skip=1 count=1 2>/dev/null | grep -q "written by the arm64 guest" &&
+    echo "CASE linux_devices_write PASS" || echo "CASE linux_devices_write FAIL the guest's sector is not in the file"
+grep -q "GUEST virtio irqs [1-9]" /tmp/linux_devices.out &&
+    echo "CASE linux_devices_irqs PASS" || echo "CASE linux_devices_irqs FAIL no virtio interrupt in /proc/interrupts"

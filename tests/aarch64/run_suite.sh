@@ -34,6 +34,38 @@ cp "$work/busybox/bin/busybox" "$l1/bin/busybox"
 cp "$ember" "$l1/bin/ember"
 cp "$guests"/*.Image "$l1/guests/"
 cp "$here/cases.sh" "$l1/cases.sh"
+# The same Debian kernel as Ember's guest (its gzip-compressed Image), with an initramfs of
+# busybox whose /init reports and powers off (PSCI SYSTEM_OFF).
+# The virtio modules (the cloud kernel builds them as modules) for the devices case.
+mkdir -p "$l1/linux" "$work/l2/bin" "$work/l2/proc" "$work/l2/sys" "$work/l2/dev" "$work/l2/modules"
+cp "$work/kernel/boot/vmlinuz-${kernel_pkg#linux-image-}" "$l1/linux/vmlinuz"
+cp "$work/busybox/bin/busybox" "$work/l2/bin/busybox"
+modules=$work/kernel/lib/modules/${kernel_pkg#linux-image-}/kernel
+for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_mmio drivers/block/virtio_blk \
+         drivers/char/hw_random/virtio-rng; do
+    cp "$modules/$m.ko" "$work/l2/modules/" || die "kernel module $m missing"
+done
+cat >"$work/l2/init" <<'L2INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "GUEST userspace nproc=$(nproc) $(uname -m)"
+if grep -q ember.case=devices /proc/cmdline; then
+    # virtio-blk and virtio-rng through the device tree's virtio,mmio nodes and their SPIs.
+    for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do insmod /modules/$m.ko; done
+    i=0
+    while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    echo "GUEST vda says: $(dd if=/dev/vda bs=16 count=1 2>/dev/null)"
+    [ -b /dev/vda ] && echo "written by the arm64 guest" | dd of=/dev/vda bs=512 seek=1 conv=fsync 2>/dev/null && echo "GUEST vda written"
+    [ "$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | wc -c)" = 64 ] && echo "GUEST hwrng 32 bytes"
+    echo "GUEST virtio irqs $(grep -c virtio /proc/interrupts)"
+fi
+poweroff -f
+L2INIT
+chmod +x "$work/l2/init"
+(cd "$work/l2" && find . | cpio -o -H newc --quiet | gzip -1) >"$l1/linux/initramfs"
 cat >"$l1/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
