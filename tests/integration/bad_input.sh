@@ -4,6 +4,7 @@
 # names the problem (matched against a pattern), nothing on stdout, exit with the status of
 # its kind (2: invalid input or not found; 10: held by someone else), and leave no file behind.
 set -u
+LIB_NO_KVM=1  # most cases fail before KVM is opened; those that get further are skipped below
 . "$(dirname "$0")/lib.sh"
 ember=("$1" --debug-exit --virtio-mmio-cmdline) guests=$2 case=$3
 dir=$(mktemp -d)
@@ -205,6 +206,10 @@ bounded "${run_as[@]}" "${ember[@]}" "${args[@]}" </dev/null >"$dir/stdout" 2>"$
 status=$?
 [ -n "${HOLDER_PID:-}" ] && kill "$HOLDER_PID" 2>/dev/null
 cat "$dir/stderr" >&2
+# A case whose check comes after Ember opens KVM cannot reach it on a host without one.
+if ! have_kvm && ! grep -Eq "$pattern" "$dir/stderr" && grep -q "cannot open KVM device /dev/kvm" "$dir/stderr"; then
+    skip "no usable /dev/kvm on this host: Ember stops there before it reaches this check"
+fi
 expect_eq "exit status" "$expected_status" "$status"
 expect_eq "stderr line count" 1 "$(wc -l <"$dir/stderr")"
 grep -Eq "^ember: error: .*$pattern" "$dir/stderr" || fail "stderr does not match /$pattern/"

@@ -3,6 +3,7 @@
 # the problem, exits with the status of its kind (2 invalid or not found, 10 in use) and leaves
 # nothing behind: no chroot folder, no cgroup (nor their parents), no file in the jail.
 set -u
+LIB_NO_KVM=1  # the jailer refuses bad input before any VM exists
 . "$(dirname "$0")/lib.sh"
 jailer=$1 static=$2 case=$3  # STATIC: any static executable (none of these cases gets to exec)
 [ "$(id -u)" = 0 ] || skip "the jailer needs root"

@@ -4,6 +4,13 @@
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
+# The tests that run guests need the host's KVM. A host without one (a machine that is itself
+# a guest without nested virtualisation: there the kernel's kvm module loads but offers no
+# /dev/kvm) skips them, saying so; the Linux suite and the arm64 suite run nested under QEMU's
+# TCG and still run there. A script that needs no KVM sets LIB_NO_KVM=1 before sourcing this.
+have_kvm() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+[ -n "${LIB_NO_KVM:-}" ] || have_kvm || skip "no usable /dev/kvm on this host: this test runs guests on the host's KVM"
+
 expect_eq() { # what expected actual
     [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
