@@ -20,7 +20,7 @@ if [ ! -f "$fdt" ]; then
     dpkg-deb -x build-aarch64/debs/libfdt-dev_*_arm64.deb "$sysroot"
 fi
 PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
-    cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_TESTS=OFF \
+    cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_TESTS=OFF -DEMBER_PORTABLE=OFF \
       -DCMAKE_TOOLCHAIN_FILE="$(pwd)/scripts/cmake/aarch64-linux-gnu.cmake" \
       -DFDT_LIBRARY="$(pwd)/$fdt" -DFDT_INCLUDE_DIR="$(pwd)/$sysroot/usr/include" >/dev/null
 cmake --build build-aarch64 -j "$(nproc)" --target ember portable_unit_tests

@@ -32,6 +32,24 @@ case_run not_an_image 2 "ember: error: kernel: not an arm64 Image" --kernel /ini
 # tree's memory, PSCI CPUs, GIC, timer and UART; poweroff -f is PSCI SYSTEM_OFF, status 0.
 LIMIT=300 MEMORY=512M case_run linux_boot 0 "GUEST userspace nproc=2 aarch64" --kernel /linux/vmlinuz \
     --initramfs /linux/initramfs --cpus 2 --cmdline "console=ttyS0 panic=-1"
+# A command typed on the host reaches a shell in the guest through the UART (its receive
+# interrupt, a level SPI) and its answer comes back; `reboot -f` is PSCI SYSTEM_RESET, status 0.
+: >/tmp/linux_shell.out
+{
+    i=0  # up to 300 s for the guest's prompt, polled
+    while ! grep -q "GUEST ready-for-input" /tmp/linux_shell.out && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+    echo 'echo ANSWER-$((6 * 7))'
+} | timeout 300 ember --memory 512M --kernel /linux/vmlinuz --initramfs /linux/initramfs \
+    --cmdline "console=ttyS0 panic=-1 ember.case=shell" >/tmp/linux_shell.out 2>/tmp/linux_shell.err
+status=$?
+sed "s/^/linux_shell| /" /tmp/linux_shell.out /tmp/linux_shell.err
+if [ $status != 0 ]; then
+    echo "CASE linux_shell FAIL exit status $status, not 0"
+elif ! grep -q "^ANSWER-42" /tmp/linux_shell.out; then
+    echo "CASE linux_shell FAIL no answer to the typed command"
+else
+    echo "CASE linux_shell PASS"
+fi
 # The same kernel with a virtio-blk disk and the virtio-rng: its drivers find them in the device
 # tree, read the disk, write a sector back (checked here after), read random bytes.
 printf 'EMBER-ARM64-DISK' >/tmp/disk.img && truncate -s 1M /tmp/disk.img

@@ -52,6 +52,13 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "GUEST userspace nproc=$(nproc) $(uname -m)"
+if grep -q ember.case=shell /proc/cmdline; then
+    # The host types a command line on ttyS0 (the UART's receive interrupt); a shell runs it.
+    echo "GUEST ready-for-input"
+    read -r line
+    sh -c "$line"
+    reboot -f
+fi
 if grep -q ember.case=devices /proc/cmdline; then
     # virtio-blk and virtio-rng through the device tree's virtio,mmio nodes and their SPIs.
     for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do insmod /modules/$m.ko; done

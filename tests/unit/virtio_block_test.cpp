@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <vector>
@@ -46,6 +47,10 @@ struct BlockTest : ::testing::TestWithParam<DiskEngineKind> {
     void open(bool readonly = false, uint64_t features = blk::F_DISCARD | blk::F_WRITE_ZEROES) {
         auto created = Block::create(DiskFile::open(disk.path, readonly).value(), driver.memory(),
                                      BlockOptions{"serial-123", true, GetParam()});
+        // qemu-user (the arm64 unit tests' runner) has no io_uring: Ember refuses the engine at
+        // start there, as it does on a kernel without one.
+        if (!created.ok() && GetParam() == DiskEngineKind::IoUring && created.error().sys_errno() == ENOSYS)
+            GTEST_SKIP() << created.error().message();
         ASSERT_TRUE(created.ok()) << created.error().message();
         block = std::move(created).value();
         block->activate(features);
