@@ -50,13 +50,17 @@ elif ! grep -q "^ANSWER-42" /tmp/linux_shell.out; then
 else
     echo "CASE linux_shell PASS"
 fi
-# The same kernel with a virtio-blk disk and the virtio-rng: its drivers find them in the device
-# tree, read the disk, write a sector back (checked here after), read random bytes.
+# The same kernel with a virtio-blk disk, the virtio-rng and a virtio-console: its drivers find
+# them in the device tree, read the disk, write a sector back (checked here after), read random
+# bytes, write a line on hvc0 (found in the console's file after).
 printf 'EMBER-ARM64-DISK' >/tmp/disk.img && truncate -s 1M /tmp/disk.img
 LIMIT=300 MEMORY=512M case_run linux_devices 0 "GUEST hwrng 32 bytes" --kernel /linux/vmlinuz \
-    --initramfs /linux/initramfs --disk path=/tmp/disk.img --cmdline "console=ttyS0 panic=-1 ember.case=devices"
+    --initramfs /linux/initramfs --disk path=/tmp/disk.img --console file=/tmp/hvc0.out \
+    --cmdline "console=ttyS0 panic=-1 ember.case=devices"
 grep -q "GUEST vda says: EMBER-ARM64-DISK" /tmp/linux_devices.out || echo "CASE linux_devices_read FAIL the disk's first bytes did not reach the guest"
 dd if=/tmp/disk.img bs=512 skip=1 count=1 2>/dev/null | grep -q "written by the arm64 guest" &&
     echo "CASE linux_devices_write PASS" || echo "CASE linux_devices_write FAIL the guest's sector is not in the file"
+grep -q "hello from hvc0 on arm64" /tmp/hvc0.out 2>/dev/null &&
+    echo "CASE linux_devices_console PASS" || echo "CASE linux_devices_console FAIL the guest's hvc0 line is not in the console's file"
 grep -q "GUEST virtio irqs [1-9]" /tmp/linux_devices.out &&
     echo "CASE linux_devices_irqs PASS" || echo "CASE linux_devices_irqs FAIL no virtio interrupt in /proc/interrupts"

@@ -42,7 +42,7 @@ cp "$work/kernel/boot/vmlinuz-${kernel_pkg#linux-image-}" "$l1/linux/vmlinuz"
 cp "$work/busybox/bin/busybox" "$work/l2/bin/busybox"
 modules=$work/kernel/lib/modules/${kernel_pkg#linux-image-}/kernel
 for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_mmio drivers/block/virtio_blk \
-         drivers/char/hw_random/virtio-rng; do
+         drivers/char/hw_random/virtio-rng drivers/char/virtio_console; do
     cp "$modules/$m.ko" "$work/l2/modules/" || die "kernel module $m missing"
 done
 cat >"$work/l2/init" <<'L2INIT'
@@ -61,12 +61,15 @@ if grep -q ember.case=shell /proc/cmdline; then
 fi
 if grep -q ember.case=devices /proc/cmdline; then
     # virtio-blk and virtio-rng through the device tree's virtio,mmio nodes and their SPIs.
-    for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do insmod /modules/$m.ko; done
+    for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng virtio_console; do insmod /modules/$m.ko; done
     i=0
     while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     echo "GUEST vda says: $(dd if=/dev/vda bs=16 count=1 2>/dev/null)"
     [ -b /dev/vda ] && echo "written by the arm64 guest" | dd of=/dev/vda bs=512 seek=1 conv=fsync 2>/dev/null && echo "GUEST vda written"
     [ "$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | wc -c)" = 64 ] && echo "GUEST hwrng 32 bytes"
+    i=0
+    while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    echo "hello from hvc0 on arm64" >/dev/hvc0 && echo "GUEST hvc0 written"
     echo "GUEST virtio irqs $(grep -c virtio /proc/interrupts)"
 fi
 poweroff -f
