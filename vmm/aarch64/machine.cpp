@@ -15,6 +15,7 @@
 #include "boot/aarch64/image.h"
 #include "boot/initrd.h"
 #include "devices/legacy/debug_exit.h"
+#include "vmm/aarch64/core_regs.h"
 #include "vmm/machine.h"
 #include "vmm/vm_parts.h"
 
@@ -24,13 +25,9 @@ namespace layout = arch::aarch64::layout;
 
 namespace {
 
-// A core register's KVM id: its offset in struct kvm_regs in 32-bit words (asm/kvm.h).
-constexpr uint64_t core_reg(size_t offset) {
-    return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset / sizeof(uint32_t));
-}
-constexpr uint64_t REG_PC = core_reg(offsetof(kvm_regs, regs.pc));
-constexpr uint64_t REG_PSTATE = core_reg(offsetof(kvm_regs, regs.pstate));
-constexpr uint64_t REG_X0 = core_reg(offsetof(kvm_regs, regs.regs));
+constexpr uint64_t REG_PC = arm64_regs::PC;
+constexpr uint64_t REG_PSTATE = arm64_regs::PSTATE;
+constexpr uint64_t REG_X0 = arm64_regs::X0;
 constexpr uint64_t REG_MPIDR = ARM64_SYS_REG(3, 0, 0, 0, 5);  // MPIDR_EL1
 // EL1h with D, A, I and F masked: the state booting.rst asks for at the kernel's entry.
 constexpr uint64_t BOOT_PSTATE = PSR_MODE_EL1h | PSR_D_BIT | PSR_A_BIT | PSR_I_BIT | PSR_F_BIT;
