@@ -5,14 +5,57 @@
 # build of the libFuzzer targets with a smoke run of each, and arm64 (the whole of Ember
 # cross-compiled, its portable unit tests under qemu-aarch64-static, the arm64 guests and
 # Debian's arm64 kernel under the arm64 Ember on a nested arm64 KVM).
+#
+# The nested Linux suites run alone (RUN_SERIAL) and keep about one core busy, so the builds
+# that come later run beside the tests at the lowest CPU priority (nice 19: the tests' timing
+# is not theirs to change): the sanitizer build beside the release tests; the fuzz build with
+# its smoke runs and the arm64 build with its tests beside the sanitizer tests. A background
+# job's output is shown when it is joined; build-logs/ keeps it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for kind in release asan fuzz; do
-    dir=$(scripts/build.sh "$kind" | tail -n 1)
-    echo "== tests: $kind build ($dir)"
-    ctest --test-dir "$dir" --output-on-failure -j "$(nproc)"
-done
-echo "== tests: arm64 (build-aarch64)"
-scripts/cross_test.sh
+logs=build-logs
+mkdir -p "$logs"
+start=$(date +%s)
+phase() { echo "== test.sh +$(( $(date +%s) - start ))s: $*"; }
+declare -A bg_pids
+# Background jobs each lead their own process group; one still running when this ends (a
+# failure elsewhere) ends with it.
+trap 'for pid in "${bg_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done' EXIT
+background() {  # background NAME COMMAND...: starts COMMAND at nice 19, output in build-logs/NAME.log
+    local name=$1
+    shift
+    setsid nice -n 19 "$@" >"$logs/$name.log" 2>&1 &
+    bg_pids[$name]=$!
+    phase "started in the background: $name"
+}
+join() {  # join NAME: waits for it, shows its output, and stops here if it failed
+    local status=0
+    wait "${bg_pids[$1]}" || status=$?
+    unset "bg_pids[$1]"
+    phase "joined: $1 (status $status)"
+    sed "s/^/[$1] /" "$logs/$1.log"
+    [ "$status" = 0 ] || { echo "test.sh: $1 failed with status $status (build-logs/$1.log)" >&2; exit 1; }
+}
+tests() { ctest --test-dir "$1" --output-on-failure -j "$(nproc)"; }
+# The fuzz smoke runs and arm64 are one background job, one after the other.
+fuzz_and_arm64() {
+    set -euo pipefail
+    tests "$(scripts/build.sh fuzz | tail -n 1)"
+    echo "== tests: arm64 (build-aarch64)"
+    scripts/cross_test.sh
+}
+
+phase "build: release"
+scripts/build.sh release
+background asan-build scripts/build.sh asan
+phase "tests: release build (build)"
+tests build
+join asan-build
+export -f tests fuzz_and_arm64
+background fuzz-arm64 bash -c fuzz_and_arm64
+phase "tests: asan build (build-asan)"
+tests build-asan
+join fuzz-arm64
+phase "all passed"

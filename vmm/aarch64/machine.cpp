@@ -75,6 +75,7 @@ Status Arm64Machine::create_irqchip(VmParts& vmm, const VmConfig& config) {
         const uint64_t dist = layout::GIC_DIST_BASE, redist = layout::GIC_REDIST_BASE;
         TRY(m_gic->set_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist, "vGICv3 distributor"));
         TRY(m_gic->set_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist, "vGICv3 redistributors"));
+        spdlog::info("interrupt controller: vGICv3");
     } else {
         // Hosts with a GICv2 (or a GICv3 without its v2 compatibility) take a vGICv2, at most 8 vCPUs.
         if (config.cpus > 8)
@@ -86,6 +87,7 @@ Status Arm64Machine::create_irqchip(VmParts& vmm, const VmConfig& config) {
         const uint64_t dist = layout::GIC_DIST_BASE, cpu = layout::GIC_CPU_BASE;
         TRY(m_gic->set_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist, "vGICv2 distributor"));
         TRY(m_gic->set_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu, "vGICv2 CPU interface"));
+        spdlog::info("interrupt controller: vGICv2 (this host's KVM has no vGICv3: {})", v3.error().message());
     }
     TRY(m_gic->set_attr(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines, "vGIC interrupt count"));
     TRY(add_vcpus(vmm, config));
