@@ -17,7 +17,7 @@ namespace vmm {
 
 namespace {
 
-constexpr long HUGE_2M = 2l << 20;
+constexpr long HUGETLBFS_BLOCK = 2l << 20;
 
 std::string parent_of(const std::string& path) {
     const auto slash = path.rfind('/');
@@ -50,7 +50,7 @@ Status check_file_system(int fd, const std::string& what, bool hugetlb) {
         return Error(what + ": hugepages=2M needs a file on a hugetlbfs mount (such as /dev/hugepages)");
     if (!hugetlb && on_hugetlbfs)
         return Error(what + ": the file is on hugetlbfs, so hugepages=2M is needed");
-    if (on_hugetlbfs && fs.f_bsize != HUGE_2M)
+    if (on_hugetlbfs && fs.f_bsize != HUGETLBFS_BLOCK)
         return Error(fmt::format("{}: the hugetlbfs mount has {} KiB pages, Ember uses 2 MiB", what, fs.f_bsize >> 10));
     return {};
 }

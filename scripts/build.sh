@@ -14,6 +14,10 @@ fuzz)    dir=build-fuzz; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=O
                                 -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14) ;;
 *) echo "build.sh: unknown build kind '$kind' (release, asan, fuzz)" >&2; exit 2 ;;
 esac
+# EMBER_UNITY=1 (the test command's one-shot builds): unity builds, a few sources of a target
+# compiled as one file, which parses each header once per batch rather than once per source.
+# The fuzz build stays one file per source (so each still compiles on its own).
+[ "${EMBER_UNITY:-0}" = 0 ] || [ "$kind" = fuzz ] || flags+=(-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16)
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 # The fuzz build serves the fuzzers' smoke runs alone: the binaries are the other builds'.
 targets=()

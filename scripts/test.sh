@@ -6,15 +6,17 @@
 # cross-compiled, its portable unit tests under qemu-aarch64-static, the arm64 guests and
 # Debian's arm64 kernel under the arm64 Ember on a nested arm64 KVM).
 #
-# The nested Linux suites run alone (RUN_SERIAL) and keep about one core busy, so the builds
-# that come later run beside the tests at the lowest CPU priority (nice 19: the tests' timing
-# is not theirs to change): the sanitizer build beside the release tests; the fuzz build with
-# its smoke runs and the arm64 build with its tests beside the sanitizer tests. A background
-# job's output is shown when it is joined; build-logs/ keeps it.
+# The nested Linux suites run alone (RUN_SERIAL) and keep about one core busy, so what comes
+# later runs beside the tests: the sanitizer build beside the release tests; the fuzz build
+# with its smoke runs, then the arm64 build and its tests, beside the sanitizer tests. The
+# builds and smoke runs take the lowest CPU priority (nice 19: the tests' timing is not theirs
+# to change); the arm64 suite, itself a nested L1 with time limits, shares the CPU evenly. A
+# background job's output is shown when it is joined; build-logs/ keeps it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export EMBER_UNITY=1  # one-shot builds: unity builds (scripts/build.sh)
 logs=build-logs
 mkdir -p "$logs"
 start=$(date +%s)
@@ -23,10 +25,10 @@ declare -A bg_pids
 # Background jobs each lead their own process group; one still running when this ends (a
 # failure elsewhere) ends with it.
 trap 'for pid in "${bg_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done' EXIT
-background() {  # background NAME COMMAND...: starts COMMAND at nice 19, output in build-logs/NAME.log
+background() {  # background NAME COMMAND...: starts COMMAND, output in build-logs/NAME.log
     local name=$1
     shift
-    setsid nice -n 19 "$@" >"$logs/$name.log" 2>&1 &
+    setsid "$@" >"$logs/$name.log" 2>&1 &
     bg_pids[$name]=$!
     phase "started in the background: $name"
 }
@@ -42,18 +44,20 @@ tests() { ctest --test-dir "$1" --output-on-failure -j "$(nproc)"; }
 # The fuzz smoke runs and arm64 are one background job, one after the other.
 fuzz_and_arm64() {
     set -euo pipefail
-    tests "$(scripts/build.sh fuzz | tail -n 1)"
+    nice -n 19 scripts/build.sh fuzz
+    nice -n 19 ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)"
     echo "== tests: arm64 (build-aarch64)"
-    scripts/cross_test.sh
+    nice -n 19 scripts/cross_test.sh build
+    scripts/cross_test.sh test
 }
 
 phase "build: release"
 scripts/build.sh release
-background asan-build scripts/build.sh asan
+background asan-build nice -n 19 scripts/build.sh asan
 phase "tests: release build (build)"
 tests build
 join asan-build
-export -f tests fuzz_and_arm64
+export -f fuzz_and_arm64
 background fuzz-arm64 bash -c fuzz_and_arm64
 phase "tests: asan build (build-asan)"
 tests build-asan

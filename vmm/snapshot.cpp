@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dirty_bitmap.h"
 #include "base/unique_fd.h"
 #include "boot/image_file.h"
 #include "vmm/key_values.h"
@@ -25,7 +26,6 @@ constexpr uint32_t MAX_DISKS = 64;
 constexpr uint32_t MAX_NICS = 64;
 constexpr uint32_t MAX_QUEUE_PAIRS = 64;
 constexpr uint32_t MAX_REGIONS = 16;
-constexpr uint64_t PAGE = 4096;
 
 Status write_all(int fd, std::span<const uint8_t> bytes, uint64_t offset, const std::string& what) {
     while (!bytes.empty()) {
@@ -213,11 +213,11 @@ Status check_diff_holes(int fd, const GuestMemory& memory, const DirtyPages& dir
     const auto extents = TRY(data_extents(fd, memory.total_size(), what.c_str()));
     const auto& regions = memory.regions();
     for (const Extent& extent : extents) {
-        for (uint64_t at = extent.offset; at < extent.offset + extent.length; at += PAGE) {
+        for (uint64_t at = extent.offset; at < extent.offset + extent.length; at += DIRTY_PAGE_SIZE) {
             for (size_t r = 0; r < regions.size(); ++r) {
                 const MemoryRegion& region = regions[r];
                 if (at >= region.fd_offset && at - region.fd_offset < region.size &&
-                    !dirty.test(r, (at - region.fd_offset) / PAGE))
+                    !dirty.test(r, (at - region.fd_offset) / DIRTY_PAGE_SIZE))
                     return Error(fmt::format("{}: its file system keeps no holes of a page (a diff snapshot needs "
                                              "sparse files, as ext4, xfs, btrfs and tmpfs keep them)", what));
             }
@@ -237,14 +237,14 @@ Status write_memory_file(const GuestMemory& memory, const std::string& path, con
             // A full file holds the non-zero pages; a diff every dirty page, zeros too (a hole
             // there means "unchanged"). Runs of them, each written with one call.
             auto wanted = [&](uint64_t at) {
-                return only ? only->test(r, at / PAGE) : !all_zero(region.host + at, PAGE);
+                return only ? only->test(r, at / DIRTY_PAGE_SIZE) : !all_zero(region.host + at, DIRTY_PAGE_SIZE);
             };
             uint64_t run = 0, length = 0;
-            for (uint64_t at = 0; at <= region.size; at += PAGE) {
+            for (uint64_t at = 0; at <= region.size; at += DIRTY_PAGE_SIZE) {
                 if (at < region.size && wanted(at)) {
                     if (length == 0)
                         run = at;
-                    length += PAGE;
+                    length += DIRTY_PAGE_SIZE;
                     continue;
                 }
                 if (length)

@@ -11,8 +11,6 @@ namespace {
 
 constexpr size_t HEADER_OFFSET = 0x1f1;
 constexpr size_t MAGIC_OFFSET = 0x202;
-constexpr uint32_t HDRS_MAGIC = 0x53726448;  // "HdrS"
-constexpr uint16_t BOOT_FLAG = 0xaa55;
 constexpr uint16_t MIN_PROTOCOL = 0x0206;    // cmdline_size exists from 2.06
 constexpr size_t SECTOR = 512;
 constexpr uint8_t DEFAULT_SETUP_SECTS = 4;   // setup_sects == 0 means 4

@@ -11,6 +11,11 @@
 
 namespace vmm::boot {
 
+// The setup header's "HdrS" magic and boot flag (the zero page of a kernel loaded from an ELF
+// carries them too).
+inline constexpr uint32_t HDRS_MAGIC = 0x53726448;
+inline constexpr uint16_t BOOT_FLAG = 0xaa55;
+
 struct BzImage {
     setup_header header;                   // as found in the file
     std::span<const uint8_t> header_bytes;  // the raw header, to copy into the zero page

@@ -4,13 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "boot/x86_64/bzimage.h"
+
 namespace vmm::boot {
 
 namespace {
 
 constexpr uint8_t LOADER_UNDEFINED = 0xff;  // boot.rst: type_of_loader for unlisted loaders
-constexpr uint32_t HDRS_MAGIC = 0x53726448;
-constexpr uint16_t BOOT_FLAG = 0xaa55;
 constexpr uint32_t VMLINUX_ALIGNMENT = 0x1000000;
 
 }  // namespace

@@ -11,9 +11,14 @@
 
 namespace vmm::virtio::qcow2 {
 
-namespace {
+// A file by device and inode: the backing chain refuses a loop (Image::Chain holds them).
+struct Identity {
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const Identity&) const = default;
+};
 
-Error bad(const std::string& what) { return format_error(what); }
+namespace {
 
 // The iovecs covering bytes [skip, skip + length) of `iov`.
 void slice(std::span<const iovec> iov, uint64_t skip, uint64_t length, std::vector<iovec>& out) {
@@ -69,12 +74,6 @@ private:
     DiskFile m_file;
 };
 
-struct Identity {
-    dev_t dev;
-    ino_t ino;
-    bool operator==(const Identity&) const = default;
-};
-
 Result<Identity> identity(const DiskFile& file) {
     struct stat st {};
     if (::fstat(file.fd(), &st) < 0)
@@ -122,10 +121,10 @@ Result<std::unique_ptr<Image>> Image::open_in(DiskFile& file, Chain& chain) {
     TRY(file.read_at(first.data(), first.size(), 0));
     Header header = TRY(parse_header(first));
     if (!file.readonly() && header.dirty())
-        return bad("the image is dirty (a writer using lazy refcounts stopped without closing it); repair it with "
+        return format_error("the image is dirty (a writer using lazy refcounts stopped without closing it); repair it with "
                    "'qemu-img check -r all'");
     if (!file.readonly() && header.corrupt())
-        return bad("the image is marked corrupt; repair it with 'qemu-img check -r all'");
+        return format_error("the image is marked corrupt; repair it with 'qemu-img check -r all'");
     Refcounts refcounts = TRY(Refcounts::load(file, header, file.size()));
     auto image = std::unique_ptr<Image>(new Image(file, std::move(header), std::move(refcounts)));
     TRY(image->load_l1());
@@ -145,7 +144,7 @@ Status Image::load_l1() {
     if (bytes == 0)
         return {};
     if (m_header.l1_offset + bytes > m_file.size())
-        return bad(fmt::format("L1 table at {:#x} runs past the end of the file", m_header.l1_offset));
+        return format_error(fmt::format("L1 table at {:#x} runs past the end of the file", m_header.l1_offset));
     std::vector<uint8_t> raw(bytes);
     TRY_CTX(m_file.read_at(raw.data(), raw.size(), m_header.l1_offset), "qcow2: L1 table");
     TRY(m_refcounts.add_metadata(m_header.l1_offset, bytes));
@@ -160,20 +159,20 @@ Status Image::load_l1() {
 
 Status Image::open_backing(Chain& chain) {
     if (chain.files.size() >= MAX_CHAIN)
-        return bad(fmt::format("the backing chain is deeper than {} files", MAX_CHAIN));
+        return format_error(fmt::format("the backing chain is deeper than {} files", MAX_CHAIN));
     const std::string path = beside(m_file.path(), m_header.backing_file);
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && chain.has(Identity{st.st_dev, st.st_ino}))
-        return bad(fmt::format("the backing chain loops back at '{}'", path));  // before the lock would hide it
+        return format_error(fmt::format("the backing chain loops back at '{}'", path));  // before the lock would hide it
     DiskFile file = TRY_CTX(DiskFile::open(path, true, true), "qcow2: backing file");
     const Identity id = TRY(identity(file));
     if (chain.has(id))  // renamed in between
-        return bad(fmt::format("the backing chain loops back at '{}'", path));
+        return format_error(fmt::format("the backing chain loops back at '{}'", path));
     chain.files.push_back(id);
     std::string format = m_header.backing_format;
     if (format.empty()) {
         if (TRY(starts_with_magic(file)))
-            return bad(fmt::format("backing file '{}' looks like qcow2 but the image does not record its format, "
+            return format_error(fmt::format("backing file '{}' looks like qcow2 but the image does not record its format, "
                                    "and Ember does not guess formats; record it with 'qemu-img rebase -u -F qcow2 "
                                    "-b {}'",
                                    path, m_header.backing_file));
@@ -187,7 +186,7 @@ Status Image::open_backing(Chain& chain) {
         image->m_owned_file = std::move(owned);
         m_backing = std::move(image);
     } else {
-        return bad(fmt::format("backing file format '{}' is not raw or qcow2", format));
+        return format_error(fmt::format("backing file format '{}' is not raw or qcow2", format));
     }
     return {};
 }
@@ -215,7 +214,7 @@ Result<std::vector<uint64_t>*> Image::l2_table(uint64_t offset) {
 Result<Mapping> Image::lookup(uint64_t guest_cluster) {
     const uint64_t index = guest_cluster / m_header.l2_entries();
     if (index >= m_l1.size())
-        return bad(fmt::format("guest cluster {} is past the L1 table", guest_cluster));
+        return format_error(fmt::format("guest cluster {} is past the L1 table", guest_cluster));
     const uint64_t l2 = TRY(decode_l1(m_l1[index], m_header));
     if (l2 == 0)
         return Mapping{};
@@ -237,7 +236,7 @@ Status Image::read_below(uint8_t* data, uint64_t length, uint64_t offset) {
 Status Image::read_compressed(const Mapping& mapping, uint8_t* out) {
     const uint64_t length = before_end(mapping.host, mapping.compressed_bytes, m_file_size);
     if (length == 0)
-        return bad(fmt::format("compressed cluster at {:#x} is past the end of the file", mapping.host));
+        return format_error(fmt::format("compressed cluster at {:#x} is past the end of the file", mapping.host));
     m_compressed.resize(length);
     TRY(m_file.read_at(m_compressed.data(), length, mapping.host));
     TRY_CTX(inflate_cluster(m_compressed, std::span(out, m_header.cluster_size())),
@@ -349,7 +348,7 @@ Status Image::release(const Mapping& mapping) {
         return {};  // nothing held (a zero cluster with a host offset, preallocated, holds one)
     for (uint64_t at = offset & ~(m_header.cluster_size() - 1); at < offset + bytes; at += m_header.cluster_size()) {
         if (m_refcounts.is_metadata(at))
-            return bad(fmt::format("guest data at {:#x} overlaps metadata", at));
+            return format_error(fmt::format("guest data at {:#x} overlaps metadata", at));
     }
     return m_refcounts.release(offset, bytes);
 }
@@ -357,7 +356,7 @@ Status Image::release(const Mapping& mapping) {
 Status Image::set_l2(uint64_t guest_cluster, uint64_t entry) {
     const uint64_t index = guest_cluster / m_header.l2_entries();
     if (index >= m_l1.size())
-        return bad(fmt::format("guest cluster {} is past the L1 table", guest_cluster));
+        return format_error(fmt::format("guest cluster {} is past the L1 table", guest_cluster));
     uint64_t l2 = TRY(decode_l1(m_l1[index], m_header));
     if (l2 == 0 || !(m_l1[index] & COPIED)) {
         // A new table, or a private copy of one a snapshot shares.

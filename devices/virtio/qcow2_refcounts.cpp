@@ -9,8 +9,6 @@ namespace {
 constexpr uint64_t REFTABLE_RESERVED = 0x1ff;
 constexpr uint64_t REFTABLE_FIELDS_OFFSET = 48;  // refcount_table_offset, then refcount_table_clusters
 
-Error bad(const std::string& what) { return format_error(what); }
-
 // Entry `k` of a refcount block of `width`-bit entries (sub-byte ones from the low bits up,
 // wider ones big-endian); returns where the changed bytes start and how many there are.
 std::pair<uint64_t, uint64_t> put(std::vector<uint8_t>& bytes, uint64_t k, uint64_t width, uint64_t value) {
@@ -32,7 +30,7 @@ Result<Refcounts> Refcounts::load(DiskFile& file, const Header& header, uint64_t
     Refcounts counts(file, header);
     const uint64_t cluster = header.cluster_size();
     if (header.reftable_offset + uint64_t(header.reftable_clusters) * cluster > file_size)
-        return bad(fmt::format("refcount table at {:#x} runs past the end of the file", header.reftable_offset));
+        return format_error(fmt::format("refcount table at {:#x} runs past the end of the file", header.reftable_offset));
     std::vector<uint8_t> raw(header.reftable_clusters * cluster);
     TRY_CTX(file.read_at(raw.data(), raw.size(), header.reftable_offset), "qcow2: refcount table");
     TRY(counts.add_metadata(0, cluster));
@@ -41,7 +39,7 @@ Result<Refcounts> Refcounts::load(DiskFile& file, const Header& header, uint64_t
     for (size_t i = 0; i < counts.m_table.size(); ++i) {
         const uint64_t entry = load_be64(&raw[i * 8]);
         if (entry & (REFTABLE_RESERVED | (cluster - 1)))
-            return bad(fmt::format("refcount table entry {} ({:#x}) is not a cluster offset", i, entry));
+            return format_error(fmt::format("refcount table entry {} ({:#x}) is not a cluster offset", i, entry));
         if (entry != 0)
             TRY(counts.add_metadata(entry, cluster));
         counts.m_table[i] = entry;
@@ -56,7 +54,7 @@ Status Refcounts::add_metadata(uint64_t offset, uint64_t bytes) {
     const uint64_t last = (offset + bytes - 1) >> m_header.cluster_bits;
     for (uint64_t c = first; c <= last; ++c) {
         if (!m_metadata.insert(c).second)
-            return bad(fmt::format("metadata overlaps at cluster {:#x}", c << m_header.cluster_bits));
+            return format_error(fmt::format("metadata overlaps at cluster {:#x}", c << m_header.cluster_bits));
     }
     return {};
 }
@@ -97,7 +95,7 @@ Status Refcounts::set(uint64_t cluster, uint64_t value) {
     const uint64_t index = cluster / per_block;
     std::vector<uint8_t>* bytes = TRY(block(index));
     if (!bytes)
-        return bad(fmt::format("cluster {:#x} has no refcount block", cluster << m_header.cluster_bits));
+        return format_error(fmt::format("cluster {:#x} has no refcount block", cluster << m_header.cluster_bits));
     const auto [at, length] = put(*bytes, cluster % per_block, m_header.refcount_bits(), value);
     return m_file->write_at(&(*bytes)[at], length, m_table[index] + at);
 }
@@ -153,7 +151,7 @@ Result<uint64_t> Refcounts::allocate() {
         m_end = std::max(m_end, c + 1);
         return c << m_header.cluster_bits;
     }
-    return bad("no free cluster found for an allocation");
+    return format_error("no free cluster found for an allocation");
 }
 
 Status Refcounts::grow_table(uint64_t index) {
@@ -162,7 +160,7 @@ Status Refcounts::grow_table(uint64_t index) {
     const uint64_t entries_per_cluster = cluster / 8;
     uint64_t clusters = std::max<uint64_t>(2 * m_header.reftable_clusters, index / entries_per_cluster + 2);
     if (clusters * cluster > MAX_REFTABLE_BYTES)
-        return bad(fmt::format("refcount table of {} entries is full: the image cannot grow", m_table.size()));
+        return format_error(fmt::format("refcount table of {} entries is full: the image cannot grow", m_table.size()));
     std::vector<uint64_t> table = m_table;
     table.resize(clusters * entries_per_cluster, 0);
     // The new table at the end (past every metadata cluster too, however far a hostile table
@@ -171,7 +169,7 @@ Status Refcounts::grow_table(uint64_t index) {
     for (uint64_t c : m_metadata)
         start = std::max(start, c + 1);
     if (start + clusters + clusters * entries_per_cluster / per_block + 2 > ((1ull << 56) >> m_header.cluster_bits))
-        return bad("the refcount table cannot grow past the largest image offset");
+        return format_error("the refcount table cannot grow past the largest image offset");
     uint64_t next = start + clusters;
     std::unordered_map<uint64_t, std::vector<uint8_t>> fresh;
     std::vector<uint64_t> used;
@@ -180,7 +178,7 @@ Status Refcounts::grow_table(uint64_t index) {
     for (size_t k = 0; k < used.size(); ++k) {
         const uint64_t c = used[k], i = c / per_block;
         if (i >= table.size())
-            return bad("refcount table growth does not cover its own clusters");
+            return format_error("refcount table growth does not cover its own clusters");
         if (i < m_table.size() && m_table[i] != 0) {
             TRY(set(c, 1));  // an existing block: counted now, a leak if we stop before the switch
             continue;
@@ -224,7 +222,7 @@ Status Refcounts::release(uint64_t offset, uint64_t bytes) {
     for (uint64_t c = first; c <= last; ++c) {
         const uint64_t count = TRY(get(c));
         if (count == 0)
-            return bad(fmt::format("cluster {:#x} is freed but has no references", c << m_header.cluster_bits));
+            return format_error(fmt::format("cluster {:#x} is freed but has no references", c << m_header.cluster_bits));
         TRY(set(c, count - 1));
         if (count == 1 && !m_metadata.count(c)) {
             (void)m_file->discard(c << m_header.cluster_bits, m_header.cluster_size());  // space back: best effort

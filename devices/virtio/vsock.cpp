@@ -97,7 +97,7 @@ Result<bool> Vsock::transmit(Virtqueue& queue) {
 }
 
 void Vsock::transmit_one() {
-    Header header;
+    vsock::Header header;
     if (m_chain.readable_bytes < HEADER_SIZE ||
         !read_buffers(m_memory, m_chain.readable, 0, std::span(reinterpret_cast<uint8_t*>(&header), HEADER_SIZE)).ok()) {
         ++m_dropped;

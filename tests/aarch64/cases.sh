@@ -28,7 +28,7 @@ if [ "$gic" = 2 ]; then
     printf 'EMBER-ARM64-DISK' >/tmp/disk.img && truncate -s 1M /tmp/disk.img
     LIMIT=300 MEMORY=512M case_run linux_devices_gicv2 0 "GUEST hwrng 32 bytes" --kernel /linux/vmlinuz \
         --initramfs /linux/initramfs --disk path=/tmp/disk.img --cpus 2 --console file=/tmp/hvc0.out \
-        --cmdline "console=ttyS0 panic=-1 ember.case=devices"
+        --cmdline "console=ttyS0 panic=-1 quiet ember.case=devices"
     grep -q "GUEST userspace nproc=2 aarch64" /tmp/linux_devices_gicv2.out &&
         echo "CASE linux_smp2_gicv2 PASS" || echo "CASE linux_smp2_gicv2 FAIL the guest did not see 2 CPUs"
     grep -q "GUEST virtio irqs [1-9]" /tmp/linux_devices_gicv2.out &&
@@ -51,36 +51,6 @@ case_run not_an_image 2 "ember: error: kernel: not an arm64 Image" --kernel /ini
 # Debian's arm64 cloud kernel (gzip-compressed Image) to its /init on two vCPUs: the device
 # tree's memory, PSCI CPUs, GIC, timer and UART; poweroff -f is PSCI SYSTEM_OFF, status 0.
 LIMIT=300 MEMORY=512M case_run linux_boot 0 "GUEST userspace nproc=2 aarch64" --kernel /linux/vmlinuz \
-    --initramfs /linux/initramfs --cpus 2 --cmdline "console=ttyS0 panic=-1"
-# A command typed on the host reaches a shell in the guest through the UART (its receive
-# interrupt, a level SPI) and its answer comes back; `reboot -f` is PSCI SYSTEM_RESET, status 0.
-: >/tmp/linux_shell.out
-{
-    i=0  # up to 300 s for the guest's prompt, polled
-    while ! grep -q "GUEST ready-for-input" /tmp/linux_shell.out && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
-    echo 'echo ANSWER-$((6 * 7))'
-} | timeout 300 ember --memory 512M --kernel /linux/vmlinuz --initramfs /linux/initramfs \
-    --cmdline "console=ttyS0 panic=-1 ember.case=shell" >/tmp/linux_shell.out 2>/tmp/linux_shell.err
-status=$?
-sed "s/^/linux_shell| /" /tmp/linux_shell.out /tmp/linux_shell.err
-if [ $status != 0 ]; then
-    echo "CASE linux_shell FAIL exit status $status, not 0"
-elif ! grep -q "^ANSWER-42" /tmp/linux_shell.out; then
-    echo "CASE linux_shell FAIL no answer to the typed command"
-else
-    echo "CASE linux_shell PASS"
-fi
-# The same kernel with a virtio-blk disk, the virtio-rng and a virtio-console: its drivers find
-# them in the device tree, read the disk, write a sector back (checked here after), read random
-# bytes, write a line on hvc0 (found in the console's file after).
-printf 'EMBER-ARM64-DISK' >/tmp/disk.img && truncate -s 1M /tmp/disk.img
-LIMIT=300 MEMORY=512M case_run linux_devices 0 "GUEST hwrng 32 bytes" --kernel /linux/vmlinuz \
-    --initramfs /linux/initramfs --disk path=/tmp/disk.img --console file=/tmp/hvc0.out \
-    --cmdline "console=ttyS0 panic=-1 ember.case=devices"
-grep -q "GUEST vda says: EMBER-ARM64-DISK" /tmp/linux_devices.out || echo "CASE linux_devices_read FAIL the disk's first bytes did not reach the guest"
-dd if=/tmp/disk.img bs=512 skip=1 count=1 2>/dev/null | grep -q "written by the arm64 guest" &&
-    echo "CASE linux_devices_write PASS" || echo "CASE linux_devices_write FAIL the guest's sector is not in the file"
-grep -q "hello from hvc0 on arm64" /tmp/hvc0.out 2>/dev/null &&
-    echo "CASE linux_devices_console PASS" || echo "CASE linux_devices_console FAIL the guest's hvc0 line is not in the console's file"
-grep -q "GUEST virtio irqs [1-9]" /tmp/linux_devices.out &&
-    echo "CASE linux_devices_irqs PASS" || echo "CASE linux_devices_irqs FAIL no virtio interrupt in /proc/interrupts"
+    --initramfs /linux/initramfs --cpus 2 --cmdline "console=ttyS0 panic=-1 quiet"
+# The Linux suite's own cases (typed shell, SMP, blk, net, console, rng, vsock, virtio-fs,
+# panic, SIGTERM, --initramfs-dir) follow in this L1: tests/linux/cases.sh, run_suite.sh.

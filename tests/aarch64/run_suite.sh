@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cache=${EMBER_LINUX_CACHE:-$root/tests/linux/cache}
 die() { echo "run_suite.sh: $*" >&2; exit 1; }
+. "$here/arm64_programs.sh"
 command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 is needed (qemu-system-arm)"
 file "$ember" | grep -q "ARM aarch64" || die "$ember is not an arm64 executable"
 
@@ -54,13 +55,6 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "GUEST userspace nproc=$(nproc) $(uname -m)"
-if grep -q ember.case=shell /proc/cmdline; then
-    # The host types a command line on ttyS0 (the UART's receive interrupt); a shell runs it.
-    echo "GUEST ready-for-input"
-    read -r line
-    sh -c "$line"
-    reboot -f
-fi
 if grep -q ember.case=devices /proc/cmdline; then
     # virtio-blk and virtio-rng through the device tree's virtio,mmio nodes and their SPIs.
     for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng virtio_console; do insmod /modules/$m.ko; done
@@ -78,15 +72,67 @@ poweroff -f
 L2INIT
 chmod +x "$work/l2/init"
 (cd "$work/l2" && find . | cpio -o -H newc --quiet | gzip -1) >"$l1/linux/initramfs"
+
+# The Linux suite's own cases (tests/linux/cases.sh with its guest, guest_init.sh: the same
+# initramfs of busybox, the kernel's virtio modules and socat, the same assertions as on x86),
+# run by the arm64 Ember in the GICv3 L1. Their host-side tools come from Debian's arm64
+# packages: e2fsprogs (the blk case's ext4), socat (vsock, both sides) and virtiofsd.
+linux_cases=${EMBER_ARM64_LINUX_CASES-shell smp_reboot blk net console rng vsock virtiofs panic sigterm initramfs_dir}
+stage=$work/stage
+unpack_arm64 "$cache/arm64-programs" "$stage" e2fsprogs socat qemu-system-common libc6 libblkid1 libcap-ng0 \
+    libcom-err2 libext2fs2 libglib2.0-0 libgssapi-krb5-2 libk5crypto3 libkeyutils1 libkrb5-3 libkrb5support0 libnsl2 \
+    libnuma1 libpcre2-8-0 libseccomp2 libss2 libssl3 libtirpc3 libuuid1 libwrap0 ||
+    die "could not fetch e2fsprogs, socat and qemu-system-common (virtiofsd) for arm64"
+suite=$l1/suite guest=$work/guest
+mkdir -p "$suite/work" "$guest/bin" "$guest/lib/modules" "$guest/dev" "$guest/proc" "$guest/sys" "$guest/tmp"
+cp "$work/busybox/bin/busybox" "$guest/bin/busybox"
+cp "$root/tests/linux/guest_init.sh" "$guest/init"
+. "$root/tests/linux/guest_modules.sh"
+for m in $GUEST_MODULES; do
+    cp "$modules/$m.ko" "$guest/lib/modules/" || die "kernel module $m missing"
+done
+copy_arm64 "$stage" "$guest" /bin /usr/bin/socat || die "socat for the guest"
+(cd "$guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$suite/initramfs"
+cp -a "$guest" "$suite/guest-dir"  # the same tree for --initramfs-dir
+cp "$work/kernel/boot/vmlinuz-${kernel_pkg#linux-image-}" "$suite/Image"
+cp "$ember" "$suite/ember"
+cp "$root/tests/linux/cases.sh" "$suite/cases.sh"
+for p in /sbin/mke2fs /sbin/e2fsck /sbin/debugfs /usr/bin/socat /usr/lib/qemu/virtiofsd; do
+    copy_arm64 "$stage" "$l1" /opt/bin "$p" || die "$p for the L1"
+done
+# L1's root is the initramfs, which virtiofsd's default sandbox (pivot_root) cannot leave:
+# there it confines itself with chroot instead (as in the x86 suite's L1).
+printf '#!/bin/sh\nexec /opt/bin/virtiofsd "$@" -o sandbox=chroot\n' >"$l1/opt/bin/virtiofsd-chroot"
+chmod +x "$l1/opt/bin/virtiofsd-chroot"
+mkdir -p "$l1/lib/modules"
+cp "$modules/drivers/net/tun.ko" "$l1/lib/modules/" || die "kernel module tun missing"
 cat >"$l1/init" <<'INIT'
 #!/bin/busybox sh
+# The initramfs is rootfs, which pivot_root cannot leave (virtiofsd's sandbox): go on from a
+# bind mount of it, which can.
+if [ -z "$L1_REROOTED" ]; then
+    /bin/busybox mkdir -p /l1root
+    /bin/busybox mount --bind / /l1root
+    export L1_REROOTED=1
+    exec /bin/busybox chroot /l1root /init
+fi
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/opt/bin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mount -t tmpfs -o size=1200M tmpfs /suite/work
+insmod /lib/modules/tun.ko || echo "L1: insmod tun failed"
+ip link set lo up
 echo "L1: $(ls -l /dev/kvm 2>&1)"
-sh /cases.sh /guests "$(sed -n 's/.*ember.gic=\([23]\).*/\1/p' /proc/cmdline)"
+gic=$(sed -n 's/.*ember.gic=\([23]\).*/\1/p' /proc/cmdline)
+sh /cases.sh /guests "$gic"
+if [ "$gic" = 3 ]; then
+    export EMBER_LINUX_CASES=$(sed -n 's/.*ember.cases=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+    export EMBER_LINUX_QEMU=0 EMBER_LINUX_KERNEL=/suite/Image EMBER_LINUX_NET_MIB=16
+    export MKE2FS=/opt/bin/mke2fs E2FSCK=/opt/bin/e2fsck DEBUGFS=/opt/bin/debugfs EMBER_VIRTIOFSD=/opt/bin/virtiofsd-chroot
+    [ -z "$EMBER_LINUX_CASES" ] || sh /suite/cases.sh /suite | grep -v '^CASES-DONE'
+fi
 echo "CASES-DONE"
 poweroff -f
 INIT
@@ -96,10 +142,10 @@ chmod +x "$l1/init"
 # serial output in OUTDIR/l1-gicvGIC.log.
 l1() {
     echo "run_suite.sh: booting the arm64 L1 under QEMU TCG (-M virt,virtualization=on,gic-version=$1 -cpu max)"
-    timeout "${EMBER_ARM64_TIMEOUT:-600}" qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$1" -cpu max \
+    timeout "${EMBER_ARM64_TIMEOUT:-1500}" qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$1" -cpu max \
         -smp 2 -m 2G -nographic -no-reboot -nodefaults -serial stdio \
         -kernel "$work/kernel/boot/vmlinuz-${kernel_pkg#linux-image-}" -initrd "$work/l1.cpio" \
-        -append "console=ttyAMA0 panic=-1 quiet ember.gic=$1" </dev/null 2>&1 | sed -u 's/\r$//' >"$out/l1-gicv$1.log"
+        -append "console=ttyAMA0 panic=-1 quiet ember.gic=$1 ember.cases=$(echo $linux_cases | tr ' ' ,)" </dev/null 2>&1 | sed -u 's/\r$//' >"$out/l1-gicv$1.log"
     grep -q '^CASES-DONE' "$out/l1-gicv$1.log" || echo "CASE l1_gicv$1 FAIL the L1 did not run its cases to the end (see $out/l1-gicv$1.log)"
 }
 { l1 3; l1 2; } >"$out/l1-results.txt"

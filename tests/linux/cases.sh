@@ -1,7 +1,8 @@
 #!/bin/sh
 # cases.sh DIR: the Linux suite's cases, run where /dev/kvm runs unmodified guests (inside the
 # nested L1 that run_suite.sh boots under QEMU TCG, or directly on a VT-x/AMD-V host).
-# DIR holds ember, bzImage, vmlinux, initramfs (and its tree, guest-dir/) and a writable work/; busybox is on PATH, and
+# DIR holds ember, bzImage, vmlinux, initramfs (and its tree, guest-dir/) and a writable work/
+# (on arm64, tests/aarch64/run_suite.sh: the Image is $EMBER_LINUX_KERNEL); busybox is on PATH, and
 # e2fsprogs' mke2fs, e2fsck and debugfs are $MKE2FS, $E2FSCK, $DEBUGFS (full paths: a busybox
 # shell runs its own applets of those names first).
 # Every case runs under Ember, then (differential, where qemu-system-x86_64 is at hand and
@@ -52,10 +53,14 @@ case_result() {  # case_result NAME: the verdict; logs are work/NAME.{out,err} a
     failed=
 }
 
-# The machine of a case, in one place for both VMMs: set these, then `vm VMM`.
+# The machine of a case, in one place for both VMMs: set these, then `vm VMM`. LIMIT: the
+# slowest case under it takes about a minute in the nested L1; a stuck boot is retried sooner.
+# QUIET: "quiet" on the command line, except where a case reads the kernel's own lines (the
+# boot log, "Linux version"): each of the ~35 KiB of a full boot log is two UART exits, which
+# in the nested L1 take about half of a case's time.
 reset_machine() {
-    KERNEL=$dir/bzImage INITRAMFS="--initramfs $dir/initramfs" CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL=
-    FS_DIR= FS_RO= DEBUG_EXIT= EXTRA= CMDLINE= LIMIT=180 BLK_QUEUES=1
+    KERNEL=${EMBER_LINUX_KERNEL:-$dir/bzImage} INITRAMFS="--initramfs $dir/initramfs" CPUS=1 MEM=256 CASE= DISKS= TAP= CONSOLE_SERIAL=
+    FS_DIR= FS_RO= DEBUG_EXIT= EXTRA= CMDLINE= LIMIT=120 BLK_QUEUES=1 QUIET=quiet
 }
 # A virtiofsd for QEMU's vhost-user-fs-device (Ember starts its own for --fs dir=): L1's wrapper
 # (run_suite.sh), else Debian's, where Ember looks for it.
@@ -72,7 +77,7 @@ done
 vm() {
     if [ "$1" = ember ]; then
         set -- "$ember" --kernel "$KERNEL" $INITRAMFS --cpus "$CPUS" --memory "${MEM}M" \
-            --cmdline "$base ember.case=$CASE${CMDLINE:+ $CMDLINE}" $EMBER_ARGS $EXTRA
+            --cmdline "$base${QUIET:+ $QUIET} ember.case=$CASE${CMDLINE:+ $CMDLINE}" $EMBER_ARGS $EXTRA
         [ "$TRANSPORT" != pci ] || set -- "$@" --transport pci
         for d in $DISKS; do
             case $d in *:ro) set -- "$@" --disk "path=${d%:ro},readonly=on,num_queues=$BLK_QUEUES" ;;
@@ -89,7 +94,7 @@ vm() {
         [ -z "$FS_DIR" ] || machine=$machine,memory-backend=mem
         set -- qemu-system-x86_64 -M "$machine" -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
             -nodefaults -no-user-config -display none -no-reboot ${QEMU_FIRMWARE:+-L "$QEMU_FIRMWARE"} \
-            -kernel "$KERNEL" -initrd "$dir/initramfs" -append "$base ember.case=$CASE${CMDLINE:+ $CMDLINE}" -device "$(qemu_device virtio-rng)"
+            -kernel "$KERNEL" -initrd "$dir/initramfs" -append "$base${QUIET:+ $QUIET} ember.case=$CASE${CMDLINE:+ $CMDLINE}" -device "$(qemu_device virtio-rng)"
         [ -z "$DEBUG_EXIT" ] || set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=4
         if [ -n "$FS_DIR" ]; then
             # Its own virtiofsd on a socket (it ends when QEMU closes the connection); guest
@@ -183,7 +188,7 @@ case_shell() {  # 1 vCPU, bzImage; a command typed on the host runs in a shell o
     name=$(name_of "$1" shell_1cpu)
     out=$work/$name.out
     reset_machine
-    CASE=shell
+    CASE=shell QUIET=  # the whole boot log, which boot_log reads
     run_typing "$1" "$name" "GUEST ready-for-input" 'echo ANSWER-$((6 * 7))'
     check "exit status $status, not 0" equal "$status" 0
     check "no 'GUEST userspace nproc=1' on ttyS0" has "$out" "GUEST userspace nproc=1"
@@ -201,7 +206,7 @@ log_lines() { grep -E "$2" "$1" 2>/dev/null | sed 's/^\[ *[0-9.]*\] //' | sort -
 boot_log_of() {  # boot_log_of VMM: work/VMM.boot.log, from a plain boot if the shell case left none
     [ -s "$work/$1$(suffix).boot.log" ] && return
     reset_machine
-    CASE=reboot
+    CASE=reboot QUIET=
     (vm "$1") </dev/null >"$work/$1$(suffix).boot.log" 2>>"$work/boot_log.err"
 }
 case_boot_log() {
@@ -329,7 +334,7 @@ case_net() {  # ping both ways; 64 MiB over TCP (16 on PCI) with the same checks
     # spinning on the lock it held); SMP is the smp4_reboot, pvh and blk cases' concern. A run
     # then takes about 110 s in the L1 (the guest's CPU makes the blob and sends it), which
     # is why the PCI run, there for the transport, sends a quarter of it.
-    mib=64
+    mib=${EMBER_LINUX_NET_MIB:-64}
     [ "$TRANSPORT" != pci ] || mib=16
     MEM=512 CPUS=1 CASE=net TAP=embnet0 LIMIT=240 CMDLINE="ember.net_mib=$mib"
     (vm "$1") </dev/null >"$out" 2>"$work/$name.err" &
@@ -409,7 +414,7 @@ case_sigterm() {  # SIGTERM during boot: Ember ends with 128 + 15, its TAP gone 
     out=$work/$name.out
     : >"$out"
     reset_machine
-    CPUS=2 CASE=hold TAP=embterm0
+    CPUS=2 CASE=hold TAP=embterm0 QUIET=  # ("Linux version" is the sign it boots)
     (vm "$1") </dev/null >"$out" 2>"$work/$name.err" &
     pid=$!
     wait_for_line "$out" "Linux version" 600

@@ -25,14 +25,15 @@ export EMBER_LINUX_CASES=${EMBER_LINUX_CASES:-shell boot_log smp_reboot pvh blk 
 mkdir -p "$cache"
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
 [ -n "$kernel_pkg" ] || die "no linux-image-cloud-amd64 in the apt lists (run apt-get update)"
+# The cache also holds the arm64 suite's packages (tests/aarch64): these are amd64's.
 (cd "$cache" && for p in "$kernel_pkg" busybox-static; do
-     ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1 || exit 1
+     ls "${p}"_*_amd64.deb >/dev/null 2>&1 || apt-get download -q "$p:amd64" >/dev/null 2>&1 || exit 1
  done) || die "apt-get download $kernel_pkg busybox-static failed"
 
 work=$(mktemp -d /tmp/ember-linux.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-dpkg-deb -x "$cache/${kernel_pkg}"_*.deb "$work/kernel"
-dpkg-deb -x "$cache"/busybox-static_*.deb "$work/busybox"
+dpkg-deb -x "$cache/${kernel_pkg}"_*_amd64.deb "$work/kernel"
+dpkg-deb -x "$cache"/busybox-static_*_amd64.deb "$work/busybox"
 busybox=$work/busybox/bin/busybox
 version=${kernel_pkg#linux-image-}
 modules=$work/kernel/lib/modules/$version/kernel
@@ -56,11 +57,8 @@ cp "$busybox" "$guest/bin/busybox"
 cp "$here/guest_init.sh" "$guest/init"
 [ -x "${EMBER_GUEST_EXIT:-}" ] || die "EMBER_GUEST_EXIT does not name the built ember-guest-exit"
 cp "$EMBER_GUEST_EXIT" "$guest/bin/ember-guest-exit"
-for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio drivers/virtio/virtio_pci_legacy_dev \
-         drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
-         net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/char/virtio_console \
-         drivers/char/hw_random/virtio-rng fs/fuse/fuse fs/fuse/virtiofs net/vmw_vsock/vsock \
-         net/vmw_vsock/vmw_vsock_virtio_transport_common net/vmw_vsock/vmw_vsock_virtio_transport; do
+. "$here/guest_modules.sh"
+for m in $GUEST_MODULES; do
     cp "$modules/$m.ko" "$guest/lib/modules/" || die "kernel module $m missing"
 done
 # socat (it speaks AF_VSOCK) with the shared libraries its loader names, for the vsock case.

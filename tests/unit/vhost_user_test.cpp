@@ -30,18 +30,18 @@ struct Message {
 
 // A backend in a thread on the other end of a socketpair: records every message and answers
 // through `reply` (no bytes: no answer).
-class FakeBackend {
+class FakeVhostBackend {
 public:
     using Reply = std::function<std::vector<uint8_t>(const Message&)>;
 
-    explicit FakeBackend(Reply reply) : m_reply(std::move(reply)) {
+    explicit FakeVhostBackend(Reply reply) : m_reply(std::move(reply)) {
         int pair[2];
         EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
         m_frontend_end.reset(pair[0]);
         m_end.reset(pair[1]);
         m_thread = std::thread([this] { serve(); });
     }
-    ~FakeBackend() { close(); }
+    ~FakeVhostBackend() { close(); }
     UniqueFd take_frontend_end() { return std::move(m_frontend_end); }
     // Hangs up and waits for the thread: `messages` is complete from then on.
     void close() {
@@ -110,7 +110,7 @@ std::vector<uint8_t> virtiofsd_like(const Message& m) {
 }
 
 TEST(VhostUserFrontend, HandshakeNegotiatesProtocolFeaturesAndQueueCount) {
-    FakeBackend backend(virtiofsd_like);
+    FakeVhostBackend backend(virtiofsd_like);
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake");
     ASSERT_TRUE(frontend.ok()) << frontend.error().message();
     EXPECT_EQ(frontend->features(), FS_FEATURES & ~Frontend::F_PROTOCOL_FEATURES);
@@ -130,7 +130,7 @@ TEST(VhostUserFrontend, HandshakeNegotiatesProtocolFeaturesAndQueueCount) {
 }
 
 TEST(VhostUserFrontend, StartSendsTheMemoryTableWithItsFdsAndEachRing) {
-    FakeBackend backend(virtiofsd_like);
+    FakeVhostBackend backend(virtiofsd_like);
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
     const MemoryRegionSpec spec{0, 1 << 20};
     auto memory = GuestMemory::create(std::span(&spec, 1), {.backing = MemoryBacking::Shared}).value();
@@ -162,7 +162,7 @@ TEST(VhostUserFrontend, StartSendsTheMemoryTableWithItsFdsAndEachRing) {
 }
 
 TEST(VhostUserFrontend, PrivateGuestMemoryIsRefused) {
-    FakeBackend backend(virtiofsd_like);
+    FakeVhostBackend backend(virtiofsd_like);
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
     const MemoryRegionSpec spec{0, 1 << 20};
     auto memory = GuestMemory::create(std::span(&spec, 1)).value();
@@ -170,7 +170,7 @@ TEST(VhostUserFrontend, PrivateGuestMemoryIsRefused) {
 }
 
 TEST(VhostUserFrontend, RingOutsideGuestMemoryIsRefused) {
-    FakeBackend backend(virtiofsd_like);
+    FakeVhostBackend backend(virtiofsd_like);
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
     const MemoryRegionSpec spec{0, 1 << 20};
     auto memory = GuestMemory::create(std::span(&spec, 1), {.backing = MemoryBacking::Shared}).value();
@@ -179,7 +179,7 @@ TEST(VhostUserFrontend, RingOutsideGuestMemoryIsRefused) {
 }
 
 TEST(VhostUserFrontend, RefusedAckIsAnError) {
-    FakeBackend backend([](const Message& m) {
+    FakeVhostBackend backend([](const Message& m) {
         return m.request == Frontend::SET_OWNER ? reply(m.request, 1) : virtiofsd_like(m);
     });
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake");
@@ -188,21 +188,21 @@ TEST(VhostUserFrontend, RefusedAckIsAnError) {
 }
 
 TEST(VhostUserFrontend, ReplyToAnotherRequestIsMalformed) {
-    FakeBackend backend([](const Message& m) { return reply(m.request + 1, 0); });
+    FakeVhostBackend backend([](const Message& m) { return reply(m.request + 1, 0); });
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake");
     ASSERT_FALSE(frontend.ok());
     EXPECT_NE(frontend.error().message().find("malformed reply"), std::string::npos);
 }
 
 TEST(VhostUserFrontend, BackendThatClosesIsAnErrorNotAHang) {
-    FakeBackend backend([](const Message&) { return std::vector<uint8_t>{}; });
+    FakeVhostBackend backend([](const Message&) { return std::vector<uint8_t>{}; });
     backend.close();
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake");
     ASSERT_FALSE(frontend.ok());
 }
 
 TEST(VhostUserFrontend, BackendWithoutProtocolFeaturesGetsNoEnable) {
-    FakeBackend backend([](const Message& m) {
+    FakeVhostBackend backend([](const Message& m) {
         return m.request == Frontend::GET_FEATURES ? reply(m.request, feature::VERSION_1) : std::vector<uint8_t>{};
     });
     auto frontend = Frontend::adopt(backend.take_frontend_end(), "fake").value();
@@ -232,7 +232,7 @@ struct StartedFs {
         return std::count_if(backend.messages.begin(), backend.messages.end(),
                              [&](const Message& m) { return m.request == request; });
     }
-    FakeBackend backend{virtiofsd_like};
+    FakeVhostBackend backend{virtiofsd_like};
     std::optional<GuestMemory> memory;
     std::unique_ptr<Fs> fs;
 };
