@@ -24,7 +24,7 @@ namespace {
 constexpr uint32_t MAX_PATH_BYTES = 4096;
 constexpr uint32_t MAX_DISKS = 64;
 constexpr uint32_t MAX_NICS = 64;
-constexpr uint32_t MAX_QUEUE_PAIRS = 64;
+constexpr uint32_t MAX_NIC_QUEUE_PAIRS = 64;
 constexpr uint32_t MAX_REGIONS = 16;
 
 Status write_all(int fd, std::span<const uint8_t> bytes, uint64_t offset, const std::string& what) {
@@ -160,7 +160,7 @@ Result<VmConfig> decode_config(StateDecoder& in, const VmConfig& base) {
             net.ip = ip;
         net.mask = TRY(in.get<uint32_t>());
         net.queues = TRY(in.get<uint32_t>());
-        if (net.queues < 1 || net.queues > MAX_QUEUE_PAIRS || net.tap.empty())
+        if (net.queues < 1 || net.queues > MAX_NIC_QUEUE_PAIRS || net.tap.empty())
             return Error(fmt::format("{}: NIC '{}' has {} queue pairs on TAP '{}'", in.what(), net.id, net.queues, net.tap));
         config.nets.push_back(std::move(net));
     }

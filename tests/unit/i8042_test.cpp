@@ -7,7 +7,7 @@
 namespace vmm {
 namespace {
 
-struct FakeIrq : IrqLine {
+struct FakeKeyboardIrq : IrqLine {
     void set_level(bool asserted) override { transitions.push_back(asserted); }
     bool level() const { return !transitions.empty() && transitions.back(); }
     int rising_edges() const {
@@ -31,7 +31,7 @@ struct I8042Test : ::testing::Test {
             bytes.push_back(kbd.read(I8042::DATA));
         return bytes;
     }
-    FakeIrq irq;
+    FakeKeyboardIrq irq;
     int resets = 0;
     I8042 kbd{irq, [this] { ++resets; }};
 };
@@ -120,7 +120,7 @@ TEST_F(I8042Test, StateRoundTrips) {
     enable_interrupt();
     ASSERT_TRUE(kbd.press_ctrl_alt_del());
     command(0x20);  // the configuration byte waits at the data port
-    FakeIrq other_irq;
+    FakeKeyboardIrq other_irq;
     I8042 other(other_irq, [] {});
     ASSERT_TRUE(other.restore(kbd.save()).ok());
     EXPECT_EQ(other.save(), kbd.save());

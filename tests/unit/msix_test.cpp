@@ -7,13 +7,13 @@
 namespace vmm::pci {
 namespace {
 
-struct RecordingSink : MsiSink {
+struct MsiRecordingSink : MsiSink {
     void deliver(uint16_t vector, const MsiMessage& message) override { delivered.push_back({vector, message}); }
     std::vector<std::pair<uint16_t, MsiMessage>> delivered;
 };
 
 struct MsixTest : ::testing::Test {
-    RecordingSink sink;
+    MsiRecordingSink sink;
     Msix msix{3, sink};
 
     void wr32(uint64_t offset, uint32_t v) { msix.write_table(offset, std::span(reinterpret_cast<const uint8_t*>(&v), 4)); }

@@ -20,7 +20,7 @@ namespace {
 using vsock::Header;
 namespace op = vsock::op;
 constexpr uint64_t CID = 3;
-constexpr uint32_t HDR = vsock::HEADER_SIZE;
+constexpr uint32_t VSOCK_HDR = vsock::HEADER_SIZE;
 
 // The driver's side of one split queue in shared guest memory (VIRTIO 1.2 §2.7.13).
 struct Ring {
@@ -98,9 +98,9 @@ struct VsockTest : ::testing::Test {
     // The guest sends a packet (header and payload in two descriptors, as Linux does).
     void send(Header h, const std::string& payload = "") {
         h.len = static_cast<uint32_t>(payload.size());
-        const uint64_t at = alloc(HDR);
-        (void)memory.write(at, std::span(reinterpret_cast<const uint8_t*>(&h), HDR));
-        std::vector<std::pair<uint64_t, uint32_t>> buffers{{at, HDR}};
+        const uint64_t at = alloc(VSOCK_HDR);
+        (void)memory.write(at, std::span(reinterpret_cast<const uint8_t*>(&h), VSOCK_HDR));
+        std::vector<std::pair<uint64_t, uint32_t>> buffers{{at, VSOCK_HDR}};
         if (!payload.empty()) {
             const uint64_t data = alloc(static_cast<uint32_t>(payload.size()));
             (void)memory.write(data, std::span(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
@@ -127,10 +127,10 @@ struct VsockTest : ::testing::Test {
             const uint64_t at = posted.front();
             posted.pop_front();
             Packet p;
-            (void)memory.read(at, std::span(reinterpret_cast<uint8_t*>(&p.header), HDR));
-            EXPECT_EQ(rx_ring.used_len(slot), HDR + p.header.len);
+            (void)memory.read(at, std::span(reinterpret_cast<uint8_t*>(&p.header), VSOCK_HDR));
+            EXPECT_EQ(rx_ring.used_len(slot), VSOCK_HDR + p.header.len);
             p.payload.resize(p.header.len);
-            (void)memory.read(at + HDR, std::span(reinterpret_cast<uint8_t*>(p.payload.data()), p.header.len));
+            (void)memory.read(at + VSOCK_HDR, std::span(reinterpret_cast<uint8_t*>(p.payload.data()), p.header.len));
             packets.push_back(p);
         }
         return packets;
