@@ -6,12 +6,11 @@
 # cross-compiled, its portable unit tests under qemu-aarch64-static, the arm64 guests and
 # Debian's arm64 kernel under the arm64 Ember on a nested arm64 KVM).
 #
-# The nested Linux suites run alone (RUN_SERIAL) and keep about one core busy, so what comes
-# later runs beside the tests: the sanitizer build beside the release tests; the fuzz build
-# with its smoke runs, then the arm64 build and its tests, beside the sanitizer tests. The
-# builds and smoke runs take the lowest CPU priority (nice 19: the tests' timing is not theirs
-# to change); the arm64 suite, itself a nested L1 with time limits, shares the CPU evenly. A
-# background job's output is shown when it is joined; build-logs/ keeps it.
+# Builds run beside the tests at the lowest CPU priority (nice 19: the tests' timing is not
+# theirs to change): the sanitizer build beside the release tests; the fuzz build with its
+# smoke runs, then the arm64 build, beside the sanitizer tests. The arm64 tests come last, on
+# their own: two nested L1s at once (the x86 suite's and the arm64 suite's) starved each other
+# into time-outs. A background job's output is shown when it is joined; build-logs/ keeps it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -41,14 +40,13 @@ join() {  # join NAME: waits for it, shows its output, and stops here if it fail
     [ "$status" = 0 ] || { echo "test.sh: $1 failed with status $status (build-logs/$1.log)" >&2; exit 1; }
 }
 tests() { ctest --test-dir "$1" --output-on-failure -j "$(nproc)"; }
-# The fuzz smoke runs and arm64 are one background job, one after the other.
-fuzz_and_arm64() {
+# The fuzz build, its smoke runs and the arm64 build: one background job, in that order.
+fuzz_and_arm64_build() {
     set -euo pipefail
-    nice -n 19 scripts/build.sh fuzz
-    nice -n 19 ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)"
-    echo "== tests: arm64 (build-aarch64)"
-    nice -n 19 scripts/cross_test.sh build
-    scripts/cross_test.sh test
+    scripts/build.sh fuzz
+    ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)"
+    echo "== build: arm64 (build-aarch64)"
+    scripts/cross_test.sh build
 }
 
 phase "build: release"
@@ -57,9 +55,11 @@ background asan-build nice -n 19 scripts/build.sh asan
 phase "tests: release build (build)"
 tests build
 join asan-build
-export -f fuzz_and_arm64
-background fuzz-arm64 bash -c fuzz_and_arm64
+export -f fuzz_and_arm64_build
+background fuzz-arm64-build nice -n 19 bash -c fuzz_and_arm64_build
 phase "tests: asan build (build-asan)"
 tests build-asan
-join fuzz-arm64
+join fuzz-arm64-build
+phase "tests: arm64 (build-aarch64)"
+scripts/cross_test.sh test
 phase "all passed"
