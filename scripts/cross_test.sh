@@ -30,8 +30,8 @@ build() {
           -DCMAKE_UNITY_BUILD="$([ "${EMBER_UNITY:-0}" = 0 ] && echo OFF || echo ON)" -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
           -DCMAKE_TOOLCHAIN_FILE="$(pwd)/scripts/cmake/aarch64-linux-gnu.cmake" \
           -DFDT_LIBRARY="$(pwd)/$fdt" -DFDT_INCLUDE_DIR="$(pwd)/$sysroot/usr/include" >/dev/null
-    cmake --build build-aarch64 -j "$(nproc)" --target ember portable_unit_tests
-    for binary in build-aarch64/ember build-aarch64/tests/unit/portable_unit_tests; do
+    cmake --build build-aarch64 -j "$(nproc)" --target ember ember-jailer portable_unit_tests
+    for binary in build-aarch64/ember build-aarch64/ember-jailer build-aarch64/tests/unit/portable_unit_tests; do
         file "$binary" | grep -q "ARM aarch64" || { echo "cross_test.sh: $binary is not an arm64 executable" >&2; exit 1; }
     done
     tests/guests/aarch64/build.sh build-aarch64/guests

@@ -44,7 +44,7 @@ tests() { ctest --test-dir "$1" --output-on-failure -j "$(nproc)"; }
 fuzz_and_arm64_build() {
     set -euo pipefail
     scripts/build.sh fuzz
-    ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)"
+    tests build-fuzz
     echo "== build: arm64 (build-aarch64)"
     scripts/cross_test.sh build
 }
@@ -55,7 +55,7 @@ background asan-build nice -n 19 scripts/build.sh asan
 phase "tests: release build (build)"
 tests build
 join asan-build
-export -f fuzz_and_arm64_build
+export -f tests fuzz_and_arm64_build
 background fuzz-arm64-build nice -n 19 bash -c fuzz_and_arm64_build
 phase "tests: asan build (build-asan)"
 tests build-asan

@@ -5,9 +5,9 @@
 # (on arm64, tests/aarch64/run_suite.sh: the Image is $EMBER_LINUX_KERNEL); busybox is on PATH, and
 # e2fsprogs' mke2fs, e2fsck and debugfs are $MKE2FS, $E2FSCK, $DEBUGFS (full paths: a busybox
 # shell runs its own applets of those names first).
-# Every case runs under Ember, then (differential, where qemu-system-x86_64 is at hand and
-# EMBER_LINUX_QEMU is not 0) under QEMU microvm with acpi=on and the same devices, as
-# qemu_<case>; a list entry qemu_<case> runs that case under QEMU only. Prints one line per
+# Every case runs under Ember, then (differential, where QEMU is at hand and EMBER_LINUX_QEMU
+# is not 0) under QEMU with the same devices, as qemu_<case>: on x86 qemu-system-x86_64's
+# microvm with acpi=on, on arm64 qemu-system-aarch64's virt (its UART a PL011, ttyAMA0); a list entry qemu_<case> runs that case under QEMU only. Prints one line per
 # case: "CASE <name> PASS" or "CASE <name> FAIL <why>", then each failed case's output between
 # LOG markers; "ENTRY-DONE <entry>" once a list entry has its verdicts under every VMM.
 dir=$1
@@ -16,8 +16,12 @@ work=$dir/work
 MKE2FS=${MKE2FS:-mke2fs} E2FSCK=${E2FSCK:-e2fsck} DEBUGFS=${DEBUGFS:-debugfs} QEMU_IMG=${QEMU_IMG:-qemu-img}
 mkdir -p "$work"
 base="console=ttyS0 panic=-1"
+case $(uname -m) in
+    aarch64) qemu=qemu-system-aarch64 qemu_base="console=ttyAMA0 panic=-1" ;;
+    *) qemu=qemu-system-x86_64 qemu_base=$base ;;
+esac
 vmms=ember
-if [ "${EMBER_LINUX_QEMU:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null; then
+if [ "${EMBER_LINUX_QEMU:-1}" != 0 ] && command -v $qemu >/dev/null; then
     vmms="ember qemu"
 fi
 
@@ -91,26 +95,37 @@ vm() {
     else
         machine=microvm,acpi=on,rtc=on
         [ "$TRANSPORT" != pci ] || machine=$machine,pcie=on
+        # arm64: virt's GIC the host's (L1's GICv3); its virtio-mmio devices modern (version 2),
+        # as Ember's are, not legacy as virt makes them by default.
+        [ $qemu = qemu-system-x86_64 ] || machine=virt,gic-version=host
         [ -z "$FS_DIR" ] || machine=$machine,memory-backend=mem
-        set -- qemu-system-x86_64 -M "$machine" -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
+        set -- $qemu -M "$machine" -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
             -nodefaults -no-user-config -display none -no-reboot ${QEMU_FIRMWARE:+-L "$QEMU_FIRMWARE"} \
-            -kernel "$KERNEL" -initrd "$dir/initramfs" -append "$base${QUIET:+ $QUIET} ember.case=$CASE${CMDLINE:+ $CMDLINE}" -device "$(qemu_device virtio-rng)"
+            -kernel "$KERNEL" -initrd "$dir/initramfs" -append "$qemu_base${QUIET:+ $QUIET} ember.case=$CASE${CMDLINE:+ $CMDLINE}" -device "$(qemu_device virtio-rng)"
+        # virtio-mmio version 2 on arm64 (above) and for virtio-fs (libvhost-user serves no
+        # legacy device).
+        [ $qemu = qemu-system-x86_64 ] && [ -z "$FS_DIR" ] || set -- "$@" -global virtio-mmio.force-legacy=false
         [ -z "$DEBUG_EXIT" ] || set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=4
         if [ -n "$FS_DIR" ]; then
             # Its own virtiofsd on a socket (it ends when QEMU closes the connection); guest
-            # RAM shared with it, as vhost-user needs; virtio-mmio version 2 (libvhost-user
-            # serves no legacy device).
+            # RAM shared with it, as vhost-user needs.
             sock=$work/virtiofsd.sock
             rm -f "$sock"
             "$virtiofsd" --socket-path="$sock" -o source="$FS_DIR" -o log_level=err </dev/null &
             n=0
             while [ ! -S "$sock" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
             set -- "$@" -object "memory-backend-memfd,id=mem,size=${MEM}M,share=on" \
-                -chardev "socket,id=vfs,path=$sock" -device "vhost-user-fs-$([ "$TRANSPORT" = pci ] && echo pci || echo device),chardev=vfs,tag=share" \
-                -global virtio-mmio.force-legacy=false
+                -chardev "socket,id=vfs,path=$sock" -device "vhost-user-fs-$([ "$TRANSPORT" = pci ] && echo pci || echo device),chardev=vfs,tag=share"
+        fi
+        # QEMU virt plugs the first virtio-mmio device into its last transport, which Linux,
+        # probing in address order, finds last: the disks go in reverse there, the first vda.
+        disks=$DISKS
+        if [ $qemu != qemu-system-x86_64 ]; then
+            disks=
+            for d in $DISKS; do disks="$d${disks:+ $disks}"; done
         fi
         i=0
-        for d in $DISKS; do
+        for d in $disks; do
             case $d in *:ro) set -- "$@" -drive "id=d$i,if=none,format=raw,readonly=on,file=${d%:ro}" ;;
                        *) set -- "$@" -drive "id=d$i,if=none,format=raw,discard=unmap,file=$d" ;; esac
             set -- "$@" -device "$(qemu_device virtio-blk),drive=d$i,num-queues=$BLK_QUEUES"
@@ -215,7 +230,7 @@ case_boot_log() {
     boot_log_of ember
     check "Ember's boot printed nothing" test -s "$out"
     : >"$work/qemu.lines"
-    if command -v qemu-system-x86_64 >/dev/null; then
+    if [ "$vmms" != ember ]; then
         boot_log_of qemu
         log_lines "$work/qemu$(suffix).boot.log" "$what" >"$work/qemu.lines"
     fi
@@ -437,9 +452,10 @@ jailed() {  # jailed NAME CGROUP-FLAGS...: the jailer in the background, Linux i
     shift
     jail=$work/jails/ember/$jail_name/root
     mkdir -p "$jail"
-    cp "$dir/bzImage" "$dir/initramfs" "$jail/"
+    cp "${EMBER_LINUX_KERNEL:-$dir/bzImage}" "$jail/kernel"
+    cp "$dir/initramfs" "$jail/"
     "$dir/ember-jailer" --id "$jail_name" --exec-file "$ember" --uid 1000 --gid 1000 --chroot-base-dir "$work/jails" \
-        --cgroup-version 2 "$@" -- --kernel /bzImage --initramfs /initramfs --memory 256M \
+        --cgroup-version 2 "$@" -- --kernel /kernel --initramfs /initramfs --memory 256M \
         --cmdline "$base ember.case=hold" </dev/null >"$work/$jail_name.out" 2>"$work/$jail_name.err" &
     jailer_pid=$!
 }

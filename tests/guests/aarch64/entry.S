@@ -1,6 +1,7 @@
 /* arm64 test guests: an Image (Documentation/arm64/booting.rst) entered at its first byte with
- * x0 = the device tree. Turns the MMU on (identity map: the first 2 GiB Device-nGnRnE, RAM from
- * 2 GiB Normal write-back) so that the VMM's writes to RAM are seen through the caches, as a
+ * x0 = the device tree, wherever the VMM loads it (Ember: RAM from 2 GiB; QEMU `virt`: from
+ * 1 GiB; the code is PC-relative, guest.ld). Turns the MMU on (identity map: the first GiB,
+ * where both put their devices, Device-nGnRnE; 1-4 GiB Normal write-back) so that the VMM's writes to RAM are seen through the caches, as a
  * real guest's are; then a stack, a clear BSS and arm64_start(dtb). Secondary vCPUs enter at
  * secondary_entry (PSCI CPU_ON) with their number in x0. */
     .section .text.head, "ax"
@@ -72,10 +73,10 @@ mmu_on:
 
     .section .data
     .balign 4096
-/* Level 1, 1 GiB blocks: 0-2 GiB device (AF, XN), 2-4 GiB normal (AF, inner shareable). */
+/* Level 1, 1 GiB blocks: 0-1 GiB device (AF, XN), 1-4 GiB normal (AF, inner shareable). */
 l1_table:
     .quad   0x0060000000000401
-    .quad   0x0060000040000401
+    .quad   0x0000000040000705
     .quad   0x0000000080000705
     .quad   0x00000000c0000705
     .fill   508, 8, 0

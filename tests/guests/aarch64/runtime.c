@@ -1,21 +1,42 @@
-/* The arm64 side of the guest runtime: the 16550 UART on MMIO where Ember's arm64 machine (and
- * its device tree) puts it, the debug-exit register, PSCI through HVC, and the command line
- * from the device tree's /chosen/bootargs. */
+/* The arm64 side of the guest runtime: what the device tree describes (the UART, a 16550 on
+ * MMIO as Ember's machine has or a PL011 as QEMU's `virt` has; the virtio-mmio windows; the
+ * command line in /chosen/bootargs), Ember's debug-exit register, PSCI through HVC. The same
+ * Image thus runs under Ember and under QEMU `-M virt` (the differential in
+ * tests/aarch64/cases.sh). */
 #include "../runtime/runtime.h"
 #include "psci.h"
 
-#define UART 0x09000000ull
-#define UART_LSR 5
+#define UART_16550_LSR 5
 #define LSR_THR_EMPTY 0x20
+#define PL011_FR 0x18
+#define FR_TXFF 0x20
 #define DEBUG_EXIT 0x09020000ull
+#define MAX_VIRTIO_MMIO 32
 
 static inline uint8_t mmio_read8(uint64_t addr) { return *(volatile uint8_t *)addr; }
 static inline void mmio_write8(uint64_t addr, uint8_t v) { *(volatile uint8_t *)addr = v; }
+static inline uint32_t mmio_read32(uint64_t addr) { return *(volatile uint32_t *)addr; }
+static inline void mmio_write32(uint64_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
+
+/* What the device tree told; before it is read (and if it is unreadable), Ember's machine. */
+static struct {
+    uint64_t uart;
+    bool pl011;
+    bool debug_exit_free; /* no device of the DT at DEBUG_EXIT (QEMU `virt` has fw_cfg there) */
+    int virtio_count;
+    uint64_t virtio[MAX_VIRTIO_MMIO];
+} platform = {0x09000000ull, false, true, 0, {0}};
 
 void print_char(char c) {
-    while (!(mmio_read8(UART + UART_LSR) & LSR_THR_EMPTY))
+    if (platform.pl011) {
+        while (mmio_read32(platform.uart + PL011_FR) & FR_TXFF)
+            cpu_relax();
+        mmio_write32(platform.uart, (uint8_t)c);
+        return;
+    }
+    while (!(mmio_read8(platform.uart + UART_16550_LSR) & LSR_THR_EMPTY))
         cpu_relax();
-    mmio_write8(UART, (uint8_t)c);
+    mmio_write8(platform.uart, (uint8_t)c);
 }
 
 int64_t psci_call(uint64_t function, uint64_t a1, uint64_t a2, uint64_t a3) {
@@ -28,7 +49,8 @@ int64_t psci_call(uint64_t function, uint64_t a1, uint64_t a2, uint64_t a3) {
 }
 
 void debug_exit(uint32_t code) {
-    *(volatile uint32_t *)DEBUG_EXIT = code;
+    if (platform.debug_exit_free)
+        mmio_write32(DEBUG_EXIT, code);
     /* Still running: the VMM has no debug-exit register. End through PSCI instead of idling. */
     psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     for (;;)
@@ -37,7 +59,7 @@ void debug_exit(uint32_t code) {
 
 void i8042_reset(void) { psci_call(PSCI_SYSTEM_RESET, 0, 0, 0); }
 
-/* Nothing to map: the first 2 GiB are an identity-mapped device region (entry.S). */
+/* Nothing to map: the first GiB is an identity-mapped device region (entry.S). */
 void map_mmio(uint64_t addr) { (void)addr; }
 
 const uint8_t *acpi_find_table(const char *signature) {
@@ -45,14 +67,21 @@ const uint8_t *acpi_find_table(const char *signature) {
     return 0;
 }
 
+int platform_virtio_mmio(uint64_t *bases, int max) {
+    int n = 0;
+    for (; n < platform.virtio_count && n < max; n++)
+        bases[n] = platform.virtio[n];
+    return n;
+}
+
 /* The flattened device tree (Devicetree Specification v0.4 §5): big-endian header, then the
- * structure block of tokens; only /chosen/bootargs is read. */
+ * structure block of tokens. Read: the root's #address-cells, each child of the root's
+ * compatible and first reg address, and /chosen/bootargs. */
 #define FDT_MAGIC 0xd00dfeed
 #define FDT_BEGIN_NODE 1
 #define FDT_END_NODE 2
 #define FDT_PROP 3
 #define FDT_NOP 4
-#define FDT_END 9
 
 static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
@@ -69,31 +98,76 @@ static size_t length(const char *s) {
     return n;
 }
 
-static const char *fdt_bootargs(const uint8_t *fdt) {
+/* Whether the stringlist property (len bytes at list) holds `name`. */
+static bool has_string(const char *list, uint32_t len, const char *name) {
+    for (uint32_t at = 0; at < len; at += (uint32_t)length(list + at) + 1)
+        if (equal(list + at, name))
+            return true;
+    return false;
+}
+
+/* One child of the root, once its properties are read: where the runtime's devices are. */
+static void found_node(const char *compatible, uint32_t compatible_len, bool has_reg, uint64_t reg) {
+    if (!has_reg)
+        return;
+    if (reg == DEBUG_EXIT)
+        platform.debug_exit_free = false;
+    if (!compatible)
+        return;
+    if (has_string(compatible, compatible_len, "ns16550a") || has_string(compatible, compatible_len, "arm,pl011")) {
+        platform.uart = reg;
+        platform.pl011 = has_string(compatible, compatible_len, "arm,pl011");
+    } else if (has_string(compatible, compatible_len, "virtio,mmio") && platform.virtio_count < MAX_VIRTIO_MMIO) {
+        platform.virtio[platform.virtio_count++] = reg;
+    }
+}
+
+static const char *read_fdt(const uint8_t *fdt) {
+    const char *bootargs = "";
     if (!fdt || be32(fdt) != FDT_MAGIC)
-        return "";
-    const uint8_t *p = fdt + be32(fdt + 8);            /* off_dt_struct */
+        return bootargs;
+    const uint8_t *p = fdt + be32(fdt + 8);                   /* off_dt_struct */
     const char *strings = (const char *)fdt + be32(fdt + 12); /* off_dt_strings */
+    uint32_t address_cells = 2;
     int depth = 0;
-    bool in_chosen = false;
+    bool in_chosen = false, has_reg = false;
+    const char *compatible = 0;
+    uint32_t compatible_len = 0;
+    uint64_t reg = 0;
     for (;;) {
         const uint32_t token = be32(p);
         p += 4;
         if (token == FDT_BEGIN_NODE) {
             const char *name = (const char *)p;
             depth++;
-            in_chosen = depth == 2 && equal(name, "chosen");
+            if (depth == 2) {
+                in_chosen = equal(name, "chosen");
+                compatible = 0, has_reg = false;
+            }
             p += (length(name) + 4) & ~3ull;
         } else if (token == FDT_END_NODE) {
-            depth--;
-            in_chosen = false;
+            if (depth == 2)
+                found_node(compatible, compatible_len, has_reg, reg);
+            if (--depth == 0)
+                return bootargs;
         } else if (token == FDT_PROP) {
-            const uint32_t len = be32(p), name = be32(p + 4);
-            if (in_chosen && equal(strings + name, "bootargs"))
-                return (const char *)p + 8;
+            const uint32_t len = be32(p);
+            const char *name = strings + be32(p + 4);
+            const uint8_t *value = p + 8;
+            if (depth == 1 && equal(name, "#address-cells") && len == 4)
+                address_cells = be32(value);
+            else if (depth == 2 && in_chosen && equal(name, "bootargs"))
+                bootargs = (const char *)value;
+            else if (depth == 2 && equal(name, "compatible"))
+                compatible = (const char *)value, compatible_len = len;
+            else if (depth == 2 && equal(name, "reg") && (address_cells == 1 || address_cells == 2) &&
+                     len >= 4 * address_cells) {
+                reg = address_cells == 2 ? (uint64_t)be32(value) << 32 | be32(value + 4) : be32(value);
+                has_reg = true;
+            }
             p += 8 + ((len + 3) & ~3u);
         } else if (token != FDT_NOP) {
-            return "";
+            return bootargs;
         }
     }
 }
@@ -102,7 +176,7 @@ static struct boot_info boot_info;
 
 __attribute__((noreturn)) void arm64_start(const uint8_t *fdt) {
     boot_info.protocol = "arm64";
-    boot_info.cmdline = fdt_bootargs(fdt);
+    boot_info.cmdline = read_fdt(fdt);
     debug_exit((uint32_t)guest_main(&boot_info));
     for (;;)
         ;

@@ -77,6 +77,10 @@ const uint8_t *acpi_find_table(const char *signature);
  * (LAPIC, virtio-mmio windows), into whichever page tables are live. */
 void map_mmio(uint64_t addr);
 
+/* The virtio-mmio windows the platform describes outside the command line (arm64: the device
+ * tree's virtio,mmio nodes; x86: none), up to max into bases; returns how many. */
+int platform_virtio_mmio(uint64_t *bases, int max);
+
 /* Prints "<what>: ok" or "<what>: FAILED"; check_failures() counts the failed ones (a guest's
  * exit code). */
 void check(bool ok, const char *what);

@@ -105,19 +105,34 @@ static bool parse_device(const char *p, struct virtio_dev *dev) {
     return true;
 }
 
+/* Whether a virtio-mmio (version 2) device with a device ID answers at dev->base. */
+static bool probe_mmio(struct virtio_dev *dev) {
+    map_mmio(dev->base);
+    if (virtio_read32(dev, REG_MAGIC) != 0x74726976 || virtio_read32(dev, REG_VERSION) != 2)
+        return false;
+    dev->device_id = virtio_read32(dev, REG_DEVICE_ID);
+    dev->pci = false;
+    dev->config = dev->base + REG_CONFIG;
+    return dev->device_id != 0;
+}
+
 int virtio_find(const char *cmdline, struct virtio_dev *devs, int max) {
     static const char key[] = "virtio_mmio.device=";
     int n = 0;
     for (const char *p = cmdline; *p && n < max; p++) {
         if ((p != cmdline && p[-1] != ' ') || !starts_with(p, key) || !parse_device(p + sizeof key - 1, &devs[n]))
             continue;
-        map_mmio(devs[n].base);
-        if (virtio_read32(&devs[n], REG_MAGIC) != 0x74726976 || virtio_read32(&devs[n], REG_VERSION) != 2)
-            continue;
-        devs[n].device_id = virtio_read32(&devs[n], REG_DEVICE_ID);
-        devs[n].pci = false;
-        devs[n].config = devs[n].base + REG_CONFIG;
-        if (devs[n].device_id)
+        if (probe_mmio(&devs[n]))
+            n++;
+    }
+    if (n)
+        return n;
+    uint64_t bases[VIRTIO_MAX_DEVICES * 4];
+    const int described = platform_virtio_mmio(bases, VIRTIO_MAX_DEVICES * 4);
+    for (int i = 0; i < described && n < max; i++) {
+        devs[n].base = bases[i];
+        devs[n].irq = 0;
+        if (probe_mmio(&devs[n]))
             n++;
     }
     return n;

@@ -1,6 +1,7 @@
 /* A small polling virtio driver for test guests, on virtio-mmio (version 2) and on the modern
  * virtio-pci transport: finds virtio-mmio devices on the command line the way Linux does
- * (virtio_mmio.device=<size>@<addr>:<irq>) and virtio-pci ones on PCI bus 0 (virtio_pci.h),
+ * (virtio_mmio.device=<size>@<addr>:<irq>), else where the platform describes them (arm64: the
+ * device tree's virtio,mmio nodes), and virtio-pci ones on PCI bus 0 (virtio_pci.h),
  * negotiates features, sets up split queues and submits chains, waiting on the used ring. */
 #pragma once
 
@@ -57,7 +58,8 @@ struct vbuf {
     bool device_writes;
 };
 
-/* Fills devs from the command line; returns how many were found. */
+/* Fills devs from the command line, or if it names none from platform_virtio_mmio(); returns
+ * how many were found. */
 int virtio_find(const char *cmdline, struct virtio_dev *devs, int max);
 /* The first device of `device_id` on the command line (devs: VIRTIO_MAX_DEVICES of storage),
  * or null. */
