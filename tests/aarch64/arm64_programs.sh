@@ -7,14 +7,19 @@
 # unpack_arm64 CACHE STAGE PACKAGE...: each PACKAGE:arm64 unpacked into STAGE, the .deb files
 # kept in CACHE. Named one by one, the libraries' packages too (copy_arm64 names a library
 # none of them has): the programs' whole Depends closure is five times the download.
+# The missing ones are fetched by one apt-get (one at a time, a cold cache took minutes).
 unpack_arm64() {
-    local cache=$1 stage=$2 p
+    local cache=$1 stage=$2 p missing=()
     shift 2
     mkdir -p "$cache" "$stage"
     for p in "$@"; do
-        ls "$cache/${p}"_*_arm64.deb >/dev/null 2>&1 ||
-            (cd "$cache" && apt-get download -q "$p:arm64" >/dev/null 2>&1) ||
-            { echo "unpack_arm64: apt-get download $p:arm64 failed" >&2; return 1; }
+        ls "$cache/${p}"_*_arm64.deb >/dev/null 2>&1 || missing+=("$p:arm64")
+    done
+    if [ ${#missing[@]} -gt 0 ] && ! (cd "$cache" && apt-get download -q "${missing[@]}" >/dev/null 2>&1); then
+        echo "unpack_arm64: apt-get download ${missing[*]} failed" >&2
+        return 1
+    fi
+    for p in "$@"; do
         dpkg-deb -x "$(ls "$cache/${p}"_*_arm64.deb | head -n 1)" "$stage"
     done
 }
