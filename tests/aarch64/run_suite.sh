@@ -127,10 +127,12 @@ chmod +x "$l1/init"
 # serial output in OUTDIR/l1-gicvGIC.log.
 l1() {
     echo "run_suite.sh: booting the arm64 L1 under QEMU TCG (-M virt,virtualization=on,gic-version=$1 -cpu max)"
+    local cases=$linux_cases
+    [ "$1" = 3 ] || cases=$gicv2_cases
     timeout "${EMBER_ARM64_TIMEOUT:-1500}" qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$1" -cpu max \
         -smp 2 -m 2G -nographic -no-reboot -nodefaults -serial stdio \
         -kernel "$work/kernel/boot/vmlinuz-${kernel_pkg#linux-image-}" -initrd "$work/l1.cpio" \
-        -append "console=ttyAMA0 panic=-1 quiet ember.gic=$1 ember.cases=$(echo $([ "$1" = 3 ] && echo $linux_cases || echo $gicv2_cases) | tr ' ' ,)" </dev/null 2>&1 | sed -u 's/\r$//' >"$out/l1-gicv$1.log"
+        -append "console=ttyAMA0 panic=-1 quiet ember.gic=$1 ember.cases=$(echo $cases | tr ' ' ,)" </dev/null 2>&1 | sed -u 's/\r$//' >"$out/l1-gicv$1.log"
     grep -q '^CASES-DONE' "$out/l1-gicv$1.log" || echo "CASE l1_gicv$1 FAIL the L1 did not run its cases to the end (see $out/l1-gicv$1.log)"
 }
 { l1 3; l1 2; } >"$out/l1-results.txt"

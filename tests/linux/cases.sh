@@ -2,23 +2,25 @@
 # cases.sh DIR: the Linux suite's cases, run where /dev/kvm runs unmodified guests (inside the
 # nested L1 that run_suite.sh boots under QEMU TCG, or directly on a VT-x/AMD-V host).
 # DIR holds ember, bzImage, vmlinux, initramfs (and its tree, guest-dir/) and a writable work/
-# (on arm64, tests/aarch64/run_suite.sh: the Image is $EMBER_LINUX_KERNEL); busybox is on PATH, and
-# e2fsprogs' mke2fs, e2fsck and debugfs are $MKE2FS, $E2FSCK, $DEBUGFS (full paths: a busybox
-# shell runs its own applets of those names first).
+# (on arm64, tests/aarch64/run_suite.sh: the Image is $EMBER_LINUX_KERNEL); busybox is on
+# PATH, and e2fsprogs' mke2fs, e2fsck and debugfs are $MKE2FS, $E2FSCK, $DEBUGFS (full paths:
+# a busybox shell runs its own applets of those names first).
 # Every case runs under Ember, then (differential, where QEMU is at hand and EMBER_LINUX_QEMU
 # is not 0) under QEMU with the same devices, as qemu_<case>: on x86 qemu-system-x86_64's
-# microvm with acpi=on, on arm64 qemu-system-aarch64's virt (its UART a PL011, ttyAMA0); a list entry qemu_<case> runs that case under QEMU only. Prints one line per
-# case: "CASE <name> PASS" or "CASE <name> FAIL <why>", then each failed case's output between
-# LOG markers; "ENTRY-DONE <entry>" once a list entry has its verdicts under every VMM.
+# microvm with acpi=on, on arm64 qemu-system-aarch64's virt (its UART a PL011, ttyAMA0); a
+# list entry qemu_<case> runs that case under QEMU only. Prints one line per case:
+# "CASE <name> PASS" or "CASE <name> FAIL <why>", then each failed case's output between LOG
+# markers; "ENTRY-DONE <entry>" once a list entry has its verdicts under every VMM.
 dir=$1
 ember=$dir/ember
 work=$dir/work
 MKE2FS=${MKE2FS:-mke2fs} E2FSCK=${E2FSCK:-e2fsck} DEBUGFS=${DEBUGFS:-debugfs} QEMU_IMG=${QEMU_IMG:-qemu-img}
 mkdir -p "$work"
 base="console=ttyS0 panic=-1"
+# virt=1: QEMU's reference machine is arm64's `virt`, not x86's microvm.
 case $(uname -m) in
-    aarch64) qemu=qemu-system-aarch64 qemu_base="console=ttyAMA0 panic=-1" ;;
-    *) qemu=qemu-system-x86_64 qemu_base=$base ;;
+    aarch64) qemu=qemu-system-aarch64 qemu_base="console=ttyAMA0 panic=-1" virt=1 ;;
+    *) qemu=qemu-system-x86_64 qemu_base=$base virt= ;;
 esac
 vmms=ember
 if [ "${EMBER_LINUX_QEMU:-1}" != 0 ] && command -v $qemu >/dev/null; then
@@ -97,14 +99,14 @@ vm() {
         [ "$TRANSPORT" != pci ] || machine=$machine,pcie=on
         # arm64: virt's GIC the host's (L1's GICv3); its virtio-mmio devices modern (version 2),
         # as Ember's are, not legacy as virt makes them by default.
-        [ $qemu = qemu-system-x86_64 ] || machine=virt,gic-version=host
+        [ -z "$virt" ] || machine=virt,gic-version=host
         [ -z "$FS_DIR" ] || machine=$machine,memory-backend=mem
         set -- $qemu -M "$machine" -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
             -nodefaults -no-user-config -display none -no-reboot ${QEMU_FIRMWARE:+-L "$QEMU_FIRMWARE"} \
             -kernel "$KERNEL" -initrd "$dir/initramfs" -append "$qemu_base${QUIET:+ $QUIET} ember.case=$CASE${CMDLINE:+ $CMDLINE}" -device "$(qemu_device virtio-rng)"
         # virtio-mmio version 2 on arm64 (above) and for virtio-fs (libvhost-user serves no
         # legacy device).
-        [ $qemu = qemu-system-x86_64 ] && [ -z "$FS_DIR" ] || set -- "$@" -global virtio-mmio.force-legacy=false
+        [ -z "$virt" ] && [ -z "$FS_DIR" ] || set -- "$@" -global virtio-mmio.force-legacy=false
         [ -z "$DEBUG_EXIT" ] || set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=4
         if [ -n "$FS_DIR" ]; then
             # Its own virtiofsd on a socket (it ends when QEMU closes the connection); guest
@@ -120,7 +122,7 @@ vm() {
         # QEMU virt plugs the first virtio-mmio device into its last transport, which Linux,
         # probing in address order, finds last: the disks go in reverse there, the first vda.
         disks=$DISKS
-        if [ $qemu != qemu-system-x86_64 ]; then
+        if [ -n "$virt" ]; then
             disks=
             for d in $DISKS; do disks="$d${disks:+ $disks}"; done
         fi

@@ -1,8 +1,8 @@
 /* arm64 test guests: an Image (Documentation/arm64/booting.rst) entered at its first byte with
  * x0 = the device tree, wherever the VMM loads it (Ember: RAM from 2 GiB; QEMU `virt`: from
  * 1 GiB; the code is PC-relative, guest.ld). Turns the MMU on (identity map: the first GiB,
- * where both put their devices, Device-nGnRnE; 1-4 GiB Normal write-back) so that the VMM's writes to RAM are seen through the caches, as a
- * real guest's are; then a stack, a clear BSS and arm64_start(dtb). Secondary vCPUs enter at
+ * where both put their devices, Device-nGnRnE; 1-4 GiB Normal write-back) so that the VMM's
+ * writes to RAM are seen through the caches, as a real guest's are; then a stack, a clear BSS and arm64_start(dtb). Secondary vCPUs enter at
  * secondary_entry (PSCI CPU_ON) with their number in x0. */
     .section .text.head, "ax"
     .global _head

@@ -11,7 +11,6 @@
 #define PL011_FR 0x18
 #define FR_TXFF 0x20
 #define DEBUG_EXIT 0x09020000ull
-#define MAX_VIRTIO_MMIO 32
 
 static inline uint8_t mmio_read8(uint64_t addr) { return *(volatile uint8_t *)addr; }
 static inline void mmio_write8(uint64_t addr, uint8_t v) { *(volatile uint8_t *)addr = v; }
@@ -24,7 +23,7 @@ static struct {
     bool pl011;
     bool debug_exit_free; /* no device of the DT at DEBUG_EXIT (QEMU `virt` has fw_cfg there) */
     int virtio_count;
-    uint64_t virtio[MAX_VIRTIO_MMIO];
+    uint64_t virtio[PLATFORM_MAX_VIRTIO_MMIO];
 } platform = {0x09000000ull, false, true, 0, {0}};
 
 void print_char(char c) {
@@ -114,10 +113,11 @@ static void found_node(const char *compatible, uint32_t compatible_len, bool has
         platform.debug_exit_free = false;
     if (!compatible)
         return;
-    if (has_string(compatible, compatible_len, "ns16550a") || has_string(compatible, compatible_len, "arm,pl011")) {
+    const bool pl011 = has_string(compatible, compatible_len, "arm,pl011");
+    if (pl011 || has_string(compatible, compatible_len, "ns16550a")) {
         platform.uart = reg;
-        platform.pl011 = has_string(compatible, compatible_len, "arm,pl011");
-    } else if (has_string(compatible, compatible_len, "virtio,mmio") && platform.virtio_count < MAX_VIRTIO_MMIO) {
+        platform.pl011 = pl011;
+    } else if (has_string(compatible, compatible_len, "virtio,mmio") && platform.virtio_count < PLATFORM_MAX_VIRTIO_MMIO) {
         platform.virtio[platform.virtio_count++] = reg;
     }
 }

@@ -78,7 +78,9 @@ const uint8_t *acpi_find_table(const char *signature);
 void map_mmio(uint64_t addr);
 
 /* The virtio-mmio windows the platform describes outside the command line (arm64: the device
- * tree's virtio,mmio nodes; x86: none), up to max into bases; returns how many. */
+ * tree's virtio,mmio nodes; x86: none), up to max into bases; returns how many. At most
+ * PLATFORM_MAX_VIRTIO_MMIO (QEMU `virt` describes 32, most of them empty). */
+#define PLATFORM_MAX_VIRTIO_MMIO 32
 int platform_virtio_mmio(uint64_t *bases, int max);
 
 /* Prints "<what>: ok" or "<what>: FAILED"; check_failures() counts the failed ones (a guest's

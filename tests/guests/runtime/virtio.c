@@ -127,8 +127,8 @@ int virtio_find(const char *cmdline, struct virtio_dev *devs, int max) {
     }
     if (n)
         return n;
-    uint64_t bases[VIRTIO_MAX_DEVICES * 4];
-    const int described = platform_virtio_mmio(bases, VIRTIO_MAX_DEVICES * 4);
+    uint64_t bases[PLATFORM_MAX_VIRTIO_MMIO];
+    const int described = platform_virtio_mmio(bases, PLATFORM_MAX_VIRTIO_MMIO);
     for (int i = 0; i < described && n < max; i++) {
         devs[n].base = bases[i];
         devs[n].irq = 0;
